@@ -1,0 +1,1 @@
+"""Phylo's pure-Python core: ingestion, lineage, analyses. Never imports streamlit."""

@@ -1,0 +1,229 @@
+"""A synthetic Hub, shaped like the real one, for the demo bundle and scale benchmarks.
+
+``python -m core.demo --out data/demo`` writes a deterministic bundle of
+made-up models: heavy-tailed family sizes, the study's edge-type mix and
+license/task/library shares, cards that shrink and get templated down the
+tree, and growth over time. Every name is invented; the manifest and the app
+say it is synthetic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from core.snapshot import Snapshot, SourceShape
+
+__all__ = ["synthetic_listing", "main"]
+
+# Shares from ANALYSES.md §2 (rounded) for root models; children mostly inherit.
+TASKS = {"text-generation": 0.41, "text-classification": 0.14, "text-to-image": 0.11, "token-classification": 0.05,
+         "automatic-speech-recognition": 0.05, "feature-extraction": 0.05, "image-classification": 0.05,
+         "translation": 0.03, "summarization": 0.02, "question-answering": 0.03, "sentence-similarity": 0.03,
+         "text2text-generation": 0.03}
+LIBRARIES = {"transformers": 0.63, "diffusers": 0.09, "sentence-transformers": 0.05, "timm": 0.03, "keras": 0.02,
+             "stable-baselines3": 0.03, "mlx": 0.02, "gguf": 0.03, "onnx": 0.02, "open_clip": 0.01, "fastai": 0.01,
+             "spacy": 0.02, "setfit": 0.01, "ml-agents": 0.03}
+LICENSES = {"apache-2.0": 0.36, "mit": 0.14, "other": 0.10, "openrail": 0.05, "creativeml-openrail-m": 0.04,
+            "cc-by-nc-4.0": 0.04, "llama2": 0.04, "llama3": 0.04, "gemma": 0.04, "llama3.1": 0.03, "cc-by-4.0": 0.02,
+            "openrail++": 0.02, "llama3.2": 0.02, "cc-by-nc-sa-4.0": 0.01, "gpl-3.0": 0.01, "afl-3.0": 0.01,
+            "cc-by-sa-4.0": 0.01, "bigscience-bloom-rail-1.0": 0.01, "unknown": 0.01}
+LANGS = ["en", "zh", "fr", "es", "de", "ja", "ko", "it", "pt", "ru", "hi", "ar", "th", "id", "tr", "vi", "pl", "nl"]
+RELATIONS = {"adapter": 0.42, "finetune": 0.33, "quantized": 0.18, "merge": 0.07}
+ADJ = ["quiet", "amber", "brisk", "coral", "dusky", "ember", "fable", "gale", "hazel", "ivory", "jade", "kelp",
+       "lumen", "mossy", "nimbus", "onyx", "pebble", "quill", "rustic", "sable", "tidal", "umber", "velvet", "willow"]
+NOUN = ["heron", "otter", "lynx", "finch", "badger", "marten", "ibis", "newt", "orca", "puffin", "quokka", "raven",
+        "stoat", "tapir", "urchin", "vole", "wren", "yak", "zebu", "gecko", "koala", "lemur", "moth", "civet"]
+BASES = ["Atlas", "Borealis", "Cirrus", "Delta", "Ember", "Fjord", "Gale", "Halo", "Iris", "Juniper", "Kestrel",
+         "Lumen", "Meridian", "Nova", "Orion", "Pulsar", "Quasar", "Rill", "Sierra", "Tundra", "Umbra", "Vega"]
+SIZES = ["0.5B", "1B", "2B", "3B", "7B", "8B", "13B", "base", "large", "small", "v1", "v2"]
+SUFFIX = {"finetune": ["instruct", "chat", "sft", "dpo", "medical", "code", "math", "ft"],
+          "adapter": ["lora", "qlora", "adapter", "peft-lora"],
+          "quantized": ["GGUF", "AWQ", "GPTQ", "4bit", "8bit", "exl2"],
+          "merge": ["slerp", "ties", "dare", "merged"]}
+START = np.datetime64("2020-06-01")
+END = np.datetime64("2025-07-01")
+LOREM = ("The model was trained on a curated mixture of public corpora and evaluated on standard benchmarks. "
+         "It is intended for research on language understanding and generation. Limitations include biases "
+         "inherited from the training data and occasional factual errors. Evaluation covers accuracy, robustness "
+         "and calibration across domains. Users should review outputs before deployment. ")
+
+
+def _pick(rng, table: dict[str, float], size: int) -> np.ndarray:
+    keys = np.array(list(table))
+    p = np.array(list(table.values()), dtype=float)
+    return keys[rng.choice(len(keys), size=size, p=p / p.sum())]
+
+
+def synthetic_listing(n: int = 30_000, seed: int = 0, cards: bool = True, family_share: float = 0.6) -> pa.Table:
+    """A Hub-listing-shaped table of ``n`` invented models (plus a ``card`` column when ``cards``)."""
+    rng = np.random.default_rng(seed)
+    n_fam_members = int(n * family_share)
+    n_roots = max(1, n_fam_members // 40)
+    # Heavy-tailed family sizes: Zipf-like weights over roots.
+    weights = 1.0 / np.arange(1, n_roots + 1) ** 1.1
+    fam_of_derived = np.sort(rng.choice(n_roots, size=n_fam_members - n_roots, p=weights / weights.sum()))
+    # Rows: roots first, then derived models grouped by family, then singletons.
+    fam = np.concatenate([np.arange(n_roots), fam_of_derived, np.full(n - n_fam_members, -1)])
+    is_root = np.zeros(n, dtype=bool)
+    is_root[:n_roots] = True
+    derived = np.flatnonzero(fam >= 0)[n_roots:]
+    # Position within family among derived models; parent = root, or an earlier derived member.
+    fam_d = fam[derived]
+    starts = np.searchsorted(fam_d, fam_d, side="left")
+    pos = np.arange(len(derived)) - starts
+    to_root = (rng.random(len(derived)) < 0.55) | (pos == 0)
+    earlier = starts + np.floor(rng.random(len(derived)) * np.maximum(pos, 1)).astype(np.int64)
+    parent = np.full(n, -1, dtype=np.int64)
+    parent[derived] = np.where(to_root, fam_d, derived[np.minimum(earlier, len(derived) - 1)])
+    relation = np.full(n, "", dtype=object)
+    relation[derived] = _pick(rng, RELATIONS, len(derived))
+    # Quantized and adapter models rarely have children: reattach children of those to the grandparent.
+    for _ in range(3):
+        bad = (parent >= 0) & np.isin(relation[np.maximum(parent, 0)], ["quantized", "adapter"]) & (rng.random(n) < 0.9)
+        parent[bad] = parent[parent[bad]]
+    second = np.full(n, -1, dtype=np.int64)
+    merge = relation == "merge"
+    # A merge's second parent: usually another model of the same family, rarely a top base of another family.
+    same = derived[np.minimum(starts + np.floor(rng.random(len(derived)) * np.maximum(pos, 1)).astype(np.int64), len(derived) - 1)]
+    second[derived] = np.where(rng.random(len(derived)) < 0.99, same, rng.integers(0, min(5, n_roots), len(derived)))
+    second[~merge] = -1
+    second[second == parent] = -1
+
+    # Depth, in order (parents precede children in row order).
+    depth = np.zeros(n, dtype=np.int64)
+    for i in derived:  # small loop over derived models only
+        depth[i] = depth[parent[i]] + 1
+
+    # Traits: roots draw from shares; children inherit with mutation.
+    task = _pick(rng, TASKS, n)
+    lib = _pick(rng, LIBRARIES, n)
+    lic = _pick(rng, LICENSES, n)
+    n_lang = np.where(is_root, rng.integers(1, 14, n), rng.integers(0, 3, n))
+    for i in derived:
+        p = parent[i]
+        if rng.random() < 0.9:
+            task[i] = task[p]
+        if rng.random() < 0.8:
+            lic[i] = lic[p]
+        elif lic[p] not in ("apache-2.0", "mit"):
+            lic[i] = "apache-2.0" if rng.random() < 0.7 else "mit"
+        lib[i] = {"adapter": "peft", "quantized": "gguf" if rng.random() < 0.6 else "transformers"}.get(relation[i], lib[p])
+        n_lang[i] = min(n_lang[i], n_lang[p]) if n_lang[p] else n_lang[i]
+
+    # Names.
+    authors = np.array([f"{a}-{b}" for a in ADJ for b in NOUN])
+    author = authors[rng.integers(0, len(authors), n)]
+    base = np.array(BASES)[rng.integers(0, len(BASES), n)]
+    size = np.array(SIZES)[rng.integers(0, len(SIZES), n)]
+    names = np.empty(n, dtype=object)
+    for i in range(n):
+        if parent[i] < 0:
+            names[i] = f"{author[i]}/{base[i]}-{size[i]}-{i}"
+        else:
+            stem = names[parent[i]].split("/", 1)[1].rsplit("-", 1)[0]
+            suffixes = SUFFIX[relation[i]]
+            names[i] = f"{author[i]}/{stem}-{suffixes[i % len(suffixes)]}-{i}"
+
+    # Dates: exponential growth; children after parents.
+    span = int((END - START).astype(int))
+    u = rng.random(n)
+    days = np.log1p(u * (np.e ** 4 - 1)) / 4 * span  # more models later
+    created = START + days.astype("timedelta64[D]")
+    for i in derived:
+        created[i] = max(created[i], created[parent[i]] + np.timedelta64(int(rng.exponential(45)) + 1, "D"))
+    created = np.minimum(created, END)
+    created_text = np.array([f"{d}T{(i * 7) % 24:02d}:{(i * 13) % 60:02d}:00.000Z" for i, d in enumerate(created.astype(str))], dtype=object)
+    created_text[rng.random(n) < 0.02] = "2022-03-02T23:29:04.000Z"  # the Hub's migration placeholder
+
+    downloads = np.floor(rng.pareto(1.2, n) * 20 * np.where(is_root, 50, 1)).astype(np.int64)
+    likes = np.floor(downloads * rng.random(n) * 0.01).astype(np.int64)
+
+    tags = []
+    card_col = []
+    lang_codes = np.array(LANGS)
+    for i in range(n):
+        t = [str(lib[i]), str(task[i]), f"license:{lic[i]}", "region:us"]
+        t += [str(c) for c in lang_codes[: n_lang[i]]]
+        r = relation[i]
+        if parent[i] >= 0:
+            pname = names[parent[i]]
+            t.append(f"base_model:{pname}")
+            if i % 10 < 7:  # 70% declare the type, as on the 2025 Hub
+                t.append(f"base_model:{r}:{pname}")
+            if second[i] >= 0:
+                t.append(f"base_model:{names[second[i]]}")
+                if i % 10 < 7:
+                    t.append(f"base_model:merge:{names[second[i]]}")
+            t += {"adapter": ["peft", "lora"], "quantized": ["gguf"], "merge": ["mergekit", "merge"]}.get(r, [])
+        tags.append(t)
+        if cards:
+            card_col.append(_card(rng, i, names, parent, relation, depth))
+    table = {
+        "id": pa.array(names.tolist(), pa.string()),
+        "author": pa.array(author.tolist(), pa.string()),
+        "createdAt": pa.array(created_text.tolist(), pa.string()),
+        "downloads": pa.array(downloads),
+        "likes": pa.array(likes),
+        "library_name": pa.array(lib.tolist(), pa.string()),
+        "pipeline_tag": pa.array(task.tolist(), pa.string()),
+        "tags": pa.array(tags, pa.list_(pa.string())),
+    }
+    if cards:
+        table["card"] = pa.array(card_col, pa.string())
+    return pa.table(table)
+
+
+def _card(rng, i: int, names, parent, relation, depth) -> str | None:
+    """Roots get long hand-written-looking cards; descendants get shorter, more templated ones."""
+    d = depth[i]
+    if parent[i] < 0:
+        if rng.random() < 0.35:
+            return None
+        paragraphs = int(rng.integers(3, 40))
+        return f"# {names[i].split('/')[1]}\n\n" + (LOREM * paragraphs)
+    if rng.random() < 0.3 + 0.05 * d:
+        return None
+    p = names[parent[i]]
+    auto = rng.random() < min(0.9, 0.3 + 0.15 * d)
+    if relation[i] == "quantized":
+        return f"# {names[i].split('/')[1]}\n\nQuantized version of [{p}](https://huggingface.co/{p}).\n"
+    head = f"# {names[i].split('/')[1]}\n\nThis model is a fine-tuned version of [{p}](https://huggingface.co/{p}).\n\n"
+    if auto:
+        return ("<!-- This model card has been generated automatically according to the information the Trainer had access to. -->\n"
+                + head + "## Training hyperparameters\n\n- learning_rate: 2e-05\n- train_batch_size: 8\n- num_epochs: 3\n")
+    return head + LOREM * int(rng.integers(1, max(2, 12 - 3 * d)))
+
+
+def demo_snapshot(n: int = 30_000, seed: int = 0) -> Snapshot:
+    return Snapshot(table=synthetic_listing(n, seed), shape=SourceShape.LISTING, source=f"core.demo synthetic n={n} seed={seed}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from core.precompute import build_bundle
+
+    parser = argparse.ArgumentParser(prog="python -m core.demo", description="Write the synthetic demo bundle.")
+    parser.add_argument("--out", default="data/demo")
+    parser.add_argument("--n", type=int, default=30_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--listing", help="write only the synthetic listing to this parquet file (for benchmarks)")
+    parser.add_argument("--no-cards", action="store_true")
+    args = parser.parse_args(argv)
+    if args.listing:
+        import pyarrow.parquet as pq
+
+        pq.write_table(synthetic_listing(args.n, args.seed, cards=not args.no_cards), args.listing, compression="zstd")
+        print(f"synthetic listing of {args.n:,} models written to {args.listing}")
+        return 0
+    manifest = build_bundle(demo_snapshot(args.n, args.seed), Path(args.out), synthetic=True,
+                            label="Synthetic demo Hub (generated, not real models)", progress=True)
+    print(f"demo bundle: {manifest['counts']['models']:,} models, {manifest['counts']['edges']:,} edges -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

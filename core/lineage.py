@@ -1,0 +1,338 @@
+"""The lineage graph: typed parent→child edges, families, depth and descendants.
+
+Everything here is vectorised over integer node indices so the whole Hub
+(millions of models) is handled in seconds. Self-loops are dropped and
+counted; cycles are found as strongly connected components and never make a
+traversal loop.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = [
+    "Relation",
+    "RelationSource",
+    "RELATION_PRIORITY",
+    "LineageEdges",
+    "Lineage",
+    "infer_relations",
+    "build_edges",
+    "compute_lineage",
+    "weak_components",
+    "family_roots",
+    "ancestors_of",
+    "descendants_of",
+]
+
+
+class Relation(str, Enum):
+    """How a child was made from its parent."""
+
+    FINETUNE = "finetune"
+    ADAPTER = "adapter"
+    QUANTIZED = "quantized"
+    MERGE = "merge"
+
+
+class RelationSource(str, Enum):
+    """Whether the relation type was declared on the Hub or inferred by Phylo."""
+
+    DECLARED = "declared"
+    INFERRED = "inferred"
+
+
+# Codes used while building edges: 0 is "untyped"; a parent listed under several
+# types takes the highest code (the study's rule: merge wins).
+RELATION_PRIORITY: tuple[Relation, ...] = (Relation.FINETUNE, Relation.QUANTIZED, Relation.ADAPTER, Relation.MERGE)
+_CODE = {r: i + 1 for i, r in enumerate(RELATION_PRIORITY)}
+
+MERGE_TAGS = ("merge", "mergekit", "lazymergekit", "model-merge", "merged-model")
+QUANT_TAGS = ("gguf", "gptq", "awq", "exl2", "4-bit", "8-bit", "bitsandbytes", "quantized", "int4", "int8", "fp8", "mlx",
+              "ggml", "llamafile", "hqq", "aqlm", "onnx-quantized", "imatrix")
+ADAPTER_TAGS = ("peft", "lora", "adapter", "adapter-transformers", "template:sd-lora", "qlora", "loha", "lokr")
+QUANT_LIBRARIES = ("gguf", "mlx", "ggml", "llamafile", "ctranslate2")
+ADAPTER_LIBRARIES = ("peft", "adapter-transformers")
+# Name suffixes that mark a quantized copy: -GGUF, -AWQ, -GPTQ, -exl2, -4bit, -8bit, -bnb, -int4, -fp8, -Q4_K_M ...
+QUANT_NAME = r"(?i)(gguf|gptq|awq|exl2|ggml|[-_.]?[2-8][-_.]?bits?\b|[-_.]bnb|int[48]|fp8|[-_.]q[2-8]_|[-_.]hqq|[-_.]mlx|imatrix|quant)"
+ADAPTER_NAME = r"(?i)([-_.]lora\b|[-_.]qlora|[-_.]adapter|[-_.]peft)"
+MERGE_NAME = r"(?i)([-_.]slerp\b|[-_.]ties\b|[-_.]dare\b|[-_.]merged?\b|passthrough|frankenmerge)"
+
+
+@dataclass(frozen=True)
+class LineageEdges:
+    """Edges as integer arrays plus the names of parents outside the snapshot."""
+
+    child: np.ndarray  # int64 row index of the child
+    parent_id: pa.Array  # string id of the parent
+    parent: np.ndarray  # int64 row index of the parent, -1 when outside the snapshot
+    relation: np.ndarray  # int8 code 1..4 (see RELATION_PRIORITY)
+    declared: np.ndarray  # bool
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Per-model lineage columns and graph facts for the manifest."""
+
+    family_index: np.ndarray  # int64 family number per model (0 = largest family)
+    family_root: np.ndarray  # int64 row index of the family's root per model
+    depth: np.ndarray  # int64 generations below the nearest root; -1 if only reachable through a cycle
+    n_parents: np.ndarray  # int64 distinct parents, in or out of the snapshot
+    n_children: np.ndarray  # int64 distinct children in the snapshot
+    n_descendants: np.ndarray  # int64 distinct models reachable below, excluding the model itself
+    cycles: list[list[int]]  # node indices of each strongly connected component larger than one
+    in_cycle: np.ndarray  # bool
+
+
+def infer_relations(
+    n_parents: np.ndarray,
+    has_merge_tag: np.ndarray,
+    has_quant_tag: np.ndarray,
+    has_adapter_tag: np.ndarray,
+    library: pa.Array,
+    child_name: pa.Array,
+) -> np.ndarray:
+    """Guess the relation code of untyped edges from the child's signals.
+
+    Order matters: several parents or merge tags mean a merge; quantisation
+    signals beat adapter ones (quantized LoRA merges are rare); anything else
+    is a fine-tune, the commonest declared type.
+    """
+    lib = pc.fill_null(pc.utf8_lower(library.cast(pa.string())), "")
+    name = pc.fill_null(child_name.cast(pa.string()), "")
+    merge = (n_parents >= 2) | has_merge_tag | pc.equal(lib, "mergekit").to_numpy(zero_copy_only=False)
+    merge |= pc.match_substring_regex(name, MERGE_NAME).to_numpy(zero_copy_only=False) & (n_parents >= 1) & ~has_quant_tag
+    quant = has_quant_tag | pc.is_in(lib, pa.array(QUANT_LIBRARIES)).to_numpy(zero_copy_only=False)
+    quant |= pc.match_substring_regex(name, QUANT_NAME).to_numpy(zero_copy_only=False)
+    adapter = has_adapter_tag | pc.is_in(lib, pa.array(ADAPTER_LIBRARIES)).to_numpy(zero_copy_only=False)
+    adapter |= pc.match_substring_regex(name, ADAPTER_NAME).to_numpy(zero_copy_only=False)
+    out = np.full(len(n_parents), _CODE[Relation.FINETUNE], dtype=np.int8)
+    out[adapter] = _CODE[Relation.ADAPTER]
+    out[quant] = _CODE[Relation.QUANTIZED]
+    out[merge] = _CODE[Relation.MERGE]
+    return out
+
+
+def build_edges(
+    child: np.ndarray,
+    parent_id: pa.Array,
+    code: np.ndarray,
+    model_ids: pa.Array,
+    child_signals: dict[str, np.ndarray | pa.Array],
+) -> tuple[LineageEdges, dict[str, int]]:
+    """Turn long (child, parent id, code) mentions into one typed edge per pair.
+
+    ``code`` is 0 for an untyped mention and 1..4 for a declared type. Returns
+    the edges and counts of what was dropped (self-loops) or kept outside the
+    snapshot (unknown parents).
+    """
+    parent_id = parent_id.cast(pa.string())
+    keep = ~pc.is_null(parent_id).to_numpy(zero_copy_only=False)
+    keep &= pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(parent_id), ""), False).to_numpy(zero_copy_only=False)
+    idx = np.flatnonzero(keep)
+    child, parent_id, code = child[idx], pc.utf8_trim_whitespace(parent_id.take(idx)), code[idx]
+    # One row per (child, parent), taking the highest code.
+    pcodes = pc.dictionary_encode(parent_id)
+    pcode = pcodes.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    key = child * (len(pcodes.dictionary) + 1) + pcode
+    order = np.lexsort((-code.astype(np.int64), key))
+    key_sorted = key[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key_sorted[1:] != key_sorted[:-1]
+    sel = order[first]
+    sel.sort()  # stable, source order
+    child, code, pid = child[sel], code[sel], parent_id.take(sel)
+    parent = pc.fill_null(pc.index_in(pid, value_set=model_ids), -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    self_loop = parent == child
+    stats = {"self_loops": int(self_loop.sum())}
+    child, code, pid, parent = child[~self_loop], code[~self_loop], pid.filter(pa.array(~self_loop)), parent[~self_loop]
+    stats["unknown_parents"] = int((parent < 0).sum())
+    n_parents_of_edge = np.bincount(child, minlength=len(model_ids))[child]
+    declared = code > 0
+    inferred = infer_relations(
+        n_parents_of_edge,
+        child_signals["merge_tag"][child],
+        child_signals["quant_tag"][child],
+        child_signals["adapter_tag"][child],
+        child_signals["library"].take(pa.array(child)),
+        model_ids.take(pa.array(child)),
+    )
+    # Where the Hub declares the type, the guess is checked against it: that is the inference's accuracy.
+    stats["inferred_relations"] = int((~declared).sum())
+    stats["inference_checked"] = int(declared.sum())
+    stats["inference_correct"] = int((inferred[declared] == code[declared]).sum())
+    code = np.where(declared, code, inferred)
+    return LineageEdges(child=child, parent_id=pid, parent=parent, relation=code.astype(np.int8), declared=declared), stats
+
+
+def _csr(n: int, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Adjacency src→dst as (indptr, targets) sorted by source."""
+    order = np.argsort(src, kind="stable")
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))]).astype(np.int64)
+    return indptr, dst[order]
+
+
+def _gather(indptr: np.ndarray, targets: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each node, all its targets: returns (position of the source in ``nodes``, target)."""
+    counts = indptr[nodes + 1] - indptr[nodes]
+    total = int(counts.sum())
+    if total == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    src_pos = np.repeat(np.arange(len(nodes)), counts)
+    starts = np.repeat(indptr[nodes], counts)
+    offs = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    return src_pos, targets[starts + offs]
+
+
+def weak_components(n: int, parent: np.ndarray, child: np.ndarray) -> np.ndarray:
+    """Weakly connected component label per node (isolated nodes are their own component)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    g = coo_matrix((np.ones(len(parent), dtype=np.int8), (parent, child)), shape=(n, n)).tocsr()
+    return connected_components(g, directed=True, connection="weak")[1].astype(np.int64)
+
+
+def family_roots(labels: np.ndarray, has_parent: np.ndarray, downloads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Root of each component: its most downloaded member without a parent (any member if all have one).
+
+    Returns (family number per node, root node per node); families are numbered
+    by size, largest first, ties by root index, so numbering is deterministic.
+    """
+    n = len(labels)
+    idx = np.arange(n)
+    order = np.lexsort((idx, -downloads, has_parent, labels))
+    lab_sorted = labels[order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = lab_sorted[1:] != lab_sorted[:-1]
+    root_of_label = np.empty(labels.max() + 1 if n else 0, dtype=np.int64)
+    root_of_label[lab_sorted[first]] = order[first]
+    sizes = np.bincount(labels)
+    comp = lab_sorted[first]
+    rank = np.lexsort((root_of_label[comp], -sizes[comp]))
+    number = np.empty_like(root_of_label)
+    number[comp[rank]] = np.arange(len(comp))
+    return number[labels], root_of_label[labels]
+
+
+def _depths(n: int, parent: np.ndarray, child: np.ndarray, has_parent: np.ndarray) -> np.ndarray:
+    """Generations below the nearest root (multi-source BFS); -1 where no root reaches."""
+    indptr, targets = _csr(n, parent, child)
+    depth = np.full(n, -1, dtype=np.int64)
+    frontier = np.flatnonzero(~has_parent)
+    depth[frontier] = 0
+    level = 0
+    while len(frontier):
+        level += 1
+        _, nxt = _gather(indptr, targets, frontier)
+        nxt = np.unique(nxt)
+        nxt = nxt[depth[nxt] < 0]
+        depth[nxt] = level
+        frontier = nxt
+    return depth
+
+
+def _descendant_counts(n: int, parent: np.ndarray, child: np.ndarray) -> np.ndarray:
+    """Exact number of distinct descendants per node, by growing (ancestor, node) pairs level by level.
+
+    Work is the sum of all ancestor-set sizes, about N × mean depth, and the
+    pair set only grows, so cycles end the loop instead of spinning.
+    """
+    indptr, targets = _csr(n, parent, child)
+    mult = np.int64(n)
+    keys = np.unique(parent.astype(np.int64) * mult + child)
+    keys = keys[(keys // mult) != (keys % mult)]
+    frontier = keys
+    while len(frontier):
+        anc, node = frontier // mult, frontier % mult
+        pos, nxt = _gather(indptr, targets, node)
+        if not len(nxt):
+            break
+        new = np.unique(anc[pos] * mult + nxt)
+        new = new[(new // mult) != (new % mult)]
+        new = new[~np.isin(new, keys, assume_unique=True)]
+        if not len(new):
+            break
+        keys = np.union1d(keys, new)
+        frontier = new
+    return np.bincount(keys // mult, minlength=n).astype(np.int64)
+
+
+def _cycles(n: int, parent: np.ndarray, child: np.ndarray) -> tuple[list[list[int]], np.ndarray]:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if not len(parent):
+        return [], np.zeros(n, dtype=bool)
+    g = coo_matrix((np.ones(len(parent), dtype=np.int8), (parent, child)), shape=(n, n)).tocsr()
+    _, labels = connected_components(g, directed=True, connection="strong")
+    sizes = np.bincount(labels)
+    big = np.flatnonzero(sizes > 1)
+    in_cycle = np.isin(labels, big)
+    members = np.flatnonzero(in_cycle)
+    groups: dict[int, list[int]] = {}
+    for node, lab in zip(members.tolist(), labels[members].tolist()):
+        groups.setdefault(lab, []).append(node)
+    return sorted(groups.values(), key=lambda g: (-len(g), g[0])), in_cycle
+
+
+def compute_lineage(n: int, edges: LineageEdges, downloads: np.ndarray) -> Lineage:
+    """Families, roots, depth, child and descendant counts over in-snapshot edges."""
+    inside = edges.parent >= 0
+    p, c = edges.parent[inside], edges.child[inside]
+    has_parent = np.bincount(c, minlength=n) > 0
+    labels = weak_components(n, p, c)
+    family, root = family_roots(labels, has_parent, downloads)
+    cycles, in_cycle = _cycles(n, p, c)
+    return Lineage(
+        family_index=family,
+        family_root=root,
+        depth=_depths(n, p, c, has_parent),
+        n_parents=np.bincount(edges.child, minlength=n).astype(np.int64),
+        n_children=np.bincount(p, minlength=n).astype(np.int64),
+        n_descendants=_descendant_counts(n, p, c),
+        cycles=cycles,
+        in_cycle=in_cycle,
+    )
+
+
+def _walk(start: str, neighbours: dict[str, list[str]], max_depth: int | None) -> dict[str, int]:
+    seen = {start: 0}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        d = seen[node]
+        if max_depth is not None and d >= max_depth:
+            continue
+        for nxt in neighbours.get(node, ()):
+            if nxt not in seen:
+                seen[nxt] = d + 1
+                queue.append(nxt)
+    del seen[start]
+    return seen
+
+
+def ancestors_of(model_id: str, edges: list[tuple[str, str]], max_depth: int | None = None) -> dict[str, int]:
+    """Ancestors of ``model_id`` with their distance, over (parent, child) pairs; safe on cycles.
+
+    >>> ancestors_of("c", [("a", "b"), ("b", "c"), ("c", "a")])
+    {'b': 1, 'a': 2}
+    """
+    up: dict[str, list[str]] = {}
+    for parent, child in edges:
+        up.setdefault(child, []).append(parent)
+    return _walk(model_id, up, max_depth)
+
+
+def descendants_of(model_id: str, edges: list[tuple[str, str]], max_depth: int | None = None) -> dict[str, int]:
+    """Descendants of ``model_id`` with their distance, over (parent, child) pairs; safe on cycles."""
+    down: dict[str, list[str]] = {}
+    for parent, child in edges:
+        down.setdefault(parent, []).append(child)
+    return _walk(model_id, down, max_depth)

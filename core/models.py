@@ -1,0 +1,244 @@
+"""The canonical models table: one row per model, whatever the source looked like.
+
+Normalisation keeps every valid row. Problems with single rows (malformed list
+text, duplicate ids, bad numbers or dates, enormous or control-character card
+text) are counted by kind in ``Normalized.warnings`` instead of failing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from core.languages import language_names
+from core.lineage import QUANT_TAGS, ADAPTER_TAGS, MERGE_TAGS, RELATION_PRIORITY
+from core.listtext import as_string_lists, collect, explode
+from core.snapshot import Snapshot, SourceShape
+
+__all__ = ["Normalized", "normalize", "MODEL_COLUMNS", "PLACEHOLDER_DATE", "MAX_CARD_CHARS", "card_features"]
+
+PLACEHOLDER_DATE = "2022-03-02"  # models migrated to the Hub then carry this date; it is not their creation date
+MAX_CARD_CHARS = 100_000  # longer cards are kept up to here; card_length keeps the true length
+AUTO_GENERATED = r"(?i)(automatically generated|generated automatically)"
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+MODEL_COLUMNS = (
+    "model_id", "author", "created_at", "downloads", "likes", "pipeline_tag", "library_name",
+    "licenses", "languages", "datasets", "arxiv", "tags", "has_card", "card_length", "card_auto_generated",
+)
+_PARENT_COLUMNS = {"parent_model": 0} | {f"{r.value}_parent": i + 1 for i, r in enumerate(RELATION_PRIORITY)}
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """A canonical models table plus the lineage mentions found while reading it."""
+
+    models: pa.Table
+    mention_child: np.ndarray  # row index of a child mentioning a parent
+    mention_parent: pa.Array  # parent id as written
+    mention_code: np.ndarray  # 0 untyped, 1..4 declared (see lineage.RELATION_PRIORITY)
+    signals: dict[str, np.ndarray | pa.Array]
+    cards: pa.Table | None
+    warnings: Counter = field(default_factory=Counter)
+
+
+def _text(table: pa.Table, name: str, n: int) -> pa.Array:
+    if name not in table.column_names:
+        return pa.nulls(n, pa.string())
+    arr = table[name].combine_chunks()
+    if pa.types.is_null(arr.type):
+        return pa.nulls(n, pa.string())
+    arr = arr.cast(pa.string())
+    return pc.if_else(pc.equal(pc.utf8_trim_whitespace(arr), ""), pa.scalar(None, pa.string()), arr)
+
+
+def _count(table: pa.Table, name: str, n: int, warnings: Counter) -> pa.Array:
+    """A non-negative int64 count column; unparseable values become null and are counted."""
+    if name not in table.column_names:
+        return pa.nulls(n, pa.int64())
+    arr = table[name].combine_chunks()
+    if pa.types.is_integer(arr.type):
+        return arr.cast(pa.int64())
+    if pa.types.is_floating(arr.type):
+        num = arr
+    else:
+        text = pc.utf8_trim_whitespace(arr.cast(pa.string()))
+        ok = pc.fill_null(pc.match_substring_regex(text, r"^-?\d+(\.\d*)?([eE]\d+)?$"), False)
+        bad = pc.sum(pc.and_(pc.invert(ok), pc.is_valid(text))).as_py() or 0
+        if bad:
+            warnings[f"bad_{name}"] += bad
+        num = pc.cast(pc.if_else(ok, text, pa.scalar(None, pa.string())), pa.float64())
+    num = pc.if_else(pc.is_finite(num), num, pa.scalar(None, pa.float64()))
+    num = pc.if_else(pc.less(num, 0), pa.scalar(None, pa.float64()), num)
+    num = pc.if_else(pc.greater(num, 9e18), pa.scalar(None, pa.float64()), num)
+    return pc.cast(pc.floor(num), pa.int64())
+
+
+def _created_at(table: pa.Table, name: str, n: int, warnings: Counter) -> pa.Array:
+    """UTC timestamps; missing, unparseable and 2022-03-02 placeholder dates become null."""
+    utc = pa.timestamp("ms", tz="UTC")
+    if name not in table.column_names:
+        warnings["missing_date"] += n
+        return pa.nulls(n, utc)
+    arr = table[name].combine_chunks()
+    if pa.types.is_timestamp(arr.type):
+        ts = arr.cast(pa.timestamp("ms", tz="UTC")) if arr.type.tz else pc.assume_timezone(arr.cast(pa.timestamp("ms")), "UTC")
+    else:
+        text = pc.utf8_trim_whitespace(arr.cast(pa.string()))
+        head = pc.utf8_slice_codeunits(pc.replace_substring(text, " ", "T"), 0, 19)
+        parsed = pc.strptime(head, format="%Y-%m-%dT%H:%M:%S", unit="ms", error_is_null=True)
+        short = pc.strptime(pc.utf8_slice_codeunits(text, 0, 10), format="%Y-%m-%d", unit="ms", error_is_null=True)
+        parsed = pc.coalesce(parsed, short)
+        bad = pc.sum(pc.and_(pc.is_null(parsed), pc.is_valid(pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)))).as_py() or 0
+        if bad:
+            warnings["bad_date"] += bad
+        ts = pc.assume_timezone(parsed, "UTC")
+    missing = pc.sum(pc.is_null(arr)).as_py() or 0
+    if missing:
+        warnings["missing_date"] += missing
+    placeholder = pc.fill_null(pc.equal(pc.strftime(ts, format="%Y-%m-%d"), PLACEHOLDER_DATE), False)
+    n_ph = pc.sum(placeholder).as_py() or 0
+    if n_ph:
+        warnings["placeholder_date"] += n_ph
+    return pc.if_else(placeholder, pa.scalar(None, utc), ts)
+
+
+def card_features(cards: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(has_card, card_length, card_auto_generated) as the study defines them: a card is longer than 3 characters."""
+    length = pc.utf8_length(cards)
+    has = pc.fill_null(pc.greater(length, 3), False)
+    auto = pc.fill_null(pc.match_substring_regex(cards, AUTO_GENERATED), False)
+    return has, pc.fill_null(length, 0).cast(pa.int64()), pc.and_(auto, has)
+
+
+def _cards(table: pa.Table, ids: pa.Array, warnings: Counter):
+    name = next((c for c in ("modelCard", "card", "card_text", "readme") if c in table.column_names), None)
+    if name is None:
+        n = len(ids)
+        return pa.nulls(n, pa.bool_()), pa.nulls(n, pa.int64()), pa.nulls(n, pa.bool_()), None
+    text = table[name].combine_chunks().cast(pa.string())
+    has, length, auto = card_features(text)
+    control = pc.fill_null(pc.match_substring_regex(text, _CONTROL), False)
+    if n_ctrl := pc.sum(control).as_py():
+        warnings["card_control_characters"] += n_ctrl
+        text = pc.replace_substring_regex(text, _CONTROL, "")
+    long = pc.fill_null(pc.greater(length, MAX_CARD_CHARS), False)
+    if n_long := pc.sum(long).as_py():
+        warnings["card_truncated"] += n_long
+        text = pc.if_else(long, pc.utf8_slice_codeunits(text, 0, MAX_CARD_CHARS), text)
+    present = pc.is_valid(text)
+    cards = pa.table({"model_id": ids.filter(present), "card": text.filter(present)})
+    return has, length, auto, cards
+
+
+def _prefixed(rows: np.ndarray, flat: pa.Array, prefix: str) -> tuple[np.ndarray, pa.Array]:
+    mask = pc.fill_null(pc.starts_with(flat, prefix), False)
+    m = mask.to_numpy(zero_copy_only=False)
+    return rows[m], pc.utf8_slice_codeunits(flat.filter(mask), len(prefix))
+
+
+def _any_tag(n: int, rows: np.ndarray, flat_lower: pa.Array, values: tuple[str, ...]) -> np.ndarray:
+    hit = pc.is_in(flat_lower, pa.array(values)).to_numpy(zero_copy_only=False)
+    return np.bincount(rows[hit], minlength=n) > 0
+
+
+def normalize(snapshot: Snapshot) -> Normalized:
+    """Normalise a raw snapshot into the canonical models table and lineage mentions."""
+    t = snapshot.table
+    warnings: Counter = Counter()
+    if snapshot.skipped_rows:
+        warnings["unparseable_rows"] += snapshot.skipped_rows
+    id_col = "model_id" if snapshot.shape is SourceShape.DATASET else ("id" if "id" in t.column_names else "modelId")
+    ids = pc.utf8_trim_whitespace(_text(t, id_col, t.num_rows))
+    # Rows without an id cannot be anything; duplicates keep their first occurrence.
+    valid = pc.fill_null(pc.not_equal(ids, ""), False).to_numpy(zero_copy_only=False)
+    if (missing := int((~valid).sum())):
+        warnings["missing_id"] += missing
+    codes = pc.dictionary_encode(ids).indices.to_numpy(zero_copy_only=False)
+    _, first = np.unique(np.where(valid, codes, -1), return_index=True)
+    keep = np.zeros(t.num_rows, dtype=bool)
+    keep[first] = True
+    keep &= valid
+    if (dups := int(valid.sum() - keep.sum())):
+        warnings["duplicate_id"] += dups
+    if not keep.all():
+        mask = pa.array(keep)
+        t, ids = t.filter(mask), ids.filter(mask)
+    n = t.num_rows
+
+    tags, bad = as_string_lists(t["tags"]) if "tags" in t.column_names else (pa.array([[]] * n, pa.list_(pa.string())), 0)
+    if bad:
+        warnings["malformed_list:tags"] += bad
+    rows, flat = explode(tags)
+    flat_lower = pc.utf8_lower(flat)
+
+    def from_column(name: str) -> list[tuple[np.ndarray, pa.Array]]:
+        if name not in t.column_names:
+            return []
+        lists, nbad = as_string_lists(t[name])
+        if nbad:
+            warnings[f"malformed_list:{name}"] += nbad
+        return [explode(lists)]
+
+    licenses = collect(n, [_prefixed(rows, flat, "license:"), *from_column("licenses")])
+    datasets = collect(n, [_prefixed(rows, flat, "dataset:"), *from_column("datasets")])
+    arxiv = collect(n, [_prefixed(rows, flat, "arxiv:"), *from_column("arxiv_papers"), *from_column("arxiv")])
+    names = language_names()
+    is_lang = pc.is_in(flat, pa.array(list(names))).to_numpy(zero_copy_only=False)
+    lang_names = pc.take(pa.array(list(names.values())), pc.index_in(flat.filter(pa.array(is_lang)), pa.array(list(names))))
+    languages = collect(n, [(rows[is_lang], lang_names), *from_column("languages")])
+
+    # Lineage mentions: base_model:X (untyped), base_model:<type>:X (declared), and parent columns.
+    m_rows, m_vals = _prefixed(rows, flat, "base_model:")
+    m_code = np.zeros(len(m_rows), dtype=np.int8)
+    for i, rel in enumerate(RELATION_PRIORITY):
+        typed = pc.fill_null(pc.starts_with(m_vals, rel.value + ":"), False).to_numpy(zero_copy_only=False)
+        m_code[typed] = i + 1
+    prefix_len = pa.array([0] + [len(r.value) + 1 for r in RELATION_PRIORITY], pa.int64()).to_numpy()[m_code]
+    m_vals = pa.array([v[k:] for v, k in zip(m_vals.to_pylist(), prefix_len.tolist())], pa.string()) if (m_code > 0).any() else m_vals
+    child_parts, parent_parts, code_parts = [m_rows], [m_vals], [m_code]
+    for col, code in _PARENT_COLUMNS.items():
+        for r, v in from_column(col):
+            child_parts.append(r)
+            parent_parts.append(v)
+            code_parts.append(np.full(len(r), code, dtype=np.int8))
+
+    has_card, card_length, card_auto, cards = _cards(t, ids, warnings)
+    author = _text(t, "author", n)
+    author = pc.coalesce(author, pc.if_else(pc.match_substring(ids, "/"), pc.list_element(pc.split_pattern(ids, "/", max_splits=1), 0), pa.scalar(None, pa.string())))
+    models = pa.table({
+        "model_id": ids,
+        "author": author,
+        "created_at": _created_at(t, "createdAt" if "createdAt" in t.column_names else "created_at", n, warnings),
+        "downloads": pc.fill_null(_count(t, "downloads", n, warnings), 0),
+        "likes": pc.fill_null(_count(t, "likes", n, warnings), 0),
+        "pipeline_tag": _text(t, "pipeline_tag", n),
+        "library_name": _text(t, "library_name", n),
+        "licenses": licenses,
+        "languages": languages,
+        "datasets": datasets,
+        "arxiv": arxiv,
+        "tags": tags,
+        "has_card": has_card,
+        "card_length": card_length,
+        "card_auto_generated": card_auto,
+    })
+    signals = {
+        "merge_tag": _any_tag(n, rows, flat_lower, MERGE_TAGS),
+        "quant_tag": _any_tag(n, rows, flat_lower, QUANT_TAGS),
+        "adapter_tag": _any_tag(n, rows, flat_lower, ADAPTER_TAGS),
+        "library": models["library_name"].combine_chunks(),
+    }
+    return Normalized(
+        models=models,
+        mention_child=np.concatenate(child_parts).astype(np.int64),
+        mention_parent=pa.concat_arrays([p.cast(pa.string()) for p in parent_parts]),
+        mention_code=np.concatenate(code_parts),
+        signals=signals,
+        cards=cards,
+        warnings=warnings,
+    )

@@ -1,0 +1,242 @@
+"""Build a bundle from a Hub snapshot: ``python -m core.precompute --source SRC --out DIR``.
+
+Steps: read the source, normalise the models, build typed edges, compute
+families and depths, write parquet files and a manifest. Rerunning on the same
+source writes the same bundle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from core.bundle import BUNDLE_FORMAT
+from core.errors import PhyloError
+from core.lineage import RELATION_PRIORITY, Relation, RelationSource, build_edges, compute_lineage, family_roots, weak_components
+from core.models import normalize
+from core.snapshot import DEFAULT_DATASET, Snapshot, read_snapshot
+
+__all__ = ["build_bundle", "main"]
+
+STEPS = ("read", "normalise", "edges", "lineage", "write")
+_REL_NAMES = pa.array([r.value for r in RELATION_PRIORITY])
+
+
+def _progress(enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=len(STEPS), unit="step", disable=not enabled, file=sys.stderr, leave=False,
+                bar_format="{desc:<12} {bar:20} {n_fmt}/{total_fmt} [{elapsed}]")
+
+
+def _variant_roots(n, parent, child, keep, has_parent_all, downloads, ids):
+    """Root id per model for a graph variant (e.g. without merge edges)."""
+    p, c = parent[keep], child[keep]
+    labels = weak_components(n, p, c)
+    has_parent = np.bincount(c, minlength=n) > 0
+    _, root = family_roots(labels, has_parent, downloads)
+    return ids.take(pa.array(root))
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for pkg in ("pyarrow", "duckdb", "numpy", "scipy", "pandas"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def _sample(table_rows: int, sample: int | None, seed: int = 0) -> np.ndarray | None:
+    if sample is None or sample >= table_rows:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(table_rows, size=sample, replace=False))
+
+
+def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = None, progress: bool = False,
+                 synthetic: bool = False, label: str | None = None) -> dict:
+    """Build the bundle of ``source`` into ``out`` and return its manifest."""
+    import duckdb
+
+    out = Path(out)
+    bar = _progress(progress)
+    bar.set_description("read")
+    snap = source if isinstance(source, Snapshot) else read_snapshot(source)
+    if (rows := _sample(snap.table.num_rows, sample)) is not None:
+        snap = type(snap)(table=snap.table.take(pa.array(rows)), shape=snap.shape, source=snap.source,
+                          skipped_rows=snap.skipped_rows)
+    bar.update()
+    bar.set_description("normalise")
+    norm = normalize(snap)
+    models = norm.models
+    n = models.num_rows
+    ids = models["model_id"].combine_chunks()
+    downloads = models["downloads"].to_numpy()
+    bar.update()
+
+    bar.set_description("edges")
+    edges, edge_stats = build_edges(norm.mention_child, norm.mention_parent, norm.mention_code, ids, norm.signals)
+    inside = edges.parent >= 0
+    edge_table = pa.table({
+        "parent": edges.parent_id,
+        "child": ids.take(pa.array(edges.child)),
+        "relation": pc.take(_REL_NAMES, pa.array(edges.relation.astype(np.int64) - 1)),
+        "relation_source": pa.array(np.where(edges.declared, RelationSource.DECLARED.value, RelationSource.INFERRED.value)),
+        "parent_in_snapshot": pa.array(inside),
+    })
+    bar.update()
+
+    bar.set_description("lineage")
+    lin = compute_lineage(n, edges, downloads)
+    p_in, c_in, rel_in = edges.parent[inside], edges.child[inside], edges.relation[inside]
+    has_parent = np.bincount(c_in, minlength=n) > 0
+    merge_code = RELATION_PRIORITY.index(Relation.MERGE) + 1
+    finetune_code = RELATION_PRIORITY.index(Relation.FINETUNE) + 1
+    depth = pa.array(lin.depth.astype(np.int32), mask=lin.depth < 0)
+    models = models.append_column("family_id", pa.array(lin.family_index.astype(np.int32)))
+    models = models.append_column("family", ids.take(pa.array(lin.family_root)))
+    models = models.append_column("depth", depth)
+    models = models.append_column("n_parents", pa.array(lin.n_parents.astype(np.int32)))
+    models = models.append_column("n_children", pa.array(lin.n_children.astype(np.int32)))
+    models = models.append_column("n_descendants", pa.array(lin.n_descendants.astype(np.int32)))
+    models = models.append_column("in_cycle", pa.array(lin.in_cycle))
+    models = models.append_column("family_no_merge", _variant_roots(n, p_in, c_in, rel_in != merge_code, has_parent, downloads, ids))
+    models = models.append_column("family_finetune", _variant_roots(n, p_in, c_in, rel_in == finetune_code, has_parent, downloads, ids))
+    con = duckdb.connect(":memory:")
+    con.register("m", models)
+    con.register("e", edge_table)
+    families = con.sql("""
+        WITH fe AS (
+            SELECT m.family_id, count(*) AS n_edges,
+                   count(*) FILTER (WHERE e.relation = 'finetune') AS n_finetune,
+                   count(*) FILTER (WHERE e.relation = 'adapter') AS n_adapter,
+                   count(*) FILTER (WHERE e.relation = 'quantized') AS n_quantized,
+                   count(*) FILTER (WHERE e.relation = 'merge') AS n_merge
+            FROM e JOIN m ON m.model_id = e.child
+            WHERE e.parent_in_snapshot GROUP BY m.family_id)
+        SELECT m.family_id, any_value(m.family) AS family, count(*)::INTEGER AS size,
+               coalesce(max(m.depth), 0)::INTEGER AS max_depth,
+               count(*) FILTER (WHERE m.depth = 0)::INTEGER AS n_roots,
+               count(*) FILTER (WHERE m.in_cycle)::INTEGER AS n_in_cycles,
+               sum(m.downloads)::BIGINT AS downloads, sum(m.likes)::BIGINT AS likes,
+               min(m.created_at) AS first_created, max(m.created_at) AS last_created,
+               coalesce(any_value(fe.n_edges), 0)::INTEGER AS n_edges,
+               coalesce(any_value(fe.n_finetune), 0)::INTEGER AS n_finetune,
+               coalesce(any_value(fe.n_adapter), 0)::INTEGER AS n_adapter,
+               coalesce(any_value(fe.n_quantized), 0)::INTEGER AS n_quantized,
+               coalesce(any_value(fe.n_merge), 0)::INTEGER AS n_merge
+        FROM m LEFT JOIN fe USING (family_id)
+        GROUP BY m.family_id HAVING count(*) > 1 ORDER BY m.family_id
+    """).to_arrow_table()
+    rel_counts = dict(con.execute("SELECT relation, count(*) FROM e GROUP BY 1 ORDER BY 1").fetchall())
+    src_counts = dict(con.execute("SELECT relation_source, count(*) FROM e GROUP BY 1 ORDER BY 1").fetchall())
+    snapshot_date = con.execute("SELECT strftime(max(created_at), '%Y-%m-%d') FROM m").fetchone()[0]
+    con.close()
+    bar.update()
+
+    bar.set_description("write")
+    out.mkdir(parents=True, exist_ok=True)
+    for name, table in (("models", models), ("edges", edge_table), ("families", families), ("cards", norm.cards)):
+        path = out / f"{name}.parquet"
+        if table is None:
+            path.unlink(missing_ok=True)
+            continue
+        pq.write_table(table, path, compression="zstd", row_group_size=256_000)
+    warnings = Counter(norm.warnings)
+    for key in ("self_loops", "unknown_parents"):
+        if edge_stats[key]:
+            warnings[key] += edge_stats[key]
+    if lin.cycles:
+        warnings["cycles"] += len(lin.cycles)
+    id_list = ids.to_pylist() if lin.cycles else []
+    sizes = families["size"].to_numpy()
+    checked = edge_stats["inference_checked"]
+    manifest = {
+        "format": BUNDLE_FORMAT,
+        "label": label or Path(snap.source).name,
+        "synthetic": synthetic,
+        "source": snap.source,
+        "source_shape": snap.shape.value,
+        "sample": sample,
+        "snapshot_date": snapshot_date,
+        "counts": {
+            "models": n,
+            "edges": edge_table.num_rows,
+            "edges_in_snapshot": int(inside.sum()),
+            "edges_by_relation": {k: int(v) for k, v in rel_counts.items()},
+            "edges_by_source": {k: int(v) for k, v in src_counts.items()},
+            "families": int(lin.family_index.max(initial=-1)) + 1,
+            "families_with_edges": int(len(sizes)),
+            "largest_family": int(sizes.max(initial=0)),
+            "models_in_cycles": int(lin.in_cycle.sum()),
+            "cards": 0 if norm.cards is None else norm.cards.num_rows,
+        },
+        "warnings": dict(sorted(warnings.items())),
+        "cycles": [[id_list[i] for i in group[:20]] for group in lin.cycles[:50]],
+        "relation_inference": {
+            "declared_edges_checked": checked,
+            "correct": edge_stats["inference_correct"],
+            "accuracy": round(edge_stats["inference_correct"] / checked, 4) if checked else None,
+        },
+        "versions": _versions(),
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    bar.update()
+    bar.close()
+    return manifest
+
+
+def _summary(manifest: dict) -> str:
+    c = manifest["counts"]
+    lines = [
+        f"{c['models']:,} models, {c['edges']:,} edges ({c['edges_in_snapshot']:,} inside the snapshot), "
+        f"{c['families_with_edges']:,} families with edges, largest {c['largest_family']:,}",
+        "edges: " + ", ".join(f"{k} {v:,}" for k, v in c["edges_by_relation"].items())
+        + " | " + ", ".join(f"{k} {v:,}" for k, v in c["edges_by_source"].items()),
+    ]
+    inf = manifest["relation_inference"]
+    if inf["declared_edges_checked"]:
+        lines.append(f"relation inference agrees with {inf['correct']:,} of {inf['declared_edges_checked']:,} declared edges ({inf['accuracy']:.1%})")
+    if manifest["warnings"]:
+        lines.append("warnings: " + ", ".join(f"{k} {v:,}" for k, v in manifest["warnings"].items()))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core.precompute", description=__doc__.splitlines()[0])
+    parser.add_argument("--source", default=DEFAULT_DATASET, help="Hub dataset id, or a local CSV/parquet/JSON(L) file")
+    parser.add_argument("--out", required=True, help="bundle folder to write")
+    parser.add_argument("--sample", type=int, default=None, help="keep a seeded random sample of N models")
+    parser.add_argument("--no-embed", action="store_true", help="skip embeddings and the 2D projection")
+    parser.add_argument("--label", default=None, help="name shown in the app")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+    if args.sample is not None and args.sample <= 0:
+        parser.error("--sample must be a positive number of models")
+    try:
+        manifest = build_bundle(args.source, args.out, sample=args.sample, progress=not args.quiet, label=args.label)
+    except PhyloError as exc:
+        print(f"phylo: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("phylo: error: out of memory; try --sample N", file=sys.stderr)
+        return 2
+    print(_summary(manifest))
+    print(f"bundle written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
