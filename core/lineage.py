@@ -246,21 +246,24 @@ def _descendant_counts(n: int, parent: np.ndarray, child: np.ndarray) -> np.ndar
     """
     indptr, targets = _csr(n, parent, child)
     mult = np.int64(n)
-    keys = np.unique(parent.astype(np.int64) * mult + child)
-    keys = keys[(keys // mult) != (keys % mult)]
-    frontier = keys
+    frontier = np.unique(parent.astype(np.int64) * mult + child)
+    frontier = frontier[(frontier // mult) != (frontier % mult)]
+    levels = [frontier]  # sorted, disjoint arrays of (ancestor, descendant) keys
     while len(frontier):
         anc, node = frontier // mult, frontier % mult
         pos, nxt = _gather(indptr, targets, node)
-        if not len(nxt):
-            break
         new = np.unique(anc[pos] * mult + nxt)
         new = new[(new // mult) != (new % mult)]
-        new = new[~np.isin(new, keys, assume_unique=True)]
-        if not len(new):
-            break
-        keys = np.union1d(keys, new)
+        for known in levels:  # drop pairs already found by a shorter path
+            if not len(new):
+                break
+            hit = np.searchsorted(known, new)
+            hit[hit == len(known)] = 0
+            new = new[known[hit] != new]
+        if len(new):
+            levels.append(new)
         frontier = new
+    keys = np.concatenate(levels) if levels else np.empty(0, np.int64)
     return np.bincount(keys // mult, minlength=n).astype(np.int64)
 
 

@@ -7,6 +7,7 @@ text) are counted by kind in ``Normalized.warnings`` instead of failing.
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -47,13 +48,15 @@ class Normalized:
 
 
 def _text(table: pa.Table, name: str, n: int) -> pa.Array:
+    """A string column with empty values as null (absent columns are all null)."""
     if name not in table.column_names:
         return pa.nulls(n, pa.string())
     arr = table[name].combine_chunks()
     if pa.types.is_null(arr.type):
         return pa.nulls(n, pa.string())
     arr = arr.cast(pa.string())
-    return pc.if_else(pc.equal(pc.utf8_trim_whitespace(arr), ""), pa.scalar(None, pa.string()), arr)
+    empty = pc.equal(pc.utf8_length(arr), 0)
+    return pc.if_else(empty, pa.scalar(None, pa.string()), arr) if pc.any(empty).as_py() else arr
 
 
 def _count(table: pa.Table, name: str, n: int, warnings: Counter) -> pa.Array:
@@ -91,8 +94,9 @@ def _created_at(table: pa.Table, name: str, n: int, warnings: Counter) -> pa.Arr
         text = pc.utf8_trim_whitespace(arr.cast(pa.string()))
         head = pc.utf8_slice_codeunits(pc.replace_substring(text, " ", "T"), 0, 19)
         parsed = pc.strptime(head, format="%Y-%m-%dT%H:%M:%S", unit="ms", error_is_null=True)
-        short = pc.strptime(pc.utf8_slice_codeunits(text, 0, 10), format="%Y-%m-%d", unit="ms", error_is_null=True)
-        parsed = pc.coalesce(parsed, short)
+        if parsed.null_count > text.null_count:  # date-only values
+            short = pc.strptime(pc.utf8_slice_codeunits(text, 0, 10), format="%Y-%m-%d", unit="ms", error_is_null=True)
+            parsed = pc.coalesce(parsed, short)
         bad = pc.sum(pc.and_(pc.is_null(parsed), pc.is_valid(pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)))).as_py() or 0
         if bad:
             warnings["bad_date"] += bad
@@ -100,7 +104,8 @@ def _created_at(table: pa.Table, name: str, n: int, warnings: Counter) -> pa.Arr
     missing = pc.sum(pc.is_null(arr)).as_py() or 0
     if missing:
         warnings["missing_date"] += missing
-    placeholder = pc.fill_null(pc.equal(pc.strftime(ts, format="%Y-%m-%d"), PLACEHOLDER_DATE), False)
+    day = pc.cast(pc.cast(ts, pa.timestamp("ms")), pa.date32())
+    placeholder = pc.fill_null(pc.equal(day, pa.scalar(datetime.date.fromisoformat(PLACEHOLDER_DATE), pa.date32())), False)
     n_ph = pc.sum(placeholder).as_py() or 0
     if n_ph:
         warnings["placeholder_date"] += n_ph
@@ -209,7 +214,8 @@ def normalize(snapshot: Snapshot) -> Normalized:
 
     has_card, card_length, card_auto, cards = _cards(t, ids, warnings)
     author = _text(t, "author", n)
-    author = pc.coalesce(author, pc.if_else(pc.match_substring(ids, "/"), pc.list_element(pc.split_pattern(ids, "/", max_splits=1), 0), pa.scalar(None, pa.string())))
+    if author.null_count:
+        author = pc.coalesce(author, pc.if_else(pc.match_substring(ids, "/"), pc.list_element(pc.split_pattern(ids, "/", max_splits=1), 0), pa.scalar(None, pa.string())))
     models = pa.table({
         "model_id": ids,
         "author": author,
