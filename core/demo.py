@@ -103,6 +103,7 @@ def synthetic_listing(n: int = 30_000, seed: int = 0, cards: bool = True, family
     task = _pick(rng, TASKS, n)
     lib = _pick(rng, LIBRARIES, n)
     lic = _pick(rng, LICENSES, n)
+    lic[rng.random(n) < 0.55] = ""  # most Hub models declare no license
     n_lang = np.where(is_root, rng.integers(1, 14, n), rng.integers(0, 3, n))
     for i in derived:
         p = parent[i]
@@ -110,7 +111,7 @@ def synthetic_listing(n: int = 30_000, seed: int = 0, cards: bool = True, family
             task[i] = task[p]
         if rng.random() < 0.8:
             lic[i] = lic[p]
-        elif lic[p] not in ("apache-2.0", "mit"):
+        elif lic[p] not in ("apache-2.0", "mit", ""):
             lic[i] = "apache-2.0" if rng.random() < 0.7 else "mit"
         lib[i] = {"adapter": "peft", "quantized": "gguf" if rng.random() < 0.6 else "transformers"}.get(relation[i], lib[p])
         n_lang[i] = min(n_lang[i], n_lang[p]) if n_lang[p] else n_lang[i]
@@ -147,8 +148,10 @@ def synthetic_listing(n: int = 30_000, seed: int = 0, cards: bool = True, family
     card_col = []
     lang_codes = np.array(LANGS)
     for i in range(n):
-        t = [str(lib[i]), str(task[i]), f"license:{lic[i]}", "region:us"]
-        t += [str(c) for c in lang_codes[: n_lang[i]]]
+        t = [str(lib[i]), str(task[i]), "region:us"] + ([f"license:{lic[i]}"] if lic[i] else [])
+        if n_lang[i]:
+            others = [str(c) for c in rng.permutation(lang_codes[1:])[: n_lang[i] - 1]]
+            t += (["en"] + others) if rng.random() < 0.85 else [str(rng.choice(lang_codes[1:]))] + others
         r = relation[i]
         if parent[i] >= 0:
             pname = names[parent[i]]

@@ -47,6 +47,41 @@ def _variant_roots(n, parent, child, keep, has_parent_all, downloads, ids):
     return ids.take(pa.array(root))
 
 
+def _families(models: pa.Table, family: np.ndarray, root: np.ndarray, ids: pa.Array,
+              edge_child: np.ndarray, edge_relation: np.ndarray) -> pa.Table:
+    """One row per family of two or more models: root, size, depth, roots, downloads, dates, edge mix."""
+    sizes = np.bincount(family)
+    agg = (pa.table({"family_id": family, "depth": models["depth"], "is_root": pc.equal(models["depth"], 0),
+                     "in_cycle": models["in_cycle"], "downloads": models["downloads"], "likes": models["likes"],
+                     "created_at": models["created_at"]})
+           .filter(pa.array(sizes[family] > 1))
+           .group_by("family_id", use_threads=False)
+           .aggregate([("depth", "max"), ("is_root", "sum"), ("in_cycle", "sum"), ("downloads", "sum"),
+                       ("likes", "sum"), ("created_at", "min"), ("created_at", "max")])
+           .sort_by("family_id"))
+    fid = agg["family_id"].to_numpy()
+    root_of = np.empty(len(sizes), dtype=np.int64)
+    root_of[family] = root
+    k = len(RELATION_PRIORITY) + 1
+    by_rel = np.bincount(family[edge_child] * k + edge_relation.astype(np.int64), minlength=len(sizes) * k).reshape(-1, k)
+    columns = {
+        "family_id": pa.array(fid.astype(np.int32)),
+        "family": ids.take(pa.array(root_of[fid])),
+        "size": pa.array(sizes[fid].astype(np.int32)),
+        "max_depth": pc.fill_null(agg["depth_max"], 0),
+        "n_roots": pc.fill_null(agg["is_root_sum"], 0).cast(pa.int32()),
+        "n_in_cycles": agg["in_cycle_sum"].cast(pa.int32()),
+        "downloads": agg["downloads_sum"],
+        "likes": agg["likes_sum"],
+        "first_created": agg["created_at_min"],
+        "last_created": agg["created_at_max"],
+        "n_edges": pa.array(by_rel[fid].sum(axis=1).astype(np.int32)),
+    }
+    for i, rel in enumerate(RELATION_PRIORITY):
+        columns[f"n_{rel.value}"] = pa.array(by_rel[fid, i + 1].astype(np.int32))
+    return pa.table(columns)
+
+
 def _versions() -> dict[str, str]:
     import importlib.metadata as md
 
@@ -68,8 +103,6 @@ def _sample(table_rows: int, sample: int | None, seed: int = 0) -> np.ndarray | 
 def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = None, progress: bool = False,
                  synthetic: bool = False, label: str | None = None) -> dict:
     """Build the bundle of ``source`` into ``out`` and return its manifest."""
-    import duckdb
-
     out = Path(out)
     bar = _progress(progress)
     bar.set_description("read")
@@ -114,36 +147,11 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     models = models.append_column("in_cycle", pa.array(lin.in_cycle))
     models = models.append_column("family_no_merge", _variant_roots(n, p_in, c_in, rel_in != merge_code, has_parent, downloads, ids))
     models = models.append_column("family_finetune", _variant_roots(n, p_in, c_in, rel_in == finetune_code, has_parent, downloads, ids))
-    con = duckdb.connect(":memory:")
-    con.register("m", models)
-    con.register("e", edge_table)
-    families = con.sql("""
-        WITH fe AS (
-            SELECT m.family_id, count(*) AS n_edges,
-                   count(*) FILTER (WHERE e.relation = 'finetune') AS n_finetune,
-                   count(*) FILTER (WHERE e.relation = 'adapter') AS n_adapter,
-                   count(*) FILTER (WHERE e.relation = 'quantized') AS n_quantized,
-                   count(*) FILTER (WHERE e.relation = 'merge') AS n_merge
-            FROM e JOIN m ON m.model_id = e.child
-            WHERE e.parent_in_snapshot GROUP BY m.family_id)
-        SELECT m.family_id, any_value(m.family) AS family, count(*)::INTEGER AS size,
-               coalesce(max(m.depth), 0)::INTEGER AS max_depth,
-               count(*) FILTER (WHERE m.depth = 0)::INTEGER AS n_roots,
-               count(*) FILTER (WHERE m.in_cycle)::INTEGER AS n_in_cycles,
-               sum(m.downloads)::BIGINT AS downloads, sum(m.likes)::BIGINT AS likes,
-               min(m.created_at) AS first_created, max(m.created_at) AS last_created,
-               coalesce(any_value(fe.n_edges), 0)::INTEGER AS n_edges,
-               coalesce(any_value(fe.n_finetune), 0)::INTEGER AS n_finetune,
-               coalesce(any_value(fe.n_adapter), 0)::INTEGER AS n_adapter,
-               coalesce(any_value(fe.n_quantized), 0)::INTEGER AS n_quantized,
-               coalesce(any_value(fe.n_merge), 0)::INTEGER AS n_merge
-        FROM m LEFT JOIN fe USING (family_id)
-        GROUP BY m.family_id HAVING count(*) > 1 ORDER BY m.family_id
-    """).to_arrow_table()
-    rel_counts = dict(con.execute("SELECT relation, count(*) FROM e GROUP BY 1 ORDER BY 1").fetchall())
-    src_counts = dict(con.execute("SELECT relation_source, count(*) FROM e GROUP BY 1 ORDER BY 1").fetchall())
-    snapshot_date = con.execute("SELECT strftime(max(created_at), '%Y-%m-%d') FROM m").fetchone()[0]
-    con.close()
+    families = _families(models, lin.family_index, lin.family_root, ids, c_in, rel_in)
+    rel_counts = {d["values"]: d["counts"] for d in pc.value_counts(edge_table["relation"]).to_pylist()}
+    src_counts = {d["values"]: d["counts"] for d in pc.value_counts(edge_table["relation_source"]).to_pylist()}
+    last = pc.max(models["created_at"]).as_py()
+    snapshot_date = last.date().isoformat() if last else None
     bar.update()
 
     bar.set_description("write")
@@ -175,8 +183,8 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
             "models": n,
             "edges": edge_table.num_rows,
             "edges_in_snapshot": int(inside.sum()),
-            "edges_by_relation": {k: int(v) for k, v in rel_counts.items()},
-            "edges_by_source": {k: int(v) for k, v in src_counts.items()},
+            "edges_by_relation": {k: int(v) for k, v in sorted(rel_counts.items())},
+            "edges_by_source": {k: int(v) for k, v in sorted(src_counts.items())},
             "families": int(lin.family_index.max(initial=-1)) + 1,
             "families_with_edges": int(len(sizes)),
             "largest_family": int(sizes.max(initial=0)),

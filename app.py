@@ -1,0 +1,12 @@
+"""Phylo: the navigation frame. Pages live in views/."""
+
+import streamlit as st
+
+from views import state
+
+st.set_page_config(page_title="Phylo — evolutionary atlas of the Hugging Face Hub", page_icon=":material/account_tree:", layout="wide")
+state.choose_bundle()
+page = st.navigation([
+    st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+])
+page.run()

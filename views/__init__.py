@@ -1,0 +1,1 @@
+"""Streamlit pages. Each module is one page; ``cache`` holds every caching wrapper."""
