@@ -75,9 +75,10 @@ def _count(table: pa.Table, name: str, n: int, warnings: Counter) -> pa.Array:
         if bad:
             warnings[f"bad_{name}"] += bad
         num = pc.cast(pc.if_else(ok, text, pa.scalar(None, pa.string())), pa.float64())
-    num = pc.if_else(pc.is_finite(num), num, pa.scalar(None, pa.float64()))
-    num = pc.if_else(pc.less(num, 0), pa.scalar(None, pa.float64()), num)
-    num = pc.if_else(pc.greater(num, 9e18), pa.scalar(None, pa.float64()), num)
+    out_of_range = pc.fill_null(pc.or_(pc.invert(pc.is_finite(num)), pc.or_(pc.less(num, 0), pc.greater(num, 9e18))), False)
+    if n_out := pc.sum(out_of_range).as_py():
+        warnings[f"bad_{name}"] += n_out
+        num = pc.if_else(out_of_range, pa.scalar(None, pa.float64()), num)
     return pc.cast(pc.floor(num), pa.int64())
 
 

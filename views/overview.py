@@ -30,7 +30,7 @@ def _metrics(path: str) -> None:
     cols = st.columns(6)
     cols[0].metric("Models", f"{s.models:,}")
     cols[1].metric("Lineage edges", f"{s.edges:,}", help=f"{s.edges_in_snapshot:,} with the parent in this snapshot")
-    cols[2].metric("Families (≥ 2 models)", f"{s.families_with_edges:,}", help=f"{s.models_in_families:,} models belong to one")
+    cols[2].metric("Families", f"{s.families_with_edges:,}", help=f"Lineage families of two or more models; {s.models_in_families:,} models belong to one")
     cols[3].metric("Largest family", f"{s.largest_family:,}")
     cols[4].metric("Authors", f"{s.authors:,}")
     cols[5].metric("With a model card", "n/a" if s.with_card is None else f"{s.with_card / max(s.models, 1):.1%}",

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    assert SHARED_DATA.is_dir(), f"real data expected at {SHARED_DATA}"
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def family_trees_bundle(tmp_path_factory, shared_data):
+    from core.precompute import build_bundle
+
+    out = tmp_path_factory.mktemp("ft") / "family_trees"
+    build_bundle(str(shared_data / "family_trees_2025.csv"), out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def listing_bundle(tmp_path_factory, shared_data):
+    """Bundle of the real 760,000-model listing (built once per test session, ~4 s)."""
+    from core.precompute import build_bundle
+
+    out = tmp_path_factory.mktemp("listing") / "hub_listing_2024-07"
+    build_bundle(str(shared_data / "hub_listing_2024-07.parquet"), out, label="Hub listing 2024-07")
+    return out

@@ -1,0 +1,74 @@
+import json
+
+import duckdb
+import pandas as pd
+
+from core.bundle import connect, open_bundle
+from core.precompute import build_bundle
+
+
+def _declared(csv_path):
+    """(parent, child, relation) pairs as the CSV's typed parent columns declare them."""
+    import ast
+
+    df = pd.read_csv(csv_path, usecols=["model_id", "finetune_parent", "quantized_parent", "adapter_parent", "merge_parent"])
+    pairs = {}
+    for rel in ("finetune", "quantized", "adapter", "merge"):  # later types win
+        for child, parents in zip(df["model_id"], df[f"{rel}_parent"]):
+            for parent in ast.literal_eval(parents):
+                pairs[(parent, child)] = rel
+    return pairs
+
+
+def test_family_trees_csv_matches_its_declared_relations(family_trees_bundle, shared_data):
+    declared = _declared(shared_data / "family_trees_2025.csv")
+    edges = pd.read_parquet(family_trees_bundle / "edges.parquet")
+    got = {(p, c): r for p, c, r in zip(edges["parent"], edges["child"], edges["relation"])}
+    assert got == declared
+    assert set(edges["relation_source"]) == {"declared"}
+    manifest = json.loads((family_trees_bundle / "manifest.json").read_text())
+    assert manifest["counts"]["models"] == 1983
+    assert manifest["relation_inference"]["declared_edges_checked"] == len(declared)
+    assert manifest["warnings"]["unknown_parents"] == int((~edges["parent_in_snapshot"]).sum())
+
+
+def test_family_trees_families_and_cards(family_trees_bundle):
+    con = connect(open_bundle(family_trees_bundle))
+    size, family = con.execute("SELECT size, family FROM families ORDER BY size DESC LIMIT 1").fetchone()
+    assert size > 100 and family
+    # Every family's root has depth 0 and no in-snapshot parent.
+    bad = con.execute("""SELECT count(*) FROM families f JOIN models m ON m.model_id = f.family
+                         WHERE m.depth <> 0 AND NOT m.in_cycle""").fetchone()[0]
+    assert bad == 0
+    cards = con.execute("SELECT count(*) FROM cards").fetchone()[0]
+    assert cards == con.execute("SELECT count(*) FROM models WHERE card_length > 0").fetchone()[0] > 1000
+
+
+def test_rebuild_is_identical(tmp_path, shared_data):
+    a, b = tmp_path / "a", tmp_path / "b"
+    build_bundle(str(shared_data / "family_trees_2025.csv"), a)
+    build_bundle(str(shared_data / "family_trees_2025.csv"), b)
+    for name in ("models.parquet", "edges.parquet", "families.parquet", "cards.parquet", "manifest.json"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_sample_keeps_parents_outside_the_sample(tmp_path, shared_data):
+    m = build_bundle(str(shared_data / "family_trees_2025.csv"), tmp_path / "s", sample=300)
+    assert m["counts"]["models"] == 300 and m["sample"] == 300
+    n_unknown = duckdb.execute("SELECT count(*) FROM read_parquet(?) WHERE NOT parent_in_snapshot", [str(tmp_path / 's' / 'edges.parquet')]).fetchone()[0]
+    assert n_unknown > 0 and m["warnings"]["unknown_parents"] == n_unknown
+
+
+def test_real_listing_lineage_facts(listing_bundle):
+    """The July 2024 listing: 760k models, 665 self-references and 7 non-trivial cycles (ANALYSES.md §2)."""
+    m = json.loads((listing_bundle / "manifest.json").read_text())
+    assert m["counts"]["models"] == 760_000
+    assert m["warnings"]["self_loops"] == 665
+    assert m["warnings"]["cycles"] == 7 and len(m["cycles"]) == 7
+    assert m["counts"]["largest_family"] == 26_327
+    assert m["counts"]["edges_by_source"] == {"inferred": m["counts"]["edges"]}  # 2024 tags are untyped
+    con = connect(open_bundle(listing_bundle))
+    # Families partition the in-snapshot edges: both ends of every such edge share a family.
+    split = con.execute("""SELECT count(*) FROM edges e JOIN models p ON p.model_id = e.parent
+                           JOIN models c ON c.model_id = e.child WHERE p.family_id <> c.family_id""").fetchone()[0]
+    assert split == 0
