@@ -14,8 +14,9 @@ def test_overview_renders_in_chromium(browser, request, which):
         page.get_by_text(expected).first.wait_for(timeout=60_000)
         assert page.locator("[data-testid=stException]").count() == 0
         assert page.locator("[data-testid=stAlertContentError]").count() == 0
-        # Plotly drew its charts: four bar/area charts with SVG paths inside.
-        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3", timeout=60_000)
-        assert page.locator(".js-plotly-plot").count() >= 3
+        # Plotly drew its three charts (edge mix, shares, growth), each with plotted marks inside.
+        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=60_000)
+        page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every("
+                               "p => p.querySelectorAll('.point, .trace path').length > 0)", timeout=60_000)
         screenshot(page, f"overview_{which}")
         assert errors == []
