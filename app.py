@@ -8,5 +8,6 @@ st.set_page_config(page_title="Phylo — evolutionary atlas of the Hugging Face 
 state.choose_bundle()
 page = st.navigation([
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+    st.Page("views/map.py", title="Map", icon=":material/scatter_plot:", url_path="map"),
 ])
 page.run()

@@ -12,7 +12,7 @@ __all__ = ["BUNDLE_FORMAT", "TABLES", "Bundle", "open_bundle", "connect", "list_
 
 BUNDLE_FORMAT = 1
 TABLES = ("models", "edges", "families")
-OPTIONAL_TABLES = ("cards",)
+OPTIONAL_TABLES = ("cards", "points", "clusters")
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,28 @@ def connect(bundle: Bundle, in_memory: bool = True):
         # Paths come from the bundle folder, not from users; quote them as SQL literals.
         literal = "'" + str(path).replace("'", "''") + "'"
         con.execute(f"CREATE {kind} {table} AS SELECT * FROM read_parquet({literal})")
+    _add_license_classes(con)
     return con
+
+
+def _add_license_classes(con) -> None:
+    """models.license_class: the most restrictive class of a model's licenses (see core.licenses)."""
+    from core.licenses import RESTRICTIVENESS, LicenseClass, classify_license
+
+    values = [r[0] for r in con.execute("SELECT DISTINCT unnest(licenses) FROM models").fetchall()]
+    rank = {c.value: RESTRICTIVENESS.get(c, -1) for c in LicenseClass}
+    con.execute("CREATE TEMP TABLE license_map (license VARCHAR, class VARCHAR, rank INTEGER)")
+    if values:
+        classes = [classify_license(v).value for v in values]
+        con.executemany("INSERT INTO license_map VALUES (?, ?, ?)", [(v, c, rank[c]) for v, c in zip(values, classes)])
+    con.execute("""
+        CREATE TEMP TABLE model_license AS
+        SELECT m.model_id, arg_max(l.class, l.rank) AS license_class
+        FROM (SELECT model_id, unnest(licenses) AS license FROM models) m JOIN license_map l USING (license)
+        WHERE l.rank >= 0 GROUP BY m.model_id""")
+    con.execute("ALTER TABLE models ADD COLUMN license_class VARCHAR DEFAULT 'other/unknown'")
+    con.execute("""UPDATE models SET license_class = ml.license_class FROM model_license ml
+                   WHERE models.model_id = ml.model_id""")
 
 
 def list_bundles(root: str | Path) -> list[Path]:

@@ -101,8 +101,13 @@ def _sample(table_rows: int, sample: int | None, seed: int = 0) -> np.ndarray | 
 
 
 def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = None, progress: bool = False,
-                 synthetic: bool = False, label: str | None = None) -> dict:
-    """Build the bundle of ``source`` into ``out`` and return its manifest."""
+                 synthetic: bool = False, label: str | None = None, embed: bool = False,
+                 backend: str = "onnx-int8", model_path: str | None = None, fit_sample: int = 50_000,
+                 seed: int = 0) -> dict:
+    """Build the bundle of ``source`` into ``out`` and return its manifest.
+
+    With ``embed``, also embed every model, project to 2D/3D and cluster (see :func:`add_map`).
+    """
     out = Path(out)
     bar = _progress(progress)
     bar.set_description("read")
@@ -200,10 +205,74 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
         },
         "versions": _versions(),
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     bar.update()
     bar.close()
+    for stale in ("points.parquet", "clusters.parquet", "embeddings.npy", "projection.joblib"):
+        (out / stale).unlink(missing_ok=True)
+    if embed:
+        manifest["map"] = add_map(out, models, norm.cards, backend=backend, model_path=model_path,
+                                  fit_sample=fit_sample, seed=seed, progress=progress)
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return manifest
+
+
+def add_map(out: Path, models: pa.Table, cards: pa.Table | None, backend: str = "onnx-int8",
+            model_path: str | None = None, fit_sample: int = 50_000, seed: int = 0, progress: bool = False) -> dict:
+    """Embed every model, project to 2D and 3D, cluster; write embeddings.npy, points/clusters.parquet, projection.joblib.
+
+    Embeddings are saved in chunks under ``out/.embeddings`` so a stopped run resumes; the chunks go once done.
+    """
+    import shutil
+    import time
+
+    import joblib
+    from tqdm import tqdm
+
+    from core.embedding import embed_resumable, informative_tags, load_encoder, model_texts
+    from core.projection import cluster_labels, cluster_points, project, quantize
+
+    ids = models["model_id"].combine_chunks()
+    card_text = None
+    if cards is not None:
+        pos = pc.index_in(cards["model_id"], value_set=ids).to_numpy(zero_copy_only=False)
+        full = [None] * len(ids)
+        for i, c in zip(pos.tolist(), cards["card"].to_pylist()):
+            full[i] = c
+        card_text = pa.array(full, pa.string())
+    tasks, libs = models["pipeline_tag"].combine_chunks(), models["library_name"].combine_chunks()
+    tags = models["tags"].combine_chunks()
+    texts = model_texts(ids, tasks, libs, tags, card_text)
+    t0 = time.perf_counter()
+    encoder = load_encoder(backend, model_path)
+    with tqdm(total=len(texts), unit="model", desc="embed", disable=not progress, file=sys.stderr, smoothing=0.05) as bar:
+        vectors = embed_resumable(texts, out / ".embeddings", encoder, progress=bar.update)
+    embed_s = time.perf_counter() - t0
+    np.save(out / "embeddings.npy", quantize(vectors))
+    t1 = time.perf_counter()
+    with tqdm(total=max(0, len(texts) - fit_sample), unit="model", desc="project", disable=not progress, file=sys.stderr) as bar:
+        proj = project(vectors, seed=seed, fit_sample=fit_sample, progress=bar.update)
+    project_s = time.perf_counter() - t1
+    clusters = cluster_points(proj.xy, seed=seed)
+    features = informative_tags(tasks, libs, tags).to_pylist()
+    features = [f + [t for t in (tk, lb) if t] for f, tk, lb in zip(features, tasks.to_pylist(), libs.to_pylist())]
+    names = cluster_labels(clusters, features)
+    pq.write_table(pa.table({
+        "model_id": ids, "x": proj.xy[:, 0], "y": proj.xy[:, 1],
+        "x3": proj.xyz[:, 0], "y3": proj.xyz[:, 1], "z3": proj.xyz[:, 2], "cluster": clusters,
+    }), out / "points.parquet", compression="zstd")
+    k = len(names)
+    sizes = np.bincount(clusters, minlength=k)
+    cx = np.bincount(clusters, weights=proj.xy[:, 0], minlength=k) / np.maximum(sizes, 1)
+    cy = np.bincount(clusters, weights=proj.xy[:, 1], minlength=k) / np.maximum(sizes, 1)
+    pq.write_table(pa.table({"cluster": np.arange(k, dtype=np.int16), "label": names, "size": sizes.astype(np.int64),
+                             "x": cx.astype(np.float32), "y": cy.astype(np.float32)}), out / "clusters.parquet")
+    joblib.dump({"pca": proj.fitted["pca"], "umap": proj.fitted["umap"]}, out / "projection.joblib", compress=3)
+    shutil.rmtree(out / ".embeddings", ignore_errors=True)
+    if progress:  # timings go to the terminal, not the manifest, so rebuilds stay byte-identical
+        print(f"embedded {len(texts):,} models in {embed_s:.0f} s ({len(texts) / max(embed_s, 1e-9):.0f}/s, {encoder.backend.value}); "
+              f"projected in {project_s:.0f} s", file=sys.stderr)
+    return {"backend": encoder.backend.value, "model": "sentence-transformers/all-MiniLM-L6-v2", "dim": int(vectors.shape[1]),
+            "fit_sample": int(min(fit_sample, len(texts))), "seed": seed, "clusters": k}
 
 
 def _summary(manifest: dict) -> str:
@@ -227,14 +296,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", default=DEFAULT_DATASET, help="Hub dataset id, or a local CSV/parquet/JSON(L) file")
     parser.add_argument("--out", required=True, help="bundle folder to write")
     parser.add_argument("--sample", type=int, default=None, help="keep a seeded random sample of N models")
-    parser.add_argument("--no-embed", action="store_true", help="skip embeddings and the 2D projection")
+    parser.add_argument("--no-embed", action="store_true", help="skip embeddings, the 2D/3D projection and clusters")
+    parser.add_argument("--backend", default="onnx-int8", choices=["onnx-int8", "torch"], help="embedding backend")
+    parser.add_argument("--model", default=None, help="sentence-transformers model folder or Hub id (default: the packaged all-MiniLM-L6-v2)")
+    parser.add_argument("--fit-sample", type=int, default=50_000, help="models the UMAP is fitted on; the rest are placed by transform")
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--label", default=None, help="name shown in the app")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
     if args.sample is not None and args.sample <= 0:
         parser.error("--sample must be a positive number of models")
     try:
-        manifest = build_bundle(args.source, args.out, sample=args.sample, progress=not args.quiet, label=args.label)
+        manifest = build_bundle(args.source, args.out, sample=args.sample, progress=not args.quiet, label=args.label,
+                                embed=not args.no_embed, backend=args.backend, model_path=args.model,
+                                fit_sample=args.fit_sample, seed=args.seed)
     except PhyloError as exc:
         print(f"phylo: error: {exc}", file=sys.stderr)
         return 2

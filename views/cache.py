@@ -80,3 +80,205 @@ def models_per_month(path: str, split: str):
 
 __all__ = ["BundleError", "available_bundles", "bundle", "cursor", "summary", "edge_mix", "largest_families",
            "trait_shares", "models_per_month"]
+
+
+# ---- the map ---------------------------------------------------------------------------------
+
+STATIC = ROOT / "static"
+
+
+def _bundle_key(path: str) -> str:
+    import hashlib
+
+    manifest = (Path(path) / "manifest.json").read_bytes()
+    return hashlib.sha1(path.encode() + manifest).hexdigest()[:12]
+
+
+def has_map(path: str) -> bool:
+    return bundle(path).table_path("points").is_file()
+
+
+@st.cache_resource(show_spinner=False, max_entries=3)
+def map_geometry(path: str) -> dict:
+    """Grid coordinates (2D and 3D), chunks by downloads and model ids; shared read-only by all sessions."""
+    import numpy as np
+
+    from core import atlas
+
+    con = cursor(path)
+    pts = con.execute("SELECT p.x, p.y, p.x3, p.y3, p.z3, m.downloads, m.model_id FROM models m "
+                      "JOIN points p USING (model_id) ORDER BY m.rowid").fetchnumpy()
+    gx, gy, grid = atlas.grid_coordinates(pts["x"], pts["y"])
+    g3 = [atlas.grid_coordinates(pts[c], pts[c])[0] for c in ("x3", "y3", "z3")]
+    return {"gx": gx, "gy": gy, "g3": g3, "grid": grid, "chunks": atlas.chunk_rows(pts["downloads"].astype(np.int64)),
+            "ids": pts["model_id"].tolist(), "key": _bundle_key(path)}
+
+
+@st.cache_data(show_spinner="Preparing the map…", max_entries=32)
+def map_layers(path: str, color_by: str, size_by: str, three_d: bool) -> dict:
+    """Write (once) the point files of every chunk for a colouring; return their URLs and the legend."""
+    from core import atlas
+
+    geo = map_geometry(path)
+    con = cursor(path)
+    codes, legend = atlas.color_codes(con, atlas.ColorBy(color_by))
+    sizes = atlas.size_codes(con, atlas.SizeBy(size_by))
+    folder = STATIC / "points" / geo["key"]
+    layers = []
+    for i, rows in enumerate(geo["chunks"]):
+        name = f"{'3d' if three_d else '2d'}-{color_by}-{size_by}-{i}.csv"
+        target = folder / name
+        if not target.exists():
+            if three_d:
+                _write_3d(target, [g[rows] for g in geo["g3"]], codes[rows], sizes[rows])
+            else:
+                atlas.write_points_csv(target, geo["gx"][rows], geo["gy"][rows], codes[rows], sizes[rows])
+        layers.append({"id": f"pts-{i}", "url": f"app/static/points/{geo['key']}/{name}", "n": len(rows),
+                       "bytes": target.stat().st_size})
+    return {"layers": layers, "legend": legend, "n_colors": len(legend) - (legend["category"] == "other").sum()}
+
+
+def _write_3d(path: Path, g3, codes, sizes) -> None:
+    import pyarrow as pa
+    from pyarrow import csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    csv.write_csv(pa.table({"x": g3[0], "y": g3[1], "z": g3[2], "c": codes, "s": sizes}), tmp,
+                  csv.WriteOptions(include_header=True, quoting_style="none"))
+    tmp.replace(path)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def matching(path: str, **filter_fields) -> dict:
+    """Rows passing a filter, and a static file of them (the highlight layer) when there are many."""
+    import hashlib
+
+    from core import atlas
+
+    f = atlas.MapFilter(**filter_fields)
+    rows = atlas.matching_rows(cursor(path), f)
+    return {"rows": rows, "digest": hashlib.sha1(repr(sorted(filter_fields.items())).encode()).hexdigest()[:12]}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def highlight_file(path: str, digest: str, color_by: str, size_by: str, rows_bytes: bytes) -> str:
+    """Static CSV of the matching points in colour (the rest is drawn dimmed underneath)."""
+    import numpy as np
+
+    from core import atlas
+
+    rows = np.frombuffer(rows_bytes, dtype=np.int64)
+    geo = map_geometry(path)
+    con = cursor(path)
+    codes, _ = atlas.color_codes(con, atlas.ColorBy(color_by))
+    sizes = atlas.size_codes(con, atlas.SizeBy(size_by))
+    name = f"hl-{digest}-{color_by}-{size_by}.csv"
+    target = STATIC / "points" / geo["key"] / name
+    if not target.exists():
+        atlas.write_points_csv(target, geo["gx"][rows], geo["gy"][rows], codes[rows], sizes[rows])
+    return f"app/static/points/{geo['key']}/{name}"
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def model_details(path: str, model_id: str):
+    from core import atlas
+
+    return atlas.model_details(cursor(path), model_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def family_segments(path: str, model_id: str):
+    from core import atlas
+
+    return atlas.family_segments(cursor(path), model_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def search_ids(path: str, query: str):
+    from core import atlas
+
+    return atlas.search_ids(cursor(path), query)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def distributions(path: str, **filter_fields):
+    from core import atlas
+
+    return atlas.distributions(cursor(path), atlas.MapFilter(**filter_fields))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cluster_table(path: str):
+    return cursor(path).execute("SELECT * FROM clusters ORDER BY cluster").df()
+
+
+@st.cache_resource(show_spinner="Loading the search index…", max_entries=2)
+def vector_index(path: str):
+    import numpy as np
+
+    from core.embedding import VectorIndex
+
+    return VectorIndex(np.load(Path(path) / "embeddings.npy", mmap_mode="r"))
+
+
+@st.cache_resource(show_spinner="Loading the embedding model…")
+def encoder():
+    from core.embedding import load_encoder
+
+    return load_encoder()
+
+
+@st.cache_resource(show_spinner="Loading the projection…", max_entries=2)
+def projector(path: str) -> dict:
+    import joblib
+
+    return joblib.load(Path(path) / "projection.joblib")
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def nearest_to_text(path: str, text: str, k: int = 15):
+    """Models nearest to a free text (the query is embedded like a model's text)."""
+    vec = encoder().encode([text])[0]
+    rows, scores = vector_index(path).search(vec, k)
+    ids = map_geometry(path)["ids"]
+    return [(ids[r], float(s)) for r, s in zip(rows, scores)], vec
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def nearest_to_model(path: str, model_id: str, k: int = 15):
+    geo = map_geometry(path)
+    try:
+        row = geo["ids"].index(model_id)
+    except ValueError:
+        return []
+    index = vector_index(path)
+    rows, scores = index.search(index.vector(row), k, exclude=row)
+    return [(geo["ids"][r], float(s)) for r, s in zip(rows, scores)]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def place_text(path: str, text: str) -> tuple[float, float]:
+    """Where a new model's text lands on the map (the fitted reducer's transform), in grid units."""
+    from core import atlas
+    from core.projection import place_new
+
+    vec = encoder().encode([text])
+    xy = place_new(projector(path), vec)[0]
+    gx, gy = atlas.to_grid([xy[0]], [xy[1]], map_geometry(path)["grid"])
+    return int(gx[0]), int(gy[0])
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def positions(path: str, model_ids: tuple[str, ...]) -> list[tuple[str, int, int]]:
+    """Grid positions of a few models."""
+    geo = map_geometry(path)
+    index = {m: i for i, m in enumerate(geo["ids"])} if len(model_ids) > 50 else None
+    out = []
+    for m in model_ids:
+        try:
+            r = index[m] if index is not None else geo["ids"].index(m)
+        except (KeyError, ValueError):
+            continue
+        out.append((m, int(geo["gx"][r]), int(geo["gy"][r])))
+    return out

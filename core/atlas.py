@@ -1,0 +1,290 @@
+"""The latent-space map: which models match, how they are coloured and sized, and how clicks become ids.
+
+All models are drawn. Points travel to the browser as compact CSV files (x, y,
+colour code, size code: ~14 bytes a point) that deck.gl loads by URL, in
+chunks ordered by downloads so the most used models paint first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+from enum import Enum
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ColorBy", "SizeBy", "MapFilter", "PALETTE", "OTHER_COLOR", "DIM_COLOR", "GRID", "filter_sql", "matching_rows",
+           "color_codes", "size_codes", "grid_coordinates", "chunk_rows", "write_points_csv", "color_expression",
+           "selection_to_model", "family_segments", "model_details", "search_ids", "card_excerpt", "distributions", "to_grid"]
+
+GRID = 9999  # coordinates are integers 0..GRID: four digits each in the CSV
+# 19 distinct colours (Tableau 20 without grey) plus grey for "other".
+PALETTE = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75],
+           [227, 119, 194], [188, 189, 34], [23, 190, 207], [174, 199, 232], [255, 187, 120], [152, 223, 138],
+           [255, 152, 150], [197, 176, 213], [196, 156, 148], [247, 182, 210], [219, 219, 141], [158, 218, 229],
+           [57, 59, 121]]
+OTHER_COLOR = [160, 160, 160]
+DIM_COLOR = [205, 205, 205, 90]
+
+
+class ColorBy(str, Enum):
+    CLUSTER = "cluster"
+    LIBRARY = "library"
+    TASK = "task"
+    LICENSE = "license"
+    FAMILY = "family"
+    DEPTH = "depth"
+    RELATION = "relation"
+
+
+class SizeBy(str, Enum):
+    NONE = "none"
+    DOWNLOADS = "downloads"
+    LIKES = "likes"
+
+
+_CATEGORY_SQL = {
+    ColorBy.CLUSTER: "coalesce(c.label, 'unclustered')",
+    ColorBy.LIBRARY: "coalesce(m.library_name, '(no library)')",
+    ColorBy.TASK: "coalesce(m.pipeline_tag, '(no task)')",
+    ColorBy.LICENSE: "m.license_class",
+    ColorBy.FAMILY: "CASE WHEN f.size > 1 THEN m.family ELSE '(no family)' END",
+    ColorBy.DEPTH: "CASE WHEN m.depth IS NULL THEN 'in a cycle' WHEN m.depth >= 5 THEN 'depth 5+' ELSE 'depth ' || m.depth END",
+    ColorBy.RELATION: "coalesce(r.relation, 'base (no parent)')",
+}
+
+
+@dataclass(frozen=True)
+class MapFilter:
+    """What the user filters the map by; empty values mean no filter."""
+
+    text: str = ""
+    license: str = ""
+    task: str = ""
+    library: str = ""
+    min_downloads: int = 0
+    min_likes: int = 0
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    base_only: bool = False
+    family: str = ""
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, f.name) != f.default for f in fields(self))
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def filter_sql(f: MapFilter) -> tuple[str, list]:
+    """A WHERE clause over ``models m`` and its parameters; values never enter the SQL text."""
+    clauses, params = ["TRUE"], []
+    if f.text:
+        clauses.append("(m.model_id ILIKE ? ESCAPE '\\' OR m.author ILIKE ? ESCAPE '\\')")
+        params += [_like(f.text), _like(f.text)]
+    for column, value in (("license_class", f.license), ("pipeline_tag", f.task), ("library_name", f.library), ("family", f.family)):
+        if value:
+            clauses.append(f"m.{column} = ?")
+            params.append(value)
+    if f.min_downloads:
+        clauses.append("m.downloads >= ?")
+        params.append(int(f.min_downloads))
+    if f.min_likes:
+        clauses.append("m.likes >= ?")
+        params.append(int(f.min_likes))
+    if f.created_from:
+        clauses.append("m.created_at >= ?")
+        params.append(dt.datetime.combine(f.created_from, dt.time(), dt.timezone.utc))
+    if f.created_to:
+        clauses.append("m.created_at < ?")
+        params.append(dt.datetime.combine(f.created_to + dt.timedelta(days=1), dt.time(), dt.timezone.utc))
+    if f.base_only:
+        clauses.append("m.n_parents = 0")
+    return " AND ".join(clauses), params
+
+
+def matching_rows(con, f: MapFilter) -> np.ndarray:
+    """Row numbers (bundle order) of the models that pass ``f``."""
+    where, params = filter_sql(f)
+    res = con.execute(f"SELECT m.rowid AS row FROM models m WHERE {where} ORDER BY row", params).fetchnumpy()
+    return res["row"].astype(np.int64)
+
+
+def color_codes(con, color_by: ColorBy, top: int = len(PALETTE)) -> tuple[np.ndarray, pd.DataFrame]:
+    """Colour code per model (0..top-1, ``top`` = other) and the legend (category, models, rgb)."""
+    category = _CATEGORY_SQL[ColorBy(color_by)]
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _cat AS
+        SELECT m.rowid AS row, {category} AS category
+        FROM models m
+        LEFT JOIN families f USING (family_id)
+        {"LEFT JOIN points p ON p.model_id = m.model_id LEFT JOIN clusters c ON c.cluster = p.cluster" if color_by == ColorBy.CLUSTER else ""}
+        {"LEFT JOIN (SELECT child, arg_max(relation, CASE relation WHEN 'merge' THEN 4 WHEN 'adapter' THEN 3 WHEN 'quantized' THEN 2 ELSE 1 END) AS relation FROM edges WHERE parent_in_snapshot GROUP BY child) r ON r.child = m.model_id" if color_by == ColorBy.RELATION else ""}
+    """)
+    counts = con.execute("SELECT category, count(*) AS models FROM _cat GROUP BY 1 ORDER BY 2 DESC, 1").df()
+    if color_by == ColorBy.DEPTH:
+        counts = counts.sort_values("category", key=lambda s: s.map(lambda v: (v == "in a cycle", v))).reset_index(drop=True)
+    keep = counts.head(top if len(counts) <= top else top - 1)
+    code_of = {c: i for i, c in enumerate(keep["category"])}
+    rows = con.execute("SELECT row, category FROM _cat ORDER BY row").df()
+    codes = rows["category"].map(code_of).fillna(len(keep)).to_numpy().astype(np.int16)
+    legend = keep.copy()
+    if len(counts) > len(keep):
+        legend = pd.concat([legend, pd.DataFrame({"category": ["other"], "models": [int(counts["models"].iloc[len(keep):].sum())]})],
+                           ignore_index=True)
+    legend["rgb"] = [PALETTE[i] if i < len(keep) else OTHER_COLOR for i in range(len(legend))]
+    return codes, legend
+
+
+def color_expression(n_colors: int, dim: bool = False) -> str | list[int]:
+    """deck.gl accessor for the colour column ``c`` (a chain of ternaries: deck.gl's expressions have no array indexing)."""
+    if dim:
+        return DIM_COLOR
+    parts = [f"c == {i} ? {PALETTE[i]}" for i in range(min(n_colors, len(PALETTE)))]
+    return " : ".join(parts + [str(OTHER_COLOR)])
+
+
+def size_codes(con, size_by: SizeBy) -> np.ndarray:
+    """Size code 0..9 per model: log10 of downloads or likes (0 when sizing is off)."""
+    n = con.execute("SELECT count(*) FROM models").fetchone()[0]
+    if SizeBy(size_by) is SizeBy.NONE:
+        return np.zeros(n, dtype=np.int8)
+    column = "downloads" if size_by == SizeBy.DOWNLOADS else "likes"
+    v = con.execute(f"SELECT {column} FROM models ORDER BY rowid").fetchnumpy()[column].astype(np.float64)
+    return np.clip(np.floor(np.log10(np.maximum(v, 0) + 1) * (10 / 7)), 0, 9).astype(np.int8)
+
+
+def grid_coordinates(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Map coordinates to integers 0..GRID keeping the aspect ratio; returns the transform for later points."""
+    lo = np.array([np.nanmin(x), np.nanmin(y)])
+    span = max(float(np.nanmax(x) - lo[0]), float(np.nanmax(y) - lo[1]), 1e-9)
+    t = {"x0": float(lo[0]), "y0": float(lo[1]), "scale": GRID / span}
+    return to_grid(x, y, t) + (t,)
+
+
+def to_grid(x, y, t: dict) -> tuple[np.ndarray, np.ndarray]:
+    gx = np.clip(np.rint((np.asarray(x) - t["x0"]) * t["scale"]), 0, GRID).astype(np.int32)
+    gy = np.clip(np.rint((np.asarray(y) - t["y0"]) * t["scale"]), 0, GRID).astype(np.int32)
+    return gx, gy
+
+
+def chunk_rows(downloads: np.ndarray, first: int = 50_000, size: int = 250_000) -> list[np.ndarray]:
+    """All rows, most downloaded first, cut into chunks: a small first chunk paints quickly."""
+    order = np.argsort(-downloads, kind="stable")
+    cuts = [0, min(first, len(order))]
+    while cuts[-1] < len(order):
+        cuts.append(min(cuts[-1] + size, len(order)))
+    return [order[a:b] for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+
+
+def write_points_csv(path: Path, gx: np.ndarray, gy: np.ndarray, codes: np.ndarray, sizes: np.ndarray) -> int:
+    """Write ``x,y,c,s`` integers; returns bytes written."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    table = pa.table({"x": gx.astype(np.int32), "y": gy.astype(np.int32), "c": codes.astype(np.int16), "s": sizes.astype(np.int8)})
+    csv.write_csv(table, tmp, csv.WriteOptions(include_header=True, quoting_style="none"))
+    tmp.replace(path)
+    return path.stat().st_size
+
+
+def selection_to_model(selection: dict | None, layer_rows: dict[str, np.ndarray], model_ids) -> str | None:
+    """The model id a pydeck selection points at, or None.
+
+    ``layer_rows`` maps a layer id to the bundle row of each of its data rows.
+    """
+    if not selection:
+        return None
+    for layer_id, indices in (selection.get("indices") or {}).items():
+        rows = layer_rows.get(layer_id)
+        if rows is None or not indices:
+            continue
+        i = indices[0]
+        if isinstance(i, int) and 0 <= i < len(rows):
+            return model_ids[int(rows[i])]
+    return None
+
+
+def family_segments(con, model_id: str, limit: int = 4000) -> pd.DataFrame:
+    """Parent→child segments of the model's family with map coordinates; the model's own lineage first."""
+    return con.execute("""
+        WITH fam AS (SELECT family_id FROM models WHERE model_id = ?),
+        e AS (
+            SELECT e.parent, e.child, e.relation, e.relation_source,
+                   (e.parent = ? OR e.child = ?) AS own, c.downloads
+            FROM edges e JOIN models c ON c.model_id = e.child
+            WHERE e.parent_in_snapshot AND c.family_id = (SELECT family_id FROM fam))
+        SELECT e.parent, e.child, e.relation, e.relation_source, pp.x AS px, pp.y AS py, pc.x AS cx, pc.y AS cy
+        FROM e JOIN points pp ON pp.model_id = e.parent JOIN points pc ON pc.model_id = e.child
+        ORDER BY e.own DESC, e.downloads DESC LIMIT ?""", [model_id, model_id, model_id, int(limit)]).df()
+
+
+def model_details(con, model_id: str, card_chars: int = 1500) -> dict | None:
+    """Everything the details panel shows about one model, or None if it is not in the bundle."""
+    row = con.execute("""
+        SELECT m.*, f.size AS family_size FROM models m LEFT JOIN families f USING (family_id)
+        WHERE m.model_id = ?""", [model_id]).df()
+    if row.empty:
+        return None
+    out = row.iloc[0].to_dict()
+    out["parents"] = con.execute("""
+        SELECT parent, relation, relation_source, parent_in_snapshot FROM edges WHERE child = ? ORDER BY parent""",
+                                 [model_id]).df()
+    out["children"] = con.execute("""
+        SELECT e.child, e.relation, m.downloads FROM edges e JOIN models m ON m.model_id = e.child
+        WHERE e.parent = ? ORDER BY m.downloads DESC, e.child LIMIT 10""", [model_id]).df()
+    has_cards = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'cards'").fetchone()[0] or \
+        con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'cards'").fetchone()[0]
+    card = con.execute("SELECT card FROM cards WHERE model_id = ?", [model_id]).fetchone() if has_cards else None
+    out["card_excerpt"] = card_excerpt(card[0], card_chars) if card else None
+    return out
+
+
+def search_ids(con, query: str, limit: int = 20) -> pd.DataFrame:
+    """Fuzzy id search: ids containing every word of the query first, then the closest names by Jaro-Winkler."""
+    q = " ".join((query or "").split())[:200]
+    if not q:
+        return pd.DataFrame(columns=["model_id", "downloads"])
+    words = q.split(" ")[:8]
+    all_words = " AND ".join(["model_id ILIKE ? ESCAPE '\\'"] * len(words))
+    similarity = "greatest(jaro_winkler_similarity(lower(model_id), lower(?)), jaro_winkler_similarity(lower(split_part(model_id, '/', -1)), lower(?)))"
+    return con.execute(f"""
+        SELECT model_id, downloads FROM (
+            SELECT model_id, downloads, ({all_words}) AS contains, {similarity} AS similarity FROM models)
+        WHERE contains OR similarity > 0.85
+        ORDER BY contains DESC, CASE WHEN contains THEN downloads END DESC, similarity DESC, downloads DESC LIMIT ?""",
+                       [*map(_like, words), q, q, int(limit)]).df()
+
+
+def card_excerpt(card: str | None, chars: int = 1200) -> str | None:
+    """Readable start of a card as plain text: no YAML header, HTML tags or comments, blank runs collapsed."""
+    import re
+
+    if not card:
+        return None
+    text = re.sub(r"^\s*---[\s\S]*?\n---\s*", "", card, count=1)
+    text = re.sub(r"<!--[\s\S]*?-->", "", text)
+    text = re.sub(r"<[^>]{0,2000}>", "", text)
+    text = re.sub(r"\n\s*\n+", "\n\n", text).strip()
+    return (text[:chars] + ("…" if len(text) > chars else "")) or None
+
+
+def distributions(con, f: MapFilter) -> dict[str, pd.DataFrame]:
+    """Histograms of downloads and likes (log10 bins) and models per month for the models that pass ``f``."""
+    where, params = filter_sql(f)
+    out = {}
+    for column in ("downloads", "likes"):
+        out[column] = con.execute(f"""
+            SELECT floor(log10({column} + 1) * 2) / 2 AS log10_bin, count(*) AS models
+            FROM models m WHERE {where} GROUP BY 1 ORDER BY 1""", params).df()
+    out["created"] = con.execute(f"""
+        SELECT date_trunc('month', created_at)::DATE AS month, count(*) AS models
+        FROM models m WHERE {where} AND created_at IS NOT NULL GROUP BY 1 ORDER BY 1""", params).df()
+    return out
