@@ -190,7 +190,9 @@ def write_points_csv(path: Path, gx: np.ndarray, gy: np.ndarray, codes: np.ndarr
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     table = pa.table({"x": gx.astype(np.int32), "y": gy.astype(np.int32), "c": codes.astype(np.int16), "s": sizes.astype(np.int8)})
-    csv.write_csv(table, tmp, csv.WriteOptions(include_header=True, quoting_style="none"))
+    with pa.OSFile(str(tmp), "wb") as sink:
+        sink.write(b"x,y,c,s\n")
+        csv.write_csv(table, sink, csv.WriteOptions(include_header=False, quoting_style="none"))
     tmp.replace(path)
     return path.stat().st_size
 

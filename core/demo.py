@@ -59,7 +59,7 @@ def _pick(rng, table: dict[str, float], size: int) -> np.ndarray:
     return keys[rng.choice(len(keys), size=size, p=p / p.sum())]
 
 
-def synthetic_listing(n: int = 30_000, seed: int = 0, cards: bool = True, family_share: float = 0.6) -> pa.Table:
+def synthetic_listing(n: int = 25_000, seed: int = 0, cards: bool = True, family_share: float = 0.6) -> pa.Table:
     """A Hub-listing-shaped table of ``n`` invented models (plus a ``card`` column when ``cards``)."""
     rng = np.random.default_rng(seed)
     n_fam_members = int(n * family_share)
@@ -202,7 +202,7 @@ def _card(rng, i: int, names, parent, relation, depth) -> str | None:
     return head + LOREM * int(rng.integers(1, max(2, 12 - 3 * d)))
 
 
-def demo_snapshot(n: int = 30_000, seed: int = 0) -> Snapshot:
+def demo_snapshot(n: int = 25_000, seed: int = 0) -> Snapshot:
     return Snapshot(table=synthetic_listing(n, seed), shape=SourceShape.LISTING, source=f"core.demo synthetic n={n} seed={seed}")
 
 
@@ -211,10 +211,11 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m core.demo", description="Write the synthetic demo bundle.")
     parser.add_argument("--out", default="data/demo")
-    parser.add_argument("--n", type=int, default=30_000)
+    parser.add_argument("--n", type=int, default=25_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--listing", help="write only the synthetic listing to this parquet file (for benchmarks)")
     parser.add_argument("--no-cards", action="store_true")
+    parser.add_argument("--no-embed", action="store_true", help="skip embeddings and the map")
     args = parser.parse_args(argv)
     if args.listing:
         import pyarrow.parquet as pq
@@ -223,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"synthetic listing of {args.n:,} models written to {args.listing}")
         return 0
     manifest = build_bundle(demo_snapshot(args.n, args.seed), Path(args.out), synthetic=True,
-                            label="Synthetic demo Hub (generated, not real models)", progress=True)
+                            label="Synthetic demo Hub (generated, not real models)", progress=True,
+                            embed=not args.no_embed, fit_sample=6_000)
     print(f"demo bundle: {manifest['counts']['models']:,} models, {manifest['counts']['edges']:,} edges -> {args.out}")
     return 0
 

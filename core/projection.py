@@ -25,8 +25,10 @@ class Projection:
 
 
 def quantize(vectors: np.ndarray) -> np.ndarray:
-    """Unit vectors to int8 (x127): a quarter of float32's size, cosine error below 1e-3."""
-    return np.clip(np.rint(vectors * 127.0), -127, 127).astype(np.int8)
+    """Vectors to int8, each scaled so its largest component is ±127: a quarter of float32's size,
+    cosine to the original above 0.999 (the direction is all that search and projection use)."""
+    peak = np.maximum(np.abs(vectors).max(axis=1, keepdims=True), 1e-12)
+    return np.clip(np.rint(vectors / peak * 127.0), -127, 127).astype(np.int8)
 
 
 def dequantize(codes: np.ndarray) -> np.ndarray:
@@ -111,14 +113,19 @@ def cluster_labels(labels: np.ndarray, features: list[list[str]], top: int = 3, 
         per[lab].update(uniq)
     n = max(len(labels), 1)
     sizes = np.bincount(labels, minlength=k)
-    names = []
+    names: list[str] = []
     for c in range(k):
         scored = []
         for f, cnt in per[c].items():
             if cnt < min(min_count, sizes[c]):
                 continue
             p_in, p_all = cnt / sizes[c], total[f] / n
-            scored.append((p_in * np.log(p_in / p_all), f))
+            if p_in / p_all >= 1.5:  # over-represented here, not just common everywhere
+                scored.append((p_in * np.log(p_in / p_all), f))
         scored.sort(key=lambda s: (-s[0], s[1]))
-        names.append(" · ".join(f for _, f in scored[:top]) or f"cluster {c}")
+        picked = [f for _, f in scored[:top]]
+        extra = [f for _, f in scored[top:]]
+        while " · ".join(picked) in names and extra:  # keep labels distinct
+            picked.append(extra.pop(0))
+        names.append(" · ".join(picked) or f"cluster {c}")
     return names

@@ -33,3 +33,13 @@ def listing_bundle(tmp_path_factory, shared_data):
     out = tmp_path_factory.mktemp("listing") / "hub_listing_2024-07"
     build_bundle(str(shared_data / "hub_listing_2024-07.parquet"), out, label="Hub listing 2024-07")
     return out
+
+
+@pytest.fixture(scope="session")
+def family_trees_map_bundle(tmp_path_factory, shared_data):
+    """The 1,983 real models of family_trees_2025.csv with embeddings, projection and clusters (~1 min)."""
+    from core.precompute import build_bundle
+
+    out = tmp_path_factory.mktemp("ftmap") / "family_trees_map"
+    build_bundle(str(shared_data / "family_trees_2025.csv"), out, embed=True, label="Family trees 2025")
+    return out

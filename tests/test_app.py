@@ -6,16 +6,16 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
-PAGES = ["views/overview.py"]
+PAGES = ["views/overview.py", "views/map.py"]
 
 
 def _run(params: dict | None = None, page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=180)
+    if page:
+        at.switch_page(page)
     for k, v in (params or {}).items():
         at.query_params[k] = v
     at.run()
-    if page:
-        at.switch_page(page).run()
     return at
 
 
@@ -29,7 +29,7 @@ def test_every_page_renders_without_exception(page):
 def test_overview_shows_the_bundle_counts():
     at = _run()
     values = {m.label: m.value for m in at.metric}
-    assert values["Models"] == "30,000"
+    assert values["Models"] == "25,000"
     assert any("synthetic" in w.value for w in at.warning)
 
 
@@ -41,6 +41,8 @@ def test_overview_widgets_follow_the_url():
 
 @pytest.mark.parametrize("params", [
     {"ov_top": "99999999999999999999"},
+    {"ov_top": "1e400"},
+    {"ov_families": "nan"},
     {"ov_top": "-4"},
     {"ov_trait": "'; DROP TABLE models; --"},
     {"ov_graph": "<script>alert(1)</script>"},
@@ -51,3 +53,44 @@ def test_hostile_url_values_give_a_clean_page(params):
     at = _run(params)
     assert not at.exception, at.exception
     assert [m.label for m in at.metric][:1] == ["Models"]
+
+
+def _demo_model(rank: int = 0) -> str:
+    import duckdb
+
+    return duckdb.execute("SELECT model_id FROM read_parquet(?) WHERE n_children > 0 ORDER BY downloads DESC LIMIT 1 OFFSET ?",
+                          [str(ROOT / "data" / "demo" / "models.parquet"), rank]).fetchone()[0]
+
+
+MAP_STATE = {
+    "map_q": "lab", "map_license": "permissive", "map_task": "text-generation", "map_library": "transformers",
+    "map_min_dl": "5", "map_min_likes": "1", "map_from": "2023-01-01", "map_to": "2025-06-30", "map_base": "true",
+    "map_color": "license class", "map_size": "downloads", "map_find": "Atlas", "map_similar": "true",
+}
+
+
+def test_map_state_round_trips_through_the_url():
+    model = _demo_model()
+    at = _run({**MAP_STATE, "map_model": model, "map_family": model}, page="views/map.py")
+    assert not at.exception, at.exception
+    assert at.text_input(key="map_q").value == "lab"
+    assert at.selectbox(key="map_license").value == "permissive"
+    assert at.selectbox(key="map_task").value == "text-generation"
+    assert at.selectbox(key="map_library").value == "transformers"
+    assert at.number_input(key="map_min_dl").value == 5 and at.number_input(key="map_min_likes").value == 1
+    assert str(at.date_input(key="map_from").value) == "2023-01-01" and str(at.date_input(key="map_to").value) == "2025-06-30"
+    assert at.toggle(key="map_base").value is True and at.toggle(key="map_similar").value is True
+    assert at.button_group(key="map_color").value == "license" and at.button_group(key="map_size").value == "downloads"
+    assert at.text_input(key="map_model").value == model and at.text_input(key="map_family").value == model
+    assert any("models match" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("params", [
+    {"map_min_dl": "1e400"}, {"map_from": "2024-13-45"}, {"map_license": "'; DROP TABLE models; --"},
+    {"map_model": "no/such-model' OR 1=1 --"}, {"map_q": "%_\\'\""}, {"map_color": "<img src=x>"},
+    {"map_family": "x" * 5000}, {"map_find": "' UNION SELECT 1 --"},
+])
+def test_map_hostile_url_values_give_a_clean_page(params):
+    at = _run(params, page="views/map.py")
+    assert not at.exception, at.exception
+    assert any("models match" in m.value for m in at.markdown)

@@ -114,15 +114,23 @@ def map_geometry(path: str) -> dict:
             "ids": pts["model_id"].tolist(), "key": _bundle_key(path)}
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def point_codes(path: str, color_by: str, size_by: str):
+    """(colour code, size code, legend) per model in bundle order; shared read-only."""
+    from core import atlas
+
+    con = cursor(path)
+    codes, legend = atlas.color_codes(con, atlas.ColorBy(color_by))
+    return codes, atlas.size_codes(con, atlas.SizeBy(size_by)), legend
+
+
 @st.cache_data(show_spinner="Preparing the map…", max_entries=32)
 def map_layers(path: str, color_by: str, size_by: str, three_d: bool) -> dict:
     """Write (once) the point files of every chunk for a colouring; return their URLs and the legend."""
     from core import atlas
 
     geo = map_geometry(path)
-    con = cursor(path)
-    codes, legend = atlas.color_codes(con, atlas.ColorBy(color_by))
-    sizes = atlas.size_codes(con, atlas.SizeBy(size_by))
+    codes, sizes, legend = point_codes(path, color_by, size_by)
     folder = STATIC / "points" / geo["key"]
     layers = []
     for i, rows in enumerate(geo["chunks"]):
@@ -170,9 +178,7 @@ def highlight_file(path: str, digest: str, color_by: str, size_by: str, rows_byt
 
     rows = np.frombuffer(rows_bytes, dtype=np.int64)
     geo = map_geometry(path)
-    con = cursor(path)
-    codes, _ = atlas.color_codes(con, atlas.ColorBy(color_by))
-    sizes = atlas.size_codes(con, atlas.SizeBy(size_by))
+    codes, sizes, _ = point_codes(path, color_by, size_by)
     name = f"hl-{digest}-{color_by}-{size_by}.csv"
     target = STATIC / "points" / geo["key"] / name
     if not target.exists():

@@ -34,14 +34,14 @@ def _filters(path: str) -> atlas.MapFilter:
         task = c[2].selectbox("Task", [ANY] + tasks, key="map_task", bind="query-params")
         lib = c[3].selectbox("Library", [ANY] + libs, key="map_library", bind="query-params")
         c = st.columns([2, 2, 2, 2, 2, 3])
-        min_dl = c[0].number_input("Min downloads", min_value=0, max_value=10**12, value=0, step=100, key="map_min_dl", bind="query-params")
-        min_likes = c[1].number_input("Min likes", min_value=0, max_value=10**9, value=0, step=10, key="map_min_likes", bind="query-params")
+        min_dl = state.url_int_input(c[0], "Min downloads", "map_min_dl", 0, 10**12, 0, step=100)
+        min_likes = state.url_int_input(c[1], "Min likes", "map_min_likes", 0, 10**9, 0, step=10)
         since = c[2].date_input("Created from", value=None, min_value=dt.date(2015, 1, 1), key="map_from", bind="query-params")
         until = c[3].date_input("Created until", value=None, min_value=dt.date(2015, 1, 1), key="map_to", bind="query-params")
         base = c[4].toggle("Base models only", key="map_base", bind="query-params", help="Models without a parent")
         family = c[5].text_input("Family (root id)", key="map_family", bind="query-params", max_chars=300)
     return atlas.MapFilter(text=text.strip(), license="" if lic in (None, ANY) else lic, task="" if task in (None, ANY) else task,
-                           library="" if lib in (None, ANY) else lib, min_downloads=int(min_dl or 0), min_likes=int(min_likes or 0),
+                           library="" if lib in (None, ANY) else lib, min_downloads=min_dl, min_likes=min_likes,
                            created_from=since, created_to=until, base_only=bool(base), family=family.strip())
 
 
@@ -68,8 +68,9 @@ def _select(model_id: str) -> None:
 def _point_layer(layer_id: str, data, color, size_by: str, three_d: bool, pickable: bool = True):
     radius = "1 + s * 0.6" if size_by != SizeBy.NONE else 1.5
     if three_d:
-        return pdk.Layer("PointCloudLayer", data=data, id=layer_id, get_position="[x, y, z]", get_color=color,
-                         point_size=2, pickable=pickable, coordinate_system=0)
+        return pdk.Layer("ScatterplotLayer", data=data, id=layer_id, get_position="[x, y, z]", get_fill_color=color,
+                         get_radius=radius, radius_units="pixels", radius_min_pixels=1, stroked=False, pickable=pickable,
+                         billboard=True)
     return pdk.Layer("ScatterplotLayer", data=data, id=layer_id, get_position="[x, y]", get_fill_color=color,
                      get_radius=radius, radius_units="pixels", radius_min_pixels=1, stroked=False, pickable=pickable)
 
@@ -95,8 +96,7 @@ def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bo
         rows = match["rows"]
         color = atlas.color_expression(n_colors)
         if len(rows) <= INLINE_LIMIT:
-            codes, _ = atlas.color_codes(cache.cursor(path), ColorBy(color_by))
-            sizes = atlas.size_codes(cache.cursor(path), SizeBy(size_by))
+            codes, sizes, _ = cache.point_codes(path, color_by, size_by)
             data = [{"x": int(geo["gx"][r]), "y": int(geo["gy"][r]), "c": int(codes[r]), "s": int(sizes[r])} for r in rows]
         else:
             data = cache.highlight_file(path, match["digest"], color_by, size_by, rows.tobytes())
@@ -122,7 +122,8 @@ def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bo
     center = atlas.GRID / 2
     if three_d:
         view = pdk.View(type="OrbitView", controller=True)
-        view_state = pdk.ViewState(target=[center, center, center], zoom=-5.2, rotation_orbit=30, rotation_x=25)
+        view_state = {"target": [center, center, center], "zoom": -4.6, "rotationOrbit": 30, "rotationX": 25,
+                      "minZoom": -10, "maxZoom": 10}
     else:
         view = pdk.View(type="OrthographicView", controller=True)
         view_state = pdk.ViewState(target=[center, center, 0], zoom=-4.0)

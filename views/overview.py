@@ -64,8 +64,8 @@ def _families(path: str) -> None:
     c1, c2 = st.columns([2, 1])
     graph = c1.segmented_control("Edges that join a family", [g.value for g in FamilyGraph], default=FamilyGraph.ALL.value,
                                  format_func=lambda g: GRAPH_LABELS[FamilyGraph(g)], key="ov_graph", bind="query-params")
-    limit = c2.number_input("How many", min_value=5, max_value=200, value=15, step=5, key="ov_families", bind="query-params")
-    df = cache.largest_families(path, FamilyGraph(graph or FamilyGraph.ALL).value, int(limit))
+    limit = state.url_int_input(c2, "How many", "ov_families", 5, 200, 15, step=5)
+    df = cache.largest_families(path, FamilyGraph(graph or FamilyGraph.ALL).value, limit)
     if df.empty:
         st.info("No family has more than one model.")
         return
@@ -83,9 +83,9 @@ def _shares(path: str) -> None:
     c1, c2 = st.columns([2, 1])
     trait = c1.segmented_control("Trait", [t.value for t in Trait], default=Trait.LICENSES.value, format_func=lambda t: TRAIT_LABELS[Trait(t)],
                                  key="ov_trait", bind="query-params")
-    top = c2.number_input("Top values", min_value=3, max_value=50, value=12, key="ov_top", bind="query-params")
+    top = state.url_int_input(c2, "Top values", "ov_top", 3, 50, 12)
     trait = Trait(trait or Trait.LICENSES)
-    df = cache.trait_shares(path, trait.value, int(top))
+    df = cache.trait_shares(path, trait.value, top)
     if df.empty:
         st.info(f"No model in this bundle reports a {TRAIT_LABELS[trait].lower()}.")
         return

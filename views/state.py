@@ -31,3 +31,36 @@ def choose_bundle() -> str | None:
     path = bundles.get(name or names[0])
     st.session_state["_bundle_path"] = path
     return path
+
+
+def bounded_int(value, lo: int, hi: int, default: int) -> int:
+    """An integer widget value clamped to [lo, hi]; NaN, infinities and junk from a URL give ``default``."""
+    import math
+
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return default
+    if not math.isfinite(v):
+        return default
+    return int(min(max(v, lo), hi))
+
+
+def url_int_input(container, label: str, key: str, lo: int, hi: int, default: int, step: int = 1, **kwargs) -> int:
+    """A number input kept in the URL under ``key``.
+
+    Streamlit's own URL binding crashes on values such as ``1e400``, so this one
+    reads the URL once, clamps it, and writes changes back itself.
+    """
+    if key not in st.session_state:
+        st.session_state[key] = bounded_int(st.query_params.get(key, default), lo, hi, default)
+
+    def sync() -> None:
+        value = st.session_state.get(key, default)
+        if value == default:
+            st.query_params.pop(key, None)
+        else:
+            st.query_params[key] = str(int(value))
+
+    value = container.number_input(label, min_value=lo, max_value=hi, step=step, key=key, on_change=sync, **kwargs)
+    return bounded_int(value, lo, hi, default)

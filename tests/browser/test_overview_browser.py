@@ -8,7 +8,7 @@ from tests.browser.conftest import open_page, screenshot, streamlit_server
 @pytest.mark.parametrize("which", ["demo", "listing"])
 def test_overview_renders_in_chromium(browser, request, which):
     bundle = None if which == "demo" else request.getfixturevalue("listing_bundle")
-    expected = "30,000" if which == "demo" else "760,000"
+    expected = "25,000" if which == "demo" else "760,000"
     with streamlit_server(bundle) as url:
         page, errors = open_page(browser, url + "/?ov_split=library&ov_cumulative=true", wait_text="Growth", height=3200)
         page.get_by_text(expected).first.wait_for(timeout=60_000)

@@ -1,0 +1,36 @@
+import numpy as np
+
+from core.projection import cluster_labels, cluster_points, dequantize, project, quantize
+
+
+def _blobs(n=1200, seed=0):
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(4, 384)) * 3
+    x = centers[np.arange(n) % 4] + rng.normal(size=(n, 384))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x.astype(np.float32), np.arange(n) % 4
+
+
+def test_projection_is_deterministic_and_keeps_blobs_apart():
+    x, truth = _blobs()
+    a = project(x, seed=3, fit_sample=800)
+    b = project(x, seed=3, fit_sample=800)
+    assert np.array_equal(a.xy, b.xy) and np.array_equal(a.xyz, b.xyz)
+    assert a.xy.shape == (1200, 2) and a.xyz.shape == (1200, 3) and np.isfinite(a.xy).all()
+    labels = cluster_points(a.xy, seed=0, k=4)
+    # Each blob lands (almost) entirely in one cluster, for fitted and transformed points alike.
+    purity = sum(np.bincount(labels[truth == t]).max() for t in range(4)) / len(truth)
+    assert purity > 0.95
+
+
+def test_quantize_round_trip():
+    x, _ = _blobs(50)
+    cos = (dequantize(quantize(x)) * x).sum(1)
+    assert cos.min() > 0.999
+
+
+def test_cluster_labels_name_distinctive_features():
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    feats = [["llama", "text-generation"], ["llama", "gguf"], ["llama"], ["whisper", "audio"], ["whisper"], ["whisper", "audio"]]
+    names = cluster_labels(labels, feats, top=2, min_count=2)
+    assert names[0].startswith("llama") and names[1].startswith("whisper")
