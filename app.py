@@ -9,5 +9,6 @@ state.choose_bundle()
 page = st.navigation([
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
     st.Page("views/map.py", title="Map", icon=":material/scatter_plot:", url_path="map"),
+    st.Page("views/family.py", title="Family trees", icon=":material/account_tree:", url_path="family"),
 ])
 page.run()

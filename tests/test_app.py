@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
-PAGES = ["views/overview.py", "views/map.py"]
+PAGES = ["views/overview.py", "views/map.py", "views/family.py"]
 
 
 def _run(params: dict | None = None, page: str | None = None) -> AppTest:
@@ -94,3 +94,25 @@ def test_map_hostile_url_values_give_a_clean_page(params):
     at = _run(params, page="views/map.py")
     assert not at.exception, at.exception
     assert any("models match" in m.value for m in at.markdown)
+
+
+def test_family_state_from_the_url():
+    model = _demo_model()
+    at = _run({"fam_model": model, "fam_scope": "whole family", "fam_k": "5", "fam_depth": "3", "fam_color": "task"},
+              page="views/family.py")
+    assert not at.exception, at.exception
+    assert at.text_input(key="fam_model").value == model
+    assert at.slider(key="fam_k").value == 5 and at.slider(key="fam_depth").value == 3
+    assert at.button_group(key="fam_scope").value == "family" and at.button_group(key="fam_color").value == "task"
+    assert any(m.label == "Models" for m in at.metric)
+    assert len(at.get("download_button")) == 4
+
+
+@pytest.mark.parametrize("params", [
+    {"fam_model": "no/such'; DROP TABLE edges; --"}, {"fam_k": "1e9"}, {"fam_depth": "-3"},
+    {"fam_expand": "|".join(["x"] * 500)}, {"fam_scope": "<b>"}, {"fam_find": "%%%"},
+])
+def test_family_hostile_url_values_give_a_clean_page(params):
+    at = _run(params, page="views/family.py")
+    assert not at.exception, at.exception
+    assert any(s.value == "Largest families" for s in at.subheader)

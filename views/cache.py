@@ -288,3 +288,21 @@ def positions(path: str, model_ids: tuple[str, ...]) -> list[tuple[str, int, int
             continue
         out.append((m, int(geo["gx"][r]), int(geo["gy"][r])))
     return out
+
+
+# ---- family trees ------------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner="Reading the family…", max_entries=16)
+def family(path: str, model_id: str):
+    """The family of a model (models and edges), shared read-only."""
+    from core.family import load_family
+
+    return load_family(cursor(path), model_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def family_summary(path: str, model_id: str) -> dict:
+    from core.family import summary
+
+    fam = family(path, model_id)
+    return summary(fam) if fam is not None else {}

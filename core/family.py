@@ -1,0 +1,228 @@
+"""Family trees: a model's whole lineage, pruned to stay readable, summarised and exported.
+
+The family of a model is read from the bundle (DuckDB), then walked in Python:
+families have at most tens of thousands of models, and the walks are safe on
+cycles. Pruning keeps the top-k children of each node by downloads and folds the
+rest into a "+N more" node that the user can expand.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from enum import Enum
+
+import pandas as pd
+
+from core.licenses import RESTRICTIVENESS, LicenseClass
+
+__all__ = ["Scope", "FamilyData", "load_family", "lineage_of", "PrunedTree", "prune", "more_node_id", "summary",
+           "relaxing_edges", "to_csv", "to_graphml", "to_json", "from_json", "table_selection_to_model"]
+
+MORE_PREFIX = "more::"
+
+
+class Scope(str, Enum):
+    LINEAGE = "lineage"  # ancestors and descendants of the model
+    FAMILY = "family"  # every model of its family
+
+
+@dataclass(frozen=True)
+class FamilyData:
+    """Models and in-snapshot edges of one family."""
+
+    family: str
+    models: pd.DataFrame  # model_id, downloads, likes, created_at, pipeline_tag, library_name, license_class, depth, n_descendants
+    edges: pd.DataFrame  # parent, child, relation, relation_source
+
+
+def load_family(con, model_id: str) -> FamilyData | None:
+    """The family of ``model_id`` (None if the model is not in the bundle)."""
+    row = con.execute("SELECT family_id, family FROM models WHERE model_id = ?", [model_id]).fetchone()
+    if row is None:
+        return None
+    family_id, family = row
+    models = con.execute("""
+        SELECT model_id, downloads, likes, created_at, pipeline_tag, library_name, license_class, licenses, depth,
+               n_children, n_descendants
+        FROM models WHERE family_id = ? ORDER BY downloads DESC, model_id""", [family_id]).df()
+    edges = con.execute("""
+        SELECT e.parent, e.child, e.relation, e.relation_source FROM edges e JOIN models c ON c.model_id = e.child
+        WHERE e.parent_in_snapshot AND c.family_id = ? ORDER BY e.parent, e.child""", [family_id]).df()
+    return FamilyData(family=family, models=models, edges=edges)
+
+
+def _walk(start: str, adjacency: dict[str, list[str]]) -> set[str]:
+    seen, queue = {start}, deque([start])
+    while queue:
+        for nxt in adjacency.get(queue.popleft(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
+
+
+def lineage_of(model_id: str, edges: pd.DataFrame) -> set[str]:
+    """The model, all its ancestors up to the roots and all its descendants (cycle-safe)."""
+    up: dict[str, list[str]] = {}
+    down: dict[str, list[str]] = {}
+    for p, c in zip(edges["parent"], edges["child"]):
+        up.setdefault(c, []).append(p)
+        down.setdefault(p, []).append(c)
+    return _walk(model_id, up) | _walk(model_id, down)
+
+
+def more_node_id(parent: str) -> str:
+    return MORE_PREFIX + parent
+
+
+@dataclass(frozen=True)
+class PrunedTree:
+    nodes: list[str]  # real models shown
+    edges: list[tuple[str, str]]  # (parent, child) among shown nodes
+    more: dict[str, int] = field(default_factory=dict)  # parent -> children folded into its "+N more" node
+    hidden: int = 0  # models of the scope not shown
+
+
+def prune(nodes: set[str], edges: list[tuple[str, str]], downloads: dict[str, int], focus: str, k: int = 8,
+          max_depth: int = 6, expanded: frozenset[str] = frozenset(), cap: int = 400, budget: int = 300) -> PrunedTree:
+    """Keep a readable tree: from the roots of ``nodes``, each node shows its top-``k`` children by downloads
+    (all of them, up to ``cap``, once expanded), down to ``max_depth`` generations below the roots, and at
+    most ``budget`` models in all (generation by generation, so the browser never gets a hairball);
+    the path from the roots to ``focus`` is always shown. Folded children are counted per parent.
+
+    >>> t = prune({"r", "a", "b", "c"}, [("r", "a"), ("r", "b"), ("r", "c")], {"a": 3, "b": 2, "c": 1}, "r", k=2)
+    >>> t.nodes, t.more
+    (['r', 'a', 'b'], {'r': 1})
+    """
+    children: dict[str, list[str]] = {}
+    parents: dict[str, list[str]] = {}
+    for p, c in edges:
+        if p in nodes and c in nodes and p != c:
+            children.setdefault(p, []).append(c)
+            parents.setdefault(c, []).append(p)
+    for p in children:
+        children[p].sort(key=lambda c: (-downloads.get(c, 0), c))
+    must = _walk(focus, parents) if focus in nodes else set()  # focus and its ancestors
+    roots = sorted((n for n in nodes if not parents.get(n)), key=lambda n: (-downloads.get(n, 0), n))
+    if not roots:  # a family that is one big cycle: start at the focus
+        roots = [focus] if focus in nodes else sorted(nodes)[:1]
+    # Families joined by merges can have thousands of roots: keep the top-k and those above the focus.
+    roots = roots[:k] + [r for r in roots[k:] if r in must]
+    shown: dict[str, int] = {}
+    queue = deque()
+    for r in roots:
+        shown[r] = 0
+        queue.append(r)
+    for m in must:  # make sure the focus path survives depth and top-k limits
+        shown.setdefault(m, 0)
+    more: dict[str, int] = {}
+    while queue:
+        node = queue.popleft()
+        depth = shown[node]
+        kids = children.get(node, [])
+        if not kids:
+            continue
+        limit = cap if node in expanded else k
+        room = max(budget - len(shown), 0) if node not in expanded else limit
+        visible = [c for c in kids[:min(limit, room)] if c not in shown or c in must] if depth < max_depth else []
+        visible += [c for c in kids if c in must and c not in visible]
+        for c in visible:
+            if c not in shown:
+                shown[c] = depth + 1
+                queue.append(c)
+            elif c in must and shown[c] == 0 and c not in roots:
+                shown[c] = depth + 1
+                queue.append(c)
+        folded = [c for c in kids if c not in visible]
+        if folded:
+            more[node] = len(folded)
+    shown_set = set(shown)
+    kept_edges = [(p, c) for p, c in edges if p in shown_set and c in shown_set and p != c]
+    order = sorted(shown, key=lambda n: (shown[n], -downloads.get(n, 0), n))
+    return PrunedTree(nodes=order, edges=kept_edges, more=more, hidden=len(nodes) - len(shown_set))
+
+
+def relaxing_edges(fam: FamilyData) -> pd.DataFrame:
+    """Edges whose child's license class is less restrictive than its parent's (unknown terms are never compared)."""
+    cls = dict(zip(fam.models["model_id"], fam.models["license_class"]))
+    rank = {c.value: r for c, r in RESTRICTIVENESS.items()}
+    rows = []
+    for p, c, rel in zip(fam.edges["parent"], fam.edges["child"], fam.edges["relation"]):
+        pc, cc = cls.get(p), cls.get(c)
+        if pc in rank and cc in rank and rank[cc] < rank[pc]:
+            rows.append({"parent": p, "parent_class": pc, "child": c, "child_class": cc, "relation": rel})
+    return pd.DataFrame(rows, columns=["parent", "parent_class", "child", "child_class", "relation"])
+
+
+def summary(fam: FamilyData) -> dict:
+    """Size, depth, generations, relation and license mix, top descendants and growth of a family."""
+    m = fam.models
+    gens = m["depth"].fillna(-1).astype(int).value_counts().sort_index()
+    created = m.dropna(subset=["created_at"]).sort_values("created_at")
+    growth = pd.DataFrame({"month": created["created_at"].dt.tz_convert(None).dt.to_period("M").dt.to_timestamp()})
+    growth = growth.groupby("month").size().cumsum().rename("models").reset_index()
+    return {
+        "size": len(m),
+        "depth": int(m["depth"].max()) if m["depth"].notna().any() else 0,
+        "generations": gens.rename(index={-1: "in a cycle"}).rename("models").reset_index().rename(columns={"depth": "generation"}),
+        "relations": fam.edges.groupby(["relation", "relation_source"]).size().rename("edges").reset_index(),
+        "licenses": m["license_class"].value_counts().rename("models").reset_index(),
+        "top_downloads": m.nlargest(10, "downloads")[["model_id", "downloads"]],
+        "top_descendants": m.nlargest(10, "n_descendants")[["model_id", "n_descendants"]],
+        "growth": growth,
+        "relaxing": relaxing_edges(fam),
+    }
+
+
+# ---- export ----------------------------------------------------------------------------------
+
+_MODEL_EXPORT = ["model_id", "downloads", "likes", "created_at", "pipeline_tag", "library_name", "license_class", "depth"]
+
+
+def _models_for_export(fam: FamilyData) -> pd.DataFrame:
+    m = fam.models[_MODEL_EXPORT].copy()
+    m["created_at"] = m["created_at"].astype(str).replace({"NaT": ""})
+    m["depth"] = m["depth"].astype("Int64")
+    return m
+
+
+def to_csv(fam: FamilyData) -> tuple[str, str]:
+    """(edges CSV, models CSV)."""
+    return fam.edges.to_csv(index=False), _models_for_export(fam).to_csv(index=False)
+
+
+def to_graphml(fam: FamilyData) -> str:
+    """The family as GraphML (directed, parent → child), model attributes on nodes."""
+    import networkx as nx
+
+    g = nx.DiGraph(family=fam.family)
+    for r in _models_for_export(fam).to_dict("records"):
+        g.add_node(r.pop("model_id"), **{k: ("" if v is None or v is pd.NA else v) for k, v in r.items()})
+    for p, c, rel, src in fam.edges[["parent", "child", "relation", "relation_source"]].itertuples(index=False):
+        g.add_edge(p, c, relation=rel, relation_source=src)
+    buf = io.BytesIO()
+    nx.write_graphml(g, buf)
+    return buf.getvalue().decode("utf-8")
+
+
+def to_json(fam: FamilyData) -> str:
+    m = _models_for_export(fam)
+    m["depth"] = m["depth"].astype(object).where(m["depth"].notna(), None)
+    return json.dumps({"family": fam.family, "models": m.to_dict("records"), "edges": fam.edges.to_dict("records")},
+                      indent=1, default=str)
+
+
+def from_json(text: str) -> FamilyData:
+    data = json.loads(text)
+    return FamilyData(family=data["family"], models=pd.DataFrame(data["models"]), edges=pd.DataFrame(data["edges"]))
+
+
+def table_selection_to_model(selected_rows: list[int] | None, model_ids: list[str]) -> str | None:
+    """The model id of the first selected row of a table of models, or None."""
+    for i in selected_rows or []:
+        if isinstance(i, int) and 0 <= i < len(model_ids):
+            return model_ids[i]
+    return None
