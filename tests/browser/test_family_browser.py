@@ -10,15 +10,16 @@ from tests.browser.conftest import open_page, screenshot, streamlit_server
 LARGEST = "google-bert/bert-base-uncased"  # root of the 26,327-model family of the July 2024 listing
 
 
-def _coloured_spots(png: bytes) -> list[tuple[int, int]]:
-    """Centres of saturated blobs (nodes) in a screenshot, top to bottom."""
+def _coloured_spots(png: bytes) -> list[tuple[float, float]]:
+    """Centres (y, x) of saturated blobs (nodes) in a screenshot of the graph, above its navigation buttons."""
+    from scipy import ndimage
+
     img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
-    sat = img.max(axis=2) - img.min(axis=2)
-    ys, xs = np.nonzero(sat > 80)
-    spots = {}
-    for y, x in zip(ys[::7], xs[::7]):
-        spots.setdefault((int(y) // 24, int(x) // 24), (int(y), int(x)))
-    return sorted(spots.values())
+    sat = (img.max(axis=2) - img.min(axis=2)) > 80
+    sat[-130:] = False  # vis.js navigation buttons live at the bottom
+    labels, n = ndimage.label(sat)
+    sizes = ndimage.sum(sat, labels, range(1, n + 1))
+    return [c for c, size in zip(ndimage.center_of_mass(sat, labels, range(1, n + 1)), sizes) if size > 30]
 
 
 def test_largest_family_tree_and_node_click(browser, listing_bundle):
@@ -37,7 +38,7 @@ def test_largest_family_tree_and_node_click(browser, listing_bundle):
         screenshot(page, "family_largest")
         box = frame_el.bounding_box()
         clicked = False
-        for y, x in sorted(spots, key=lambda s: -s[1])[:25]:  # rightmost first: nodes below the root (left to right)
+        for y, x in sorted(spots, key=lambda s: -s[1])[:25]:  # rightmost first: descendants (the tree runs left to right)
             page.mouse.click(box["x"] + x, box["y"] + y)
             try:
                 page.get_by_text("Centre the tree here").wait_for(timeout=6_000)
