@@ -166,18 +166,7 @@ def _largest(path: str) -> None:
         st.rerun()
 
 
-path = state.current_bundle_path()
-if path is None:
-    st.error("No bundle found. Build the demo with `python -m core.demo`.")
-    st.stop()
-try:
-    bundle = cache.bundle(path)
-except cache.BundleError as exc:
-    st.error(str(exc))
-    st.stop()
-st.title("Family trees")
-if bundle.synthetic:
-    st.caption(":material/science: Synthetic demo bundle: invented models, real pipeline.")
+path, bundle = state.require_bundle("Family trees")
 
 top = st.columns([3, 2])
 model_id = top[0].text_input("Model", key="fam_model", bind="query-params", max_chars=300,

@@ -186,22 +186,10 @@ def _results(title: str, results: list[tuple[str, float]], key: str) -> None:
         st.button(f"{model}  ·  {score:.2f}", key=f"{key}_{model}", on_click=_select, args=(model,), type="tertiary")
 
 
-path = state.current_bundle_path()
-if path is None:
-    st.error("No bundle found. Build the demo with `python -m core.demo`.")
-    st.stop()
-try:
-    b = cache.bundle(path)
-except cache.BundleError as exc:
-    st.error(str(exc))
-    st.stop()
-st.title("The map of models")
+path, b = state.require_bundle("The map of models")
 if not cache.has_map(path):
     st.info("This bundle has no map yet: rebuild it without `--no-embed` to embed and project every model.")
     st.stop()
-if b.synthetic:
-    st.caption(":material/science: Synthetic demo bundle: invented models, real pipeline.")
-
 f = _filters(path)
 c = st.columns([4, 2, 1])
 color_by = c[0].segmented_control("Colour by", [x.value for x in ColorBy], default=ColorBy.CLUSTER.value,

@@ -64,3 +64,20 @@ def url_int_input(container, label: str, key: str, lo: int, hi: int, default: in
 
     value = container.number_input(label, min_value=lo, max_value=hi, step=step, key=key, on_change=sync, **kwargs)
     return bounded_int(value, lo, hi, default)
+
+
+def require_bundle(title: str):
+    """Page preamble: the chosen bundle's path and Bundle, or a clear message and a stopped page."""
+    path = current_bundle_path()
+    if path is None:
+        st.error("No bundle found. Build the demo with `python -m core.demo`, or set PHYLO_BUNDLE to a bundle folder.")
+        st.stop()
+    try:
+        bundle = cache.bundle(path)
+    except cache.BundleError as exc:
+        st.error(str(exc))
+        st.stop()
+    st.title(title)
+    if bundle.synthetic:
+        st.caption(":material/science: Synthetic demo bundle: invented models, real pipeline.")
+    return path, bundle
