@@ -83,6 +83,7 @@ def _marker_layer(layer_id: str, points: list[dict], rgb, radius: int):
 
 def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bool, model_id: str | None,
          extra_markers: list, draft_point) -> None:
+    """The deck: every model, as chunked static point files (most downloaded first), plus overlays."""
     geo = cache.map_geometry(path)
     layers_info = cache.map_layers(path, color_by, size_by, three_d)
     n_colors = int(layers_info["n_colors"])
@@ -130,6 +131,14 @@ def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bo
     deck = pdk.Deck(layers=layers, views=[view], initial_view_state=view_state, map_style=None,
                     tooltip={"text": "click to open"} if not three_d else None)
     st.pydeck_chart(deck, on_select=_on_map_click, selection_mode="single-object", key="map_chart", height=640)
+
+
+@st.fragment
+def _map_ready(*args) -> None:
+    """The map in a fragment: its own events rerun only it, unless a click picked another model."""
+    _map(*args)
+    if (st.session_state.get("map_model") or "").strip() != (args[5] or ""):
+        st.rerun()  # the whole page: the details panel shows the new selection
 
 
 def _legend(path: str, color_by: str, size_by: str, three_d: bool) -> None:
@@ -241,7 +250,8 @@ with right:
             _results("Most similar models", similar, "map_sim_r")
             markers = markers + cache.positions(path, tuple(m for m, _ in similar))
 with left:
-    _map(path, f, color_by, size_by, bool(three_d), model_id or None, markers, draft_point)
+    args = (path, f, color_by, size_by, bool(three_d), model_id or None, markers, draft_point)
+    _map_ready(*args)
     st.caption("Scroll to zoom, drag to pan; click a point for its details and its family's lineage "
                "(lines: blue fine-tune, orange adapter, green quantized, pink merge; faint when the type is inferred).")
     legend_col, dist_col = st.columns([3, 2])
