@@ -72,8 +72,11 @@ def _tree(path: str, model_id: str, scope: Scope, k: int, depth: int, color_by: 
         g_nodes.append(Node(id=fam_core.more_node_id(parent), label=f"+{n} more", title=f"show all {n} more children",
                             shape="box", color="#eeeeee", size=14, font={"size": 14}))
     rel = {(p, c): (r, s) for p, c, r, s in fam.edges[["parent", "child", "relation", "relation_source"]].itertuples(index=False)}
+    labelled = len(tree.edges) <= 25  # beyond that, labels hide the tree; colours and hover titles still tell
     g_edges = [Edge(source=p, target=c, color=RELATION_RGB.get(rel[(p, c)][0], "#888"), dashes=rel[(p, c)][1] == "inferred",
-                    title=f"{rel[(p, c)][0]} ({rel[(p, c)][1]})") for p, c in tree.edges]
+                    title=f"{rel[(p, c)][0]} ({rel[(p, c)][1]})",
+                    **({"label": rel[(p, c)][0], "font": {"size": 10, "color": "#666", "strokeWidth": 0}} if labelled else {}))
+               for p, c in tree.edges]
     g_edges += [Edge(source=p, target=fam_core.more_node_id(p), color="#cccccc", dashes=True) for p in tree.more]
     # Left to right: family trees are wide, not deep, and labels read best stacked.
     config = Config(width="100%", height=760, directed=True, physics=False, hierarchical=True, direction="LR",

@@ -65,6 +65,10 @@ def _select(model_id: str) -> None:
     st.session_state["map_model"] = model_id
 
 
+def _only_family(family: str) -> None:
+    st.session_state["map_family"] = family
+
+
 def _point_layer(layer_id: str, data, color, size_by: str, three_d: bool, pickable: bool = True):
     radius = "1 + s * 0.6" if size_by != SizeBy.NONE else 1.5
     if three_d:
@@ -157,7 +161,9 @@ def _details(path: str, model_id: str) -> None:
         st.warning(f"No model `{model_id[:200]}` in this bundle.")
         return
     st.markdown(f"#### {d['model_id']}")  # ids are Hub ids; markdown escapes nothing dangerous without unsafe HTML
-    st.link_button("Open on the Hub", f"https://huggingface.co/{quote(d['model_id'], safe='/')}", icon=":material/open_in_new:")
+    c = st.columns(2)
+    c[0].link_button("Open on the Hub", f"https://huggingface.co/{quote(d['model_id'], safe='/')}", icon=":material/open_in_new:")
+    c[1].link_button("Family tree", f"family?fam_model={quote(d['model_id'], safe='')}", icon=":material/account_tree:")
     created = d["created_at"].strftime("%Y-%m-%d") if d["created_at"] is not None and str(d["created_at"]) != "NaT" else "unknown"
     st.markdown(f"**{int(d['downloads']):,}** downloads · **{int(d['likes']):,}** likes · created **{created}**")
     facts = {
@@ -185,8 +191,8 @@ def _details(path: str, model_id: str) -> None:
     if d.get("card_excerpt"):
         with st.expander("Model card (start, plain text)"):
             st.text(d["card_excerpt"])
-    family_link = f"?bundle={quote(st.session_state.get('bundle') or '')}&map_family={quote(d['family'])}"
-    st.caption(f"Show only this family on the map: add `map_family` to the URL ({family_link[:120]}), or type it in the filters.")
+    st.button("Show only this family on the map", key="map_only_family", on_click=_only_family, args=(d["family"],),
+              type="tertiary")
 
 
 def _results(title: str, results: list[tuple[str, float]], key: str) -> None:
