@@ -214,18 +214,22 @@ def selection_to_model(selection: dict | None, layer_rows: dict[str, np.ndarray]
     return None
 
 
-def family_segments(con, model_id: str, limit: int = 4000) -> pd.DataFrame:
-    """Parent→child segments of the model's family with map coordinates; the model's own lineage first."""
+def family_segments(con, model_id: str, limit: int = 3000) -> pd.DataFrame:
+    """Parent→child segments of the model's lineage (all its ancestors and descendants) with map coordinates,
+    the model's own edges first. Recursion uses UNION, so cycles end it."""
     return con.execute("""
-        WITH fam AS (SELECT family_id FROM models WHERE model_id = ?),
+        WITH RECURSIVE up(id) AS (
+            SELECT ?::VARCHAR UNION SELECT e.parent FROM edges e JOIN up ON e.child = up.id WHERE e.parent_in_snapshot),
+        down(id) AS (
+            SELECT ?::VARCHAR UNION SELECT e.child FROM edges e JOIN down ON e.parent = down.id WHERE e.parent_in_snapshot),
+        lin AS (SELECT id FROM up UNION SELECT id FROM down),
         e AS (
-            SELECT e.parent, e.child, e.relation, e.relation_source,
-                   (e.parent = ? OR e.child = ?) AS own, c.downloads
+            SELECT e.parent, e.child, e.relation, e.relation_source, (e.parent = ? OR e.child = ?) AS own, c.downloads
             FROM edges e JOIN models c ON c.model_id = e.child
-            WHERE e.parent_in_snapshot AND c.family_id = (SELECT family_id FROM fam))
+            WHERE e.parent_in_snapshot AND e.parent IN (SELECT id FROM lin) AND e.child IN (SELECT id FROM lin))
         SELECT e.parent, e.child, e.relation, e.relation_source, pp.x AS px, pp.y AS py, pc.x AS cx, pc.y AS cy
         FROM e JOIN points pp ON pp.model_id = e.parent JOIN points pc ON pc.model_id = e.child
-        ORDER BY e.own DESC, e.downloads DESC LIMIT ?""", [model_id, model_id, model_id, int(limit)]).df()
+        ORDER BY e.own DESC, e.downloads DESC LIMIT ?""", [model_id, model_id, model_id, model_id, int(limit)]).df()
 
 
 def model_details(con, model_id: str, card_chars: int = 1500) -> dict | None:

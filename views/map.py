@@ -258,7 +258,7 @@ with right:
 with left:
     args = (path, f, color_by, size_by, bool(three_d), model_id or None, markers, draft_point)
     _map_ready(*args)
-    st.caption("Scroll to zoom, drag to pan; click a point for its details and its family's lineage "
+    st.caption("Scroll to zoom, drag to pan; click a point for its details and its lineage (ancestors and descendants) "
                "(lines: blue fine-tune, orange adapter, green quantized, pink merge; faint when the type is inferred).")
     legend_col, dist_col = st.columns([3, 2])
     with legend_col:
