@@ -24,7 +24,6 @@ HUB_2025 = 1_860_411
 
 def sample_texts(listing: Path, n: int, seed: int = 0) -> list[str]:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from core.embedding import model_texts
     from core.models import normalize

@@ -16,7 +16,7 @@ from enum import Enum
 
 import pandas as pd
 
-from core.licenses import RESTRICTIVENESS, LicenseClass
+from core.licenses import RESTRICTIVENESS
 
 __all__ = ["Scope", "FamilyData", "load_family", "lineage_of", "PrunedTree", "prune", "more_node_id", "summary",
            "relaxing_edges", "to_csv", "to_graphml", "to_json", "from_json", "table_selection_to_model"]

@@ -38,7 +38,7 @@ def _progress(enabled: bool):
                 bar_format="{desc:<12} {bar:20} {n_fmt}/{total_fmt} [{elapsed}]")
 
 
-def _variant_roots(n, parent, child, keep, has_parent_all, downloads, ids):
+def _variant_roots(n: int, parent: np.ndarray, child: np.ndarray, keep: np.ndarray, downloads: np.ndarray, ids: pa.Array) -> pa.Array:
     """Root id per model for a graph variant (e.g. without merge edges)."""
     p, c = parent[keep], child[keep]
     labels = weak_components(n, p, c)
@@ -139,7 +139,6 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     bar.set_description("lineage")
     lin = compute_lineage(n, edges, downloads)
     p_in, c_in, rel_in = edges.parent[inside], edges.child[inside], edges.relation[inside]
-    has_parent = np.bincount(c_in, minlength=n) > 0
     merge_code = RELATION_PRIORITY.index(Relation.MERGE) + 1
     finetune_code = RELATION_PRIORITY.index(Relation.FINETUNE) + 1
     depth = pa.array(lin.depth.astype(np.int32), mask=lin.depth < 0)
@@ -150,8 +149,8 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     models = models.append_column("n_children", pa.array(lin.n_children.astype(np.int32)))
     models = models.append_column("n_descendants", pa.array(lin.n_descendants.astype(np.int32)))
     models = models.append_column("in_cycle", pa.array(lin.in_cycle))
-    models = models.append_column("family_no_merge", _variant_roots(n, p_in, c_in, rel_in != merge_code, has_parent, downloads, ids))
-    models = models.append_column("family_finetune", _variant_roots(n, p_in, c_in, rel_in == finetune_code, has_parent, downloads, ids))
+    models = models.append_column("family_no_merge", _variant_roots(n, p_in, c_in, rel_in != merge_code, downloads, ids))
+    models = models.append_column("family_finetune", _variant_roots(n, p_in, c_in, rel_in == finetune_code, downloads, ids))
     families = _families(models, lin.family_index, lin.family_root, ids, c_in, rel_in)
     rel_counts = {d["values"]: d["counts"] for d in pc.value_counts(edge_table["relation"]).to_pylist()}
     src_counts = {d["values"]: d["counts"] for d in pc.value_counts(edge_table["relation_source"]).to_pylist()}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import quote
 
-import numpy as np
 import plotly.express as px
 import pydeck as pdk
 import streamlit as st

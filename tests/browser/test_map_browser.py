@@ -1,7 +1,6 @@
 """The Map in headless Chromium: every point drawn, and a click on a point opens its details panel."""
 
 import io
-import json
 
 import numpy as np
 import pytest
