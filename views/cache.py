@@ -306,3 +306,13 @@ def family_summary(path: str, model_id: str) -> dict:
 
     fam = family(path, model_id)
     return summary(fam) if fam is not None else {}
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def top_values(path: str, column: str, limit: int = 60) -> list[str]:
+    """The most common values of a model column (task or library), for filter menus."""
+    if column not in ("pipeline_tag", "library_name"):
+        raise ValueError(column)
+    rows = cursor(path).execute(f"SELECT {column} FROM models WHERE {column} IS NOT NULL GROUP BY 1 "
+                                "ORDER BY count(*) DESC, 1 LIMIT ?", [int(limit)]).fetchall()
+    return [r[0] for r in rows]

@@ -23,9 +23,7 @@ INLINE_LIMIT = 20_000  # highlight layers this small travel inline; larger ones 
 
 
 def _filters(path: str) -> atlas.MapFilter:
-    con = cache.cursor(path)
-    tasks = [r[0] for r in con.execute("SELECT pipeline_tag FROM models WHERE pipeline_tag IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 60").fetchall()]
-    libs = [r[0] for r in con.execute("SELECT library_name FROM models WHERE library_name IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 60").fetchall()]
+    tasks, libs = cache.top_values(path, "pipeline_tag"), cache.top_values(path, "library_name")
     with st.expander("Filters", expanded=True):
         c = st.columns([3, 2, 2, 2])
         text = c[0].text_input("Id or author contains", key="map_q", bind="query-params", max_chars=200)
