@@ -108,9 +108,21 @@ def test_family_state_from_the_url():
     assert len(at.get("download_button")) == 4
 
 
+def test_family_link_restores_the_clicked_node():
+    import duckdb
+
+    model = _demo_model()
+    child = duckdb.execute("SELECT child FROM read_parquet(?) WHERE parent = ? LIMIT 1",
+                           [str(ROOT / "data" / "demo" / "edges.parquet"), model]).fetchone()[0]
+    at = _run({"fam_model": model, "fam_focus": child}, page="views/family.py")
+    assert not at.exception, at.exception
+    assert any(child in m.value for m in at.markdown)
+    assert any(b.label == "Centre the tree here" for b in at.button)
+
+
 @pytest.mark.parametrize("params", [
     {"fam_model": "no/such'; DROP TABLE edges; --"}, {"fam_k": "1e9"}, {"fam_depth": "-3"},
-    {"fam_expand": "|".join(["x"] * 500)}, {"fam_scope": "<b>"}, {"fam_find": "%%%"},
+    {"fam_expand": "|".join(["x"] * 500)}, {"fam_scope": "<b>"}, {"fam_find": "%%%"}, {"fam_focus": "no/such"},
 ])
 def test_family_hostile_url_values_give_a_clean_page(params):
     at = _run(params, page="views/family.py")

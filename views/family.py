@@ -29,7 +29,9 @@ SCOPE_LABELS = {Scope.LINEAGE: "ancestors and descendants", Scope.FAMILY: "whole
 def _select(model_id: str) -> None:
     st.session_state["fam_model"] = model_id
     st.session_state["fam_expanded"] = set()
+    st.session_state["_fam_focus"] = ""
     st.query_params.pop("fam_expand", None)
+    st.query_params.pop("fam_focus", None)
 
 
 def _expanded() -> set[str]:
@@ -93,10 +95,13 @@ def _tree(path: str, model_id: str, scope: Scope, k: int, depth: int, color_by: 
             _expand(clicked[len(fam_core.MORE_PREFIX):])
         else:
             st.session_state["_fam_focus"] = clicked
+            st.query_params["fam_focus"] = clicked
         st.rerun()
 
 
 def _node_panel(path: str, model_id: str) -> None:
+    if "_fam_focus" not in st.session_state:  # a shared link may carry the clicked node
+        st.session_state["_fam_focus"] = st.query_params.get("fam_focus", "")[:300]
     focus = st.session_state.get("_fam_focus") or model_id
     d = cache.model_details(path, focus)
     if d is None:
