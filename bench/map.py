@@ -1,7 +1,7 @@
 """Map benchmark in headless Chromium (software WebGL on this machine).
 
 Opens the Map page on a bundle and measures: time from navigation to the deck
-canvas, to the first points painted (the most downloaded chunk) and to every
+canvas, to the first points painted and to every
 point drawn; bytes of point data and bytes sent in all; and the time for a filter
 change to redraw. The baseline, computed in the same run, is the size of the same
 points sent inline through st.pydeck_chart (JSON in the websocket message).
@@ -123,10 +123,10 @@ def main() -> None:
     baseline = inline_baseline_bytes(bundle, n)
     print(f"bundle {bundle.name}: {n:,} models, all drawn (every model is in one of the point files)")
     print(f"navigation -> deck canvas     {t_canvas:6.1f} s")
-    print(f"navigation -> first points    {t_first if t_first is not None else float('nan'):6.1f} s  (most downloaded chunk)")
+    print(f"navigation -> first points    {t_first if t_first is not None else float('nan'):6.1f} s")
     print(f"navigation -> all points      {t_all:6.1f} s  (canvas painted {frac:.1%})")
     print(f"filter change -> redrawn      {t_filter:6.1f} s  (min downloads 1000)")
-    on_disk = sum(f.stat().st_size for f in (ROOT / "static" / "points").glob("*/2d-cluster-none-*.csv")
+    on_disk = sum(f.stat().st_size for f in (ROOT / "static" / "points").glob("*/v2-2d-cluster-none-*.csv")
                   if f.parent.name == __import__("views.cache", fromlist=["_bundle_key"])._bundle_key(str(bundle)))
     # Static files come without a content-length header here; the files served are the measure then.
     sent = point_bytes[0] or on_disk

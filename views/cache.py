@@ -100,7 +100,7 @@ def has_map(path: str) -> bool:
 
 @st.cache_resource(show_spinner=False, max_entries=3)
 def map_geometry(path: str) -> dict:
-    """Grid coordinates (2D and 3D), chunks by downloads and model ids; shared read-only by all sessions."""
+    """Grid coordinates (2D and 3D), the drawing order and model ids; shared read-only by all sessions."""
     import numpy as np
 
     from core import atlas
@@ -134,7 +134,7 @@ def map_layers(path: str, color_by: str, size_by: str, three_d: bool) -> dict:
     folder = STATIC / "points" / geo["key"]
     layers = []
     for i, rows in enumerate(geo["chunks"]):
-        name = f"{'3d' if three_d else '2d'}-{color_by}-{size_by}-{i}.csv"
+        name = f"v2-{'3d' if three_d else '2d'}-{color_by}-{size_by}-{i}.csv"  # v2: one chunk, least downloaded first
         target = folder / name
         if not target.exists():
             if three_d:

@@ -92,8 +92,13 @@ def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bo
     layers = []
     active = f.active and not three_d
     for l in layers_info["layers"]:
-        layers.append(_point_layer(l["id"], l["url"], atlas.color_expression(n_colors, dim=active), size_by, three_d))
+        # The base layer never changes with filters: restyling 760k points costs the browser seconds.
+        layers.append(_point_layer(l["id"], l["url"], atlas.color_expression(n_colors), size_by, three_d))
     if active:
+        # Dim everything under a translucent veil, then draw the matches on top.
+        g = atlas.GRID
+        layers.append(pdk.Layer("SolidPolygonLayer", data=[{"p": [[-g, -g], [2 * g, -g], [2 * g, 2 * g], [-g, 2 * g]]}],
+                                id="veil", get_polygon="p", get_fill_color=atlas.VEIL_COLOR, pickable=False))
         match = cache.matching(path, **_filter_fields(f))
         rows = match["rows"]
         color = atlas.color_expression(n_colors)

@@ -27,12 +27,13 @@ def test_filter_sql_never_formats_values():
     assert f.active and not atlas.MapFilter().active
 
 
-def test_chunks_cover_every_row_once_most_downloaded_first():
+def test_chunks_cover_every_row_once_most_downloaded_last():
     downloads = np.array([5, 100, 7, 0, 100, 3])
-    chunks = atlas.chunk_rows(downloads, first=2, size=3)
+    chunks = atlas.chunk_rows(downloads, size=4)
     flat = np.concatenate(chunks)
-    assert sorted(flat.tolist()) == list(range(6)) and [len(c) for c in chunks] == [2, 3, 1]
-    assert set(chunks[0].tolist()) == {1, 4}
+    assert sorted(flat.tolist()) == list(range(6)) and [len(c) for c in chunks] == [4, 2]
+    assert set(chunks[-1].tolist()) == {1, 4} and flat[0] == 3
+    assert len(atlas.chunk_rows(downloads)) == 1
 
 
 def test_points_csv_is_at_most_16_bytes_a_point(tmp_path):
