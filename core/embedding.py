@@ -188,11 +188,21 @@ def _onnx_encoder(model_path: Path, threads: int | None) -> Encoder:
     return Encoder(Backend.ONNX_INT8, encode)
 
 
+def best_backend() -> Backend:
+    """torch on a GPU when one is present, else the int8 ONNX backend (the fastest correct one on CPUs)."""
+    try:
+        import torch
+
+        return Backend.TORCH if torch.cuda.is_available() else Backend.ONNX_INT8
+    except ImportError:
+        return Backend.ONNX_INT8
+
+
 def load_encoder(backend: Backend | str = Backend.ONNX_INT8, model_path: str | Path | None = None,
                  threads: int | None = None) -> Encoder:
-    """An encoder for ``backend``; the torch backend uses the GPU when one is present."""
+    """An encoder for ``backend`` ("auto" picks :func:`best_backend`); the torch backend uses the GPU when present."""
     path = Path(model_path) if model_path else default_model_path()
-    backend = Backend(backend)
+    backend = best_backend() if backend == "auto" else Backend(backend)
     return _torch_encoder(path, threads) if backend is Backend.TORCH else _onnx_encoder(path, threads)
 
 
