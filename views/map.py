@@ -84,7 +84,7 @@ def _marker_layer(layer_id: str, points: list[dict], rgb, radius: int):
 
 def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bool, model_id: str | None,
          extra_markers: list, draft_point) -> None:
-    """The deck: every model, as chunked static point files (most downloaded first), plus overlays."""
+    """The deck: every model from a static point file (most downloaded drawn on top), plus overlays."""
     geo = cache.map_geometry(path)
     layers_info = cache.map_layers(path, color_by, size_by, three_d)
     n_colors = int(layers_info["n_colors"])

@@ -1,8 +1,10 @@
 """URL state: the one place that knows which bundle is open and how page links carry it.
 
 Widgets bind themselves to the URL with ``bind="query-params"`` and a
-page-prefixed key (Streamlit validates those values and drops invalid ones);
-this module handles the bundle choice shared by all pages.
+page-prefixed key (Streamlit validates those values and drops invalid ones).
+This module holds what that cannot: the bundle choice shared by all pages,
+number inputs (Streamlit's binding crashes on values like ``1e400``) and the
+common page preamble.
 """
 
 from __future__ import annotations
