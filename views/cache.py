@@ -183,7 +183,24 @@ def highlight_file(path: str, digest: str, color_by: str, size_by: str, rows_byt
     target = STATIC / "points" / geo["key"] / name
     if not target.exists():
         atlas.write_points_csv(target, geo["gx"][rows], geo["gy"][rows], codes[rows], sizes[rows])
+        _prune_highlights(target.parent)
     return f"app/static/points/{geo['key']}/{name}"
+
+
+def _prune_highlights(folder: Path, keep: int = 64) -> None:
+    """Filter files are per filter: keep the newest ``keep`` so a public Space's disk does not fill up."""
+    files = sorted(folder.glob("hl-*.csv"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for old in files[keep:]:
+        old.unlink(missing_ok=True)
+
+
+def highlight_url(path: str, digest: str, color_by: str, size_by: str, rows) -> str:
+    """URL of the highlight file, rewritten if pruning removed it since it was cached."""
+    url = highlight_file(path, digest, color_by, size_by, rows.tobytes())
+    if not (ROOT / url.removeprefix("app/")).exists():
+        highlight_file.clear()
+        url = highlight_file(path, digest, color_by, size_by, rows.tobytes())
+    return url
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

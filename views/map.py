@@ -106,7 +106,7 @@ def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bo
             codes, sizes, _ = cache.point_codes(path, color_by, size_by)
             data = [{"x": int(geo["gx"][r]), "y": int(geo["gy"][r]), "c": int(codes[r]), "s": int(sizes[r])} for r in rows]
         else:
-            data = cache.highlight_file(path, match["digest"], color_by, size_by, rows.tobytes())
+            data = cache.highlight_url(path, match["digest"], color_by, size_by, rows)
         layers.append(_point_layer("match", data, color, size_by, False))
         layer_rows["match"] = rows
     if model_id and not three_d:
