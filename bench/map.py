@@ -126,7 +126,7 @@ def main() -> None:
     print(f"navigation -> first points    {t_first if t_first is not None else float('nan'):6.1f} s")
     print(f"navigation -> all points      {t_all:6.1f} s  (canvas painted {frac:.1%})")
     print(f"filter change -> redrawn      {t_filter:6.1f} s  (min downloads 1000)")
-    on_disk = sum(f.stat().st_size for f in (ROOT / "static" / "points").glob("*/v2-2d-cluster-none-*.csv")
+    on_disk = sum(f.stat().st_size for f in (ROOT / "static" / "points").glob("*/v3-2d-cluster-none-*.csv")
                   if f.parent.name == __import__("views.cache", fromlist=["_bundle_key"])._bundle_key(str(bundle)))
     # Static files come without a content-length header here; the files served are the measure then.
     sent = point_bytes[0] or on_disk

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["ColorBy", "SizeBy", "MapFilter", "PALETTE", "OTHER_COLOR", "VEIL_COLOR", "GRID", "filter_sql", "matching_rows",
-           "color_codes", "size_codes", "grid_coordinates", "chunk_rows", "write_points_csv", "color_expression",
+           "color_codes", "size_codes", "grid_coordinates", "grid_coordinates_3d", "chunk_rows", "write_points_csv", "color_expression",
            "selection_to_model", "family_segments", "model_details", "search_ids", "card_excerpt", "distributions", "to_grid"]
 
 GRID = 9999  # coordinates are integers 0..GRID: four digits each in the CSV
@@ -163,6 +163,13 @@ def grid_coordinates(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarr
     span = max(float(np.nanmax(x) - lo[0]), float(np.nanmax(y) - lo[1]), 1e-9)
     t = {"x0": float(lo[0]), "y0": float(lo[1]), "scale": GRID / span}
     return to_grid(x, y, t) + (t,)
+
+
+def grid_coordinates_3d(xyz: np.ndarray) -> list[np.ndarray]:
+    """3D coordinates to integers 0..GRID with one scale for all axes, so the cloud keeps its shape."""
+    lo = np.nanmin(xyz, axis=0)
+    scale = GRID / max(float(np.nanmax(xyz - lo)), 1e-9)
+    return [np.clip(np.rint((xyz[:, i] - lo[i]) * scale), 0, GRID).astype(np.int32) for i in range(3)]
 
 
 def to_grid(x, y, t: dict) -> tuple[np.ndarray, np.ndarray]:

@@ -204,8 +204,8 @@ def normalize(snapshot: Snapshot) -> Normalized:
     for i, rel in enumerate(RELATION_PRIORITY):
         typed = pc.fill_null(pc.starts_with(m_vals, rel.value + ":"), False).to_numpy(zero_copy_only=False)
         m_code[typed] = i + 1
-    prefix_len = pa.array([0] + [len(r.value) + 1 for r in RELATION_PRIORITY], pa.int64()).to_numpy()[m_code]
-    m_vals = pa.array([v[k:] for v, k in zip(m_vals.to_pylist(), prefix_len.tolist())], pa.string()) if (m_code > 0).any() else m_vals
+    typed_prefix = "^(" + "|".join(r.value for r in RELATION_PRIORITY) + "):"
+    m_vals = pc.replace_substring_regex(m_vals, typed_prefix, "", max_replacements=1)
     child_parts, parent_parts, code_parts = [m_rows], [m_vals], [m_code]
     for col, code in _PARENT_COLUMNS.items():
         for r, v in from_column(col):

@@ -109,9 +109,16 @@ def map_geometry(path: str) -> dict:
     pts = con.execute("SELECT p.x, p.y, p.x3, p.y3, p.z3, m.downloads, m.model_id FROM models m "
                       "JOIN points p USING (model_id) ORDER BY m.rowid").fetchnumpy()
     gx, gy, grid = atlas.grid_coordinates(pts["x"], pts["y"])
-    g3 = [atlas.grid_coordinates(pts[c], pts[c])[0] for c in ("x3", "y3", "z3")]
+    g3 = atlas.grid_coordinates_3d(np.stack([pts["x3"], pts["y3"], pts["z3"]], axis=1))
     return {"gx": gx, "gy": gy, "g3": g3, "grid": grid, "chunks": atlas.chunk_rows(pts["downloads"].astype(np.int64)),
             "ids": pts["model_id"].tolist(), "key": _bundle_key(path)}
+
+
+def rows_of(path: str, model_ids) -> dict[str, int]:
+    """Bundle row of each given model id that exists (one DuckDB lookup, not a scan of the id list)."""
+    found = cursor(path).execute("SELECT model_id, rowid FROM models WHERE model_id IN (SELECT unnest(?::VARCHAR[]))",
+                                 [list(model_ids)]).fetchall()
+    return {m: int(r) for m, r in found}
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -134,7 +141,7 @@ def map_layers(path: str, color_by: str, size_by: str, three_d: bool) -> dict:
     folder = STATIC / "points" / geo["key"]
     layers = []
     for i, rows in enumerate(geo["chunks"]):
-        name = f"v2-{'3d' if three_d else '2d'}-{color_by}-{size_by}-{i}.csv"  # v2: one chunk, least downloaded first
+        name = f"v3-{'3d' if three_d else '2d'}-{color_by}-{size_by}-{i}.csv"  # v3: one file, 3D on one scale
         target = folder / name
         if not target.exists():
             if three_d:
@@ -271,9 +278,8 @@ def nearest_to_text(path: str, text: str, k: int = 15):
 @st.cache_data(show_spinner=False, max_entries=256)
 def nearest_to_model(path: str, model_id: str, k: int = 15):
     geo = map_geometry(path)
-    try:
-        row = geo["ids"].index(model_id)
-    except ValueError:
+    row = rows_of(path, [model_id]).get(model_id)
+    if row is None:
         return []
     index = vector_index(path)
     rows, scores = index.search(index.vector(row), k, exclude=row)
@@ -296,14 +302,8 @@ def place_text(path: str, text: str) -> tuple[float, float]:
 def positions(path: str, model_ids: tuple[str, ...]) -> list[tuple[str, int, int]]:
     """Grid positions of a few models."""
     geo = map_geometry(path)
-    index = {m: i for i, m in enumerate(geo["ids"])} if len(model_ids) > 50 else None
-    out = []
-    for m in model_ids:
-        try:
-            r = index[m] if index is not None else geo["ids"].index(m)
-        except (KeyError, ValueError):
-            continue
-        out.append((m, int(geo["gx"][r]), int(geo["gy"][r])))
+    rows = rows_of(path, model_ids)
+    out = [(m, int(geo["gx"][rows[m]]), int(geo["gy"][rows[m]])) for m in model_ids if m in rows]
     return out
 
 
