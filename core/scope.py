@@ -1,0 +1,67 @@
+"""Which lineage edges an evolution analysis looks at: one family, one relation type, one task, a date range.
+
+Every analysis of ANALYSES.md §3–5 takes an ``EdgeScope`` so the pages, the
+report and the tests restrict the same way. Values only ever travel as DuckDB
+parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from core.lineage import Relation
+
+__all__ = ["EdgeScope", "edges_sql"]
+
+
+@dataclass(frozen=True)
+class EdgeScope:
+    """A restriction of the in-snapshot edges; the default keeps them all.
+
+    ``family`` is a family's root id (``models.family``); ``relation`` an edge
+    type; ``task`` the child's pipeline tag; the dates bound the child's
+    ``created_at`` (inclusive).
+    """
+
+    family: str | None = None
+    relation: Relation | None = None
+    task: str | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(v is not None for v in (self.family, self.relation, self.task, self.created_from, self.created_to))
+
+    def where(self, edge: str = "e", child: str = "c") -> tuple[str, list]:
+        """A SQL condition (no leading AND) over aliases ``edge`` and ``child``, and its parameters."""
+        parts, params = ["TRUE"], []
+        if self.family:
+            parts.append(f"{child}.family = ?")
+            params.append(self.family)
+        if self.relation:
+            parts.append(f"{edge}.relation = ?")
+            params.append(Relation(self.relation).value)
+        if self.task:
+            parts.append(f"{child}.pipeline_tag = ?")
+            params.append(self.task)
+        if self.created_from:
+            parts.append(f"{child}.created_at >= ?::DATE")
+            params.append(self.created_from)
+        if self.created_to:
+            parts.append(f"{child}.created_at < (?::DATE + INTERVAL 1 DAY)")
+            params.append(self.created_to)
+        return " AND ".join(parts), params
+
+
+def edges_sql(scope: EdgeScope, columns: str = "e.parent, e.child, e.relation") -> tuple[str, list]:
+    """SELECT of the in-snapshot edges in ``scope``, joined to parent ``p`` and child ``c`` model rows.
+
+    Self-loops are already gone from the bundle; cycles remain and do not matter
+    to per-edge measures.
+    """
+    cond, params = scope.where()
+    sql = (f"SELECT {columns} FROM edges e JOIN models p ON p.model_id = e.parent "
+           f"JOIN models c ON c.model_id = e.child WHERE e.parent_in_snapshot AND {cond}")
+    return sql, params
