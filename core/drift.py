@@ -1,0 +1,360 @@
+"""Drift of traits along lineage edges (ANALYSES.md §4): mutation rates, transition graphs and numerical drift.
+
+A trait is read as a set on both ends of an edge (single-valued traits are sets
+of size one, a missing value the empty set). The transition graph says which
+values children move towards; ``best_ordering`` finds, exactly, the linear order
+of the most frequent values that agrees with the most of that flow (the linear
+ordering problem, solved as an integer program). Every function takes an
+``EdgeScope``; values only travel as DuckDB parameters.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+import pandas as pd
+
+from core.lineage import Relation
+from core.scope import EdgeScope, edges_sql
+
+__all__ = [
+    "DriftTrait", "DriftMeasure", "DriftGroup", "Ordering", "ReferenceOrdering", "ReferenceDrift", "EXCLUDED_VALUES",
+    "MAX_EXACT_VALUES", "REFERENCE_MUTATION_RATES", "REFERENCE_ORDERINGS", "REFERENCE_NUMERICAL_DRIFT",
+    "REFERENCE_ORDERING_SIZES", "mutation_rates", "transition_flows", "net_flows", "trait_frequencies",
+    "best_ordering", "ordering", "numerical_drift",
+]
+
+
+class DriftTrait(str, Enum):
+    """Traits whose drift along edges §4 measures."""
+
+    LICENSES = "licenses"
+    LANGUAGES = "languages"
+    LIBRARY = "library_name"
+    TASK = "pipeline_tag"
+
+    def set_sql(self, alias: str) -> str:
+        """SQL for the trait of model row ``alias`` as a list of distinct non-empty values (a fixed fragment)."""
+        column = f"{alias}.{self.value}"
+        if self in (DriftTrait.LICENSES, DriftTrait.LANGUAGES):
+            return f"list_distinct(list_filter(coalesce({column}, []), lambda v: v IS NOT NULL AND v <> ''))"
+        return f"(CASE WHEN {column} IS NULL OR {column} = '' THEN []::VARCHAR[] ELSE [{column}] END)"
+
+
+class DriftMeasure(str, Enum):
+    """Per-model numbers whose parent → child change numerical drift reports."""
+
+    HAS_CARD = "has_card"
+    AUTO_GENERATED = "card_auto_generated"
+    CARD_LENGTH = "card_length"
+    N_LANGUAGES = "n_languages"
+
+
+class DriftGroup(str, Enum):
+    """How numerical drift splits edges: by edge type or by the child's depth."""
+
+    RELATION = "relation"
+    DEPTH = "depth"
+
+
+# Values that say nothing about where a trait goes; never ranked in an ordering.
+EXCLUDED_VALUES = frozenset({"other", "unknown", "", "none", "(none)"})
+MAX_EXACT_VALUES = 20
+
+# ---- The study's figures (ANALYSES.md §4; full 2025-07 snapshot) -------------------------------------------------
+REFERENCE_MUTATION_RATES = {  # finetune edges where both ends report the trait: (rate, edges)
+    DriftTrait.LANGUAGES: (0.2419, 47_369),
+    DriftTrait.LICENSES: (0.1976, 138_694),
+    DriftTrait.TASK: (0.4106, 134_711),
+}
+
+
+@dataclass(frozen=True)
+class ReferenceOrdering:
+    """What the study reports of one best ordering; ``head``/``tail`` are its known first and last values."""
+
+    top_n: int
+    agreeing_pairs: int
+    oriented_pairs: int
+    flow_share: float
+    head: tuple[str, ...] = ()
+    tail: tuple[str, ...] = ()
+
+    @property
+    def agreement(self) -> float:
+        return self.agreeing_pairs / self.oriented_pairs
+
+
+REFERENCE_ORDERINGS = {
+    DriftTrait.LICENSES: ReferenceOrdering(
+        20, 113, 121, 0.846,
+        head=("gemma", "llama3.1", "llama3.3", "llama3.2", "llama3", "openrail++", "llama2"),
+        tail=("cc-by-4.0", "cc", "bigscience-bloom-rail-1.0", "afl-3.0", "artistic-2.0", "gpl-3.0")),
+    DriftTrait.LANGUAGES: ReferenceOrdering(20, 186, 189, 0.750, tail=("English",)),
+    DriftTrait.LIBRARY: ReferenceOrdering(10, 17, 17, 0.837),
+    DriftTrait.TASK: ReferenceOrdering(10, 30, 32, 0.982),
+}
+REFERENCE_ORDERING_SIZES = {t: r.top_n for t, r in REFERENCE_ORDERINGS.items()}
+
+
+@dataclass(frozen=True)
+class ReferenceDrift:
+    """One numerical-drift figure of the study; None where it gives no number (``change`` = child − parent)."""
+
+    group: str
+    measure: DriftMeasure
+    parent: float | None
+    child: float | None
+    change: float | None
+    n: int | None = None
+
+
+REFERENCE_NUMERICAL_DRIFT = (
+    ReferenceDrift("all", DriftMeasure.HAS_CARD, None, None, 0.0174),
+    ReferenceDrift("all", DriftMeasure.AUTO_GENERATED, None, None, 0.249, 558_942),
+    ReferenceDrift("all", DriftMeasure.CARD_LENGTH, 9_773, 4_402, 4_402 - 9_773, 558_942),
+    ReferenceDrift("all", DriftMeasure.N_LANGUAGES, 6.60, 1.81, 1.81 - 6.60, 115_660),
+    ReferenceDrift("finetune", DriftMeasure.CARD_LENGTH, 12_175, 4_700, 4_700 - 12_175),
+    ReferenceDrift("finetune", DriftMeasure.AUTO_GENERATED, 0.06, 0.50, 0.44),
+    ReferenceDrift("finetune", DriftMeasure.N_LANGUAGES, 12.3, 1.5, 1.5 - 12.3),
+    ReferenceDrift("adapter", DriftMeasure.CARD_LENGTH, 9_060, 3_970, 3_970 - 9_060),
+    ReferenceDrift("adapter", DriftMeasure.AUTO_GENERATED, 0.016, 0.28, 0.28 - 0.016),
+    ReferenceDrift("quantized", DriftMeasure.CARD_LENGTH, 8_520, 4_960, 4_960 - 8_520),
+    ReferenceDrift("quantized", DriftMeasure.AUTO_GENERATED, 0.078, 0.01, 0.01 - 0.078),
+    ReferenceDrift("merge", DriftMeasure.CARD_LENGTH, 5_950, 3_340, 3_340 - 5_950),
+)
+
+_FINETUNE = EdgeScope(relation=Relation.FINETUNE)
+
+
+# ---- Mutation rates ------------------------------------------------------------------------------------------------
+def mutation_rates(con, scope: EdgeScope = _FINETUNE) -> pd.DataFrame:
+    """Mean 1 − Jaccard(parent set, child set) per trait over edges in ``scope`` where both ends report it.
+
+    Columns ``trait`` (DriftTrait value), ``rate`` (NaN when ``n`` is 0), ``n`` (edges).
+    The study's default is finetune edges.
+    """
+    columns = ", ".join(f"{t.set_sql('p')} AS p{i}, {t.set_sql('c')} AS c{i}" for i, t in enumerate(DriftTrait))
+    sql, params = edges_sql(scope, columns)
+    aggregates = []
+    for i, _ in enumerate(DriftTrait):
+        both = f"len(p{i}) > 0 AND len(c{i}) > 0"
+        inter = f"len(list_intersect(p{i}, c{i}))"
+        aggregates.append(f"avg(1 - {inter} / (len(p{i}) + len(c{i}) - {inter})) FILTER (WHERE {both})")
+        aggregates.append(f"count(*) FILTER (WHERE {both})")
+    row = con.execute(f"SELECT {', '.join(aggregates)} FROM ({sql})", params).fetchone()
+    rows = [(t.value, float(row[2 * i]) if row[2 * i] is not None else np.nan, int(row[2 * i + 1]))
+            for i, t in enumerate(DriftTrait)]
+    return pd.DataFrame(rows, columns=["trait", "rate", "n"])
+
+
+# ---- Transition graph and best ordering ------------------------------------------------------------------------
+def transition_flows(con, trait: DriftTrait, scope: EdgeScope = _FINETUNE) -> pd.DataFrame:
+    """Directed flow between trait values summed over the edges in ``scope``.
+
+    On each edge every value the child adds gets +1 from each parent value, and
+    every value the child drops gives +1 to each value it keeps. Columns
+    ``source``, ``target``, ``flow`` (edges), largest flow first.
+    """
+    trait = DriftTrait(trait)
+    sql, params = edges_sql(scope, f"{trait.set_sql('p')} AS ps, {trait.set_sql('c')} AS cs")
+    query = f"""
+        WITH sets AS (
+            SELECT ps,
+                   list_filter(cs, lambda v: NOT list_contains(ps, v)) AS added,
+                   list_filter(ps, lambda v: NOT list_contains(cs, v)) AS dropped,
+                   list_filter(cs, lambda v: list_contains(ps, v)) AS kept
+            FROM ({sql}) WHERE len(ps) > 0 AND len(cs) > 0 AND NOT (list_has_all(ps, cs) AND list_has_all(cs, ps))),
+        gained AS (SELECT source, unnest(added) AS target FROM (SELECT unnest(ps) AS source, added FROM sets)),
+        lost AS (SELECT source, unnest(kept) AS target FROM (SELECT unnest(dropped) AS source, kept FROM sets))
+        SELECT source, target, count(*) AS flow FROM (SELECT * FROM gained UNION ALL SELECT * FROM lost)
+        GROUP BY source, target ORDER BY flow DESC, source, target"""
+    flows = con.execute(query, params).df()
+    flows["flow"] = flows["flow"].astype("int64")
+    return flows
+
+
+def net_flows(flows: pd.DataFrame) -> pd.DataFrame:
+    """Each unordered pair of values oriented by its net flow: ``source`` → ``target`` with ``net`` > 0.
+
+    Also ``forward``/``backward`` (the two gross flows); pairs whose flows cancel are dropped.
+    """
+    if flows.empty:
+        return pd.DataFrame(columns=["source", "target", "net", "forward", "backward"])
+    f = flows.groupby(["source", "target"], as_index=False)["flow"].sum()
+    back = f.rename(columns={"source": "target", "target": "source", "flow": "backward"})
+    pairs = f.merge(back, on=["source", "target"], how="outer").fillna({"flow": 0, "backward": 0})
+    pairs = pairs.rename(columns={"flow": "forward"})
+    pairs["net"] = pairs["forward"] - pairs["backward"]
+    out = pairs[pairs["net"] > 0][["source", "target", "net", "forward", "backward"]].astype(
+        {"net": "int64", "forward": "int64", "backward": "int64"})
+    return out.sort_values(["net", "source", "target"], ascending=[False, True, True]).reset_index(drop=True)
+
+
+def trait_frequencies(con, trait: DriftTrait, scope: EdgeScope = _FINETUNE) -> pd.Series:
+    """How many distinct models at either end of the edges in ``scope`` carry each value (most frequent first)."""
+    trait = DriftTrait(trait)
+    sql, params = edges_sql(scope, "e.parent, e.child")
+    query = f"""
+        WITH ends AS (SELECT parent AS model_id FROM ({sql}) UNION SELECT child FROM ({sql}))
+        SELECT value, count(*) AS n FROM (SELECT unnest({trait.set_sql('m')}) AS value
+                                          FROM ends JOIN models m USING (model_id))
+        GROUP BY value ORDER BY n DESC, value"""
+    df = con.execute(query, params + params).df()
+    return pd.Series(df["n"].to_numpy(dtype="int64"), index=df["value"].astype(str), name="models")
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """The linear order of a trait's top values that agrees with the most transition flow.
+
+    ``order`` runs source → sink; ``agreeing_pairs`` of the ``oriented_pairs``
+    (pairs with non-zero net flow) point forward in it; ``flow_share`` is the
+    share of all flow among these values that runs forward.
+    """
+
+    order: tuple[str, ...]
+    agreeing_pairs: int
+    oriented_pairs: int
+    flow_share: float
+    n_values: int
+
+    @property
+    def agreement(self) -> float:
+        return self.agreeing_pairs / self.oriented_pairs if self.oriented_pairs else float("nan")
+
+
+def _flow_matrix(flows: pd.DataFrame, values: list[str]) -> np.ndarray:
+    index = {v: i for i, v in enumerate(values)}
+    m = np.zeros((len(values), len(values)))
+    for s, t, f in flows[["source", "target", "flow"]].itertuples(index=False):
+        if s in index and t in index and s != t:
+            m[index[s], index[t]] += f
+    return m
+
+
+def _score(m: np.ndarray, order: list[int] | tuple[int, ...]) -> tuple[int, int, float]:
+    """(agreeing pairs, oriented pairs, forward flow share) of an order given as indices into ``m``."""
+    pos = np.empty(len(order), dtype=int)
+    pos[list(order)] = np.arange(len(order))
+    forward = pos[:, None] < pos[None, :]
+    net = m - m.T
+    oriented = int(np.count_nonzero(np.triu(net != 0, 1)))
+    agreeing = int(np.count_nonzero((net > 0) & forward))
+    total = m.sum()
+    return agreeing, oriented, float(m[forward].sum() / total) if total else float("nan")
+
+
+def _solve_linear_ordering(m: np.ndarray) -> list[int]:
+    """Exact maximum-forward-flow order of the values of flow matrix ``m`` (indices), by a binary program.
+
+    x_ij (i < j) is 1 when i precedes j; the 3-cycle constraints
+    0 ≤ x_ij + x_jk − x_ik ≤ 1 make any feasible x a linear order.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
+    n = len(m)
+    if n <= 1:
+        return list(range(n))
+    pairs = list(itertools.combinations(range(n), 2))
+    var = {p: k for k, p in enumerate(pairs)}
+    # Maximising Σ f_ij x_ij + f_ji (1 − x_ij) is minimising Σ (f_ji − f_ij) x_ij.
+    cost = np.array([m[j, i] - m[i, j] for i, j in pairs], dtype=float)
+    scale = np.abs(cost).max()
+    if scale == 0:
+        return list(range(n))
+    constraints = []
+    if n >= 3:
+        rows, cols, vals = [], [], []
+        for r, (i, j, k) in enumerate(itertools.combinations(range(n), 3)):
+            rows += [r, r, r]
+            cols += [var[i, j], var[j, k], var[i, k]]
+            vals += [1.0, 1.0, -1.0]
+        a = coo_matrix((vals, (rows, cols)), shape=(r + 1, len(pairs))).tocsr()
+        constraints.append(LinearConstraint(a, 0, 1))
+    result = milp(cost / scale, constraints=constraints, integrality=np.ones(len(pairs)), bounds=Bounds(0, 1),
+                  options={"mip_rel_gap": 0})
+    if not result.success:
+        raise RuntimeError(f"the linear ordering program failed: {result.message}")
+    x = np.round(result.x).astype(int)
+    # i precedes every j with x_ij = 1 (i < j) or x_ji = 0 (j < i): sort by how many values each precedes.
+    precedes = np.zeros(n, dtype=int)
+    for (i, j), k in var.items():
+        precedes[i if x[k] else j] += 1
+    return sorted(range(n), key=lambda i: -precedes[i])
+
+
+def best_ordering(flows: pd.DataFrame, top_n: int, frequency: pd.Series | None = None) -> Ordering:
+    """Exact best linear ordering (source → sink) of the ``top_n`` most frequent values of a transition graph.
+
+    Frequency is ``frequency`` (value → count, e.g. ``trait_frequencies``) or,
+    when omitted, each value's total in- and out-flow. Values in
+    ``EXCLUDED_VALUES`` are never ranked. Exact up to ``MAX_EXACT_VALUES`` values.
+    """
+    if not 1 <= top_n <= MAX_EXACT_VALUES:
+        raise ValueError(f"best_ordering is exact for 1 to {MAX_EXACT_VALUES} values; got top_n={top_n}")
+    if frequency is None:
+        frequency = pd.concat([flows.groupby("source")["flow"].sum(), flows.groupby("target")["flow"].sum()])
+        frequency = frequency.groupby(level=0).sum()
+    freq = frequency[[v is not None and str(v).strip().lower() not in EXCLUDED_VALUES for v in frequency.index]]
+    # Ties broken by name so the chosen values do not depend on row order.
+    ranked = sorted(freq.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    values = [str(v) for v, _ in ranked[:top_n]]
+    m = _flow_matrix(flows, values)
+    order = _solve_linear_ordering(m)
+    agreeing, oriented, share = _score(m, order)
+    return Ordering(order=tuple(values[i] for i in order), agreeing_pairs=agreeing, oriented_pairs=oriented,
+                    flow_share=share, n_values=len(values))
+
+
+def ordering(con, trait: DriftTrait, top_n: int, scope: EdgeScope = _FINETUNE) -> Ordering:
+    """Best ordering of the ``top_n`` values of ``trait`` most frequent among the models of the edges in ``scope``."""
+    return best_ordering(transition_flows(con, trait, scope), top_n, trait_frequencies(con, trait, scope))
+
+
+# ---- Numerical drift ---------------------------------------------------------------------------------------------
+_MEASURE_SQL = {  # (parent value, child value, condition on the edge): fixed fragments
+    DriftMeasure.HAS_CARD: ("p.has_card::DOUBLE", "c.has_card::DOUBLE",
+                            "p.has_card IS NOT NULL AND c.has_card IS NOT NULL"),
+    DriftMeasure.AUTO_GENERATED: ("p.card_auto_generated::DOUBLE", "c.card_auto_generated::DOUBLE",
+                                  "p.has_card AND c.has_card AND p.card_auto_generated IS NOT NULL "
+                                  "AND c.card_auto_generated IS NOT NULL"),
+    DriftMeasure.CARD_LENGTH: ("p.card_length::DOUBLE", "c.card_length::DOUBLE",
+                               "p.has_card AND c.has_card AND p.card_length IS NOT NULL AND c.card_length IS NOT NULL"),
+    DriftMeasure.N_LANGUAGES: ("len(list_distinct(p.languages))::DOUBLE", "len(list_distinct(c.languages))::DOUBLE",
+                               "len(p.languages) > 0 AND len(c.languages) > 0"),
+}
+_GROUP_SQL = {None: "'all'", DriftGroup.RELATION: "e.relation", DriftGroup.DEPTH: "c.depth"}
+
+
+def numerical_drift(con, scope: EdgeScope = EdgeScope(), by: DriftGroup | str | None = None) -> pd.DataFrame:
+    """Parent and child means of card presence, auto-generated cards, card length (chars) and language count.
+
+    Long format, one row per group and measure: ``group`` ('all', the relation,
+    or the child's depth), ``measure`` (DriftMeasure value), ``parent``,
+    ``child``, ``change`` (child − parent) and ``n``, the edges where the
+    measure is defined (auto-generated and length: both ends have a card;
+    languages: both list some). A bundle without cards reports n = 0 and NaN.
+    """
+    group = _GROUP_SQL[DriftGroup(by) if by is not None else None]
+    columns = [f"{group} AS grp"]
+    for k, (p, c, cond) in enumerate(_MEASURE_SQL.values()):
+        columns.append(f"CASE WHEN {cond} THEN {p} END AS p{k}, CASE WHEN {cond} THEN {c} END AS c{k}")
+    sql, params = edges_sql(scope, ", ".join(columns))
+    aggregates = ", ".join(f"avg(p{k}), avg(c{k}), count(p{k})" for k in range(len(_MEASURE_SQL)))
+    rows = con.execute(f"SELECT grp, {aggregates} FROM ({sql}) GROUP BY grp ORDER BY grp NULLS LAST", params).fetchall()
+    out = []
+    for row in rows:
+        for k, measure in enumerate(_MEASURE_SQL):
+            parent, child, n = row[1 + 3 * k: 4 + 3 * k]
+            parent = np.nan if parent is None else float(parent)
+            child = np.nan if child is None else float(child)
+            out.append((row[0], measure.value, parent, child, child - parent, int(n)))
+    df = pd.DataFrame(out, columns=["group", "measure", "parent", "child", "change", "n"])
+    if by is not None and DriftGroup(by) is DriftGroup.DEPTH:
+        df["group"] = df["group"].astype("Int64")  # models in a cycle have no depth: <NA>
+    return df
