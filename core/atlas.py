@@ -1,8 +1,9 @@
 """The latent-space map: which models match, how they are coloured and sized, and how clicks become ids.
 
-All models are drawn. Points travel to the browser as one compact CSV file per
-colouring (x, y, colour code, size code: ~14 bytes a point) that deck.gl loads by
-URL, the most downloaded models last so they are drawn on top.
+All models are drawn. Points travel to the browser as raw static files that the
+map component fetches once: uint16 x,y (4 bytes a point), a uint8 colour code per
+colouring and a uint8 size code per sizing, in draw order (the most downloaded
+last, so they are drawn on top). A filter is one bit per point.
 """
 
 from __future__ import annotations
@@ -15,18 +16,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["ColorBy", "SizeBy", "MapFilter", "PALETTE", "OTHER_COLOR", "VEIL_COLOR", "GRID", "filter_sql", "matching_rows",
-           "color_codes", "size_codes", "grid_coordinates", "grid_coordinates_3d", "chunk_rows", "write_points_csv", "color_expression",
-           "selection_to_model", "family_segments", "model_details", "search_ids", "card_excerpt", "distributions", "to_grid"]
+__all__ = ["ColorBy", "SizeBy", "MapFilter", "PALETTE", "OTHER_COLOR", "GRID", "UNKNOWN_DAY", "EPOCH", "filter_sql",
+           "matching_rows", "color_codes", "size_codes", "grid_coordinates", "grid_coordinates_3d", "draw_order", "write_array",
+           "interleave", "mask_bits", "created_days", "picked_model", "family_segments", "model_details", "search_ids",
+           "card_excerpt", "distributions", "to_grid"]
 
-GRID = 9999  # coordinates are integers 0..GRID: four digits each in the CSV
+GRID = 9999  # coordinates are integers 0..GRID (uint16 in the point files)
 # 19 distinct colours (Tableau 20 without grey) plus grey for "other".
 PALETTE = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75],
            [227, 119, 194], [188, 189, 34], [23, 190, 207], [174, 199, 232], [255, 187, 120], [152, 223, 138],
            [255, 152, 150], [197, 176, 213], [196, 156, 148], [247, 182, 210], [219, 219, 141], [158, 218, 229],
            [57, 59, 121]]
 OTHER_COLOR = [160, 160, 160]
-VEIL_COLOR = [255, 255, 255, 210]  # laid over the map when a filter is on, under the matching points
 
 
 class ColorBy(str, Enum):
@@ -141,12 +142,6 @@ def color_codes(con, color_by: ColorBy, top: int = len(PALETTE)) -> tuple[np.nda
     return codes, legend
 
 
-def color_expression(n_colors: int) -> str:
-    """deck.gl accessor for the colour column ``c`` (a chain of ternaries: deck.gl's expressions have no array indexing)."""
-    parts = [f"c == {i} ? {PALETTE[i]}" for i in range(min(n_colors, len(PALETTE)))]
-    return " : ".join(parts + [str(OTHER_COLOR)])
-
-
 def size_codes(con, size_by: SizeBy) -> np.ndarray:
     """Size code 0..9 per model: log10 of downloads or likes (0 when sizing is off)."""
     n = con.execute("SELECT count(*) FROM models").fetchone()[0]
@@ -178,47 +173,52 @@ def to_grid(x, y, t: dict) -> tuple[np.ndarray, np.ndarray]:
     return gx, gy
 
 
-def chunk_rows(downloads: np.ndarray, size: int | None = None) -> list[np.ndarray]:
-    """All rows, least downloaded first so the most used models are drawn on top, in chunks of ``size``.
-
-    The map uses one chunk: measured in headless Chromium, deck.gl parses one 760k-point file in ~10 s but
-    four concurrent chunks of it in ~29 s.
-    """
-    order = np.argsort(downloads, kind="stable")
-    size = size or max(len(order), 1)
-    return [order[a:a + size] for a in range(0, len(order), size)]
+def draw_order(downloads: np.ndarray) -> np.ndarray:
+    """Bundle rows, least downloaded first, so the most used models are drawn on top."""
+    return np.argsort(downloads, kind="stable")
 
 
-def write_points_csv(path: Path, gx: np.ndarray, gy: np.ndarray, codes: np.ndarray, sizes: np.ndarray) -> int:
-    """Write ``x,y,c,s`` integers; returns bytes written."""
-    import pyarrow as pa
-    from pyarrow import csv
-
+def write_array(path: Path, values: np.ndarray, dtype) -> int:
+    """Write ``values`` as raw little-endian ``dtype`` (atomically); returns bytes written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    table = pa.table({"x": gx.astype(np.int32), "y": gy.astype(np.int32), "c": codes.astype(np.int16), "s": sizes.astype(np.int8)})
-    with pa.OSFile(str(tmp), "wb") as sink:
-        sink.write(b"x,y,c,s\n")
-        csv.write_csv(table, sink, csv.WriteOptions(include_header=False, quoting_style="none"))
+    np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tofile(tmp)
     tmp.replace(path)
     return path.stat().st_size
 
 
-def selection_to_model(selection: dict | None, layer_rows: dict[str, np.ndarray], model_ids) -> str | None:
-    """The model id a pydeck selection points at, or None.
+def interleave(*columns: np.ndarray) -> np.ndarray:
+    """Columns side by side in one flat array (x0, y0, x1, y1, …), the layout of a deck.gl binary attribute."""
+    return np.stack(columns, axis=1).ravel()
 
-    ``layer_rows`` maps a layer id to the bundle row of each of its data rows.
-    """
-    if not selection:
+
+def mask_bits(rows: np.ndarray, order: np.ndarray) -> bytes:
+    """Which drawn points match, one bit each in draw order (bit ``i & 7`` of byte ``i >> 3``)."""
+    shown = np.zeros(len(order), dtype=bool)
+    shown[np.asarray(rows, dtype=np.int64)] = True
+    return np.packbits(shown[order], bitorder="little").tobytes()
+
+
+UNKNOWN_DAY = 65535
+EPOCH = dt.date(2015, 1, 1)
+
+
+def created_days(con) -> np.ndarray:
+    """Days from 2015-01-01 to each model's creation in bundle order (``UNKNOWN_DAY`` when unknown), for replays."""
+    days = con.execute("SELECT date_diff('day', ?::DATE, created_at::DATE) AS d FROM models ORDER BY rowid",
+                       [EPOCH]).fetchnumpy()["d"]
+    filled = np.ma.filled(np.ma.masked_invalid(np.ma.asarray(days, dtype=np.float64)), UNKNOWN_DAY)
+    return np.clip(filled, 0, UNKNOWN_DAY).astype(np.uint16)
+
+
+def picked_model(pick: dict | None, order: np.ndarray, model_ids, points_key: str) -> str | None:
+    """The model id a map click points at (its index in draw order), or None for stale or malformed picks."""
+    if not isinstance(pick, dict) or pick.get("points") != points_key:
         return None
-    for layer_id, indices in (selection.get("indices") or {}).items():
-        rows = layer_rows.get(layer_id)
-        if rows is None or not indices:
-            continue
-        i = indices[0]
-        if isinstance(i, int) and 0 <= i < len(rows):
-            return model_ids[int(rows[i])]
-    return None
+    i = pick.get("index")
+    if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(order):
+        return None
+    return model_ids[int(order[i])]
 
 
 def family_segments(con, model_id: str, limit: int = 3000) -> pd.DataFrame:

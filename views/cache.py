@@ -110,7 +110,7 @@ def map_geometry(path: str) -> dict:
                       "JOIN points p USING (model_id) ORDER BY m.rowid").fetchnumpy()
     gx, gy, grid = atlas.grid_coordinates(pts["x"], pts["y"])
     g3 = atlas.grid_coordinates_3d(np.stack([pts["x3"], pts["y3"], pts["z3"]], axis=1))
-    return {"gx": gx, "gy": gy, "g3": g3, "grid": grid, "chunks": atlas.chunk_rows(pts["downloads"].astype(np.int64)),
+    return {"gx": gx, "gy": gy, "g3": g3, "grid": grid, "order": atlas.draw_order(pts["downloads"].astype(np.int64)),
             "ids": pts["model_id"].tolist(), "key": _bundle_key(path)}
 
 
@@ -131,83 +131,52 @@ def point_codes(path: str, color_by: str, size_by: str):
     return codes, atlas.size_codes(con, atlas.SizeBy(size_by)), legend
 
 
+def _static_file(geo: dict, name: str, write) -> str:
+    """URL of a point file under static/, written once (atomically) by ``write(path)``."""
+    target = STATIC / "points" / geo["key"] / name
+    if not target.exists():
+        write(target)
+    return f"app/static/points/{geo['key']}/{name}"
+
+
 @st.cache_data(show_spinner="Preparing the map…", max_entries=32)
-def map_layers(path: str, color_by: str, size_by: str, three_d: bool) -> dict:
-    """Write (once) the point files of every chunk for a colouring; return their URLs and the legend."""
+def map_files(path: str, color_by: str, size_by: str, three_d: bool, with_time: bool = False) -> dict:
+    """The binary point files of a view (positions, colour codes, size codes, creation days) and the legend.
+
+    Files are named by content version and view, so browsers may cache them; the map component fetches each once.
+    """
     from core import atlas
 
     geo = map_geometry(path)
+    order = geo["order"]
     codes, sizes, legend = point_codes(path, color_by, size_by)
-    folder = STATIC / "points" / geo["key"]
-    layers = []
-    for i, rows in enumerate(geo["chunks"]):
-        name = f"v3-{'3d' if three_d else '2d'}-{color_by}-{size_by}-{i}.csv"  # v3: one file, 3D on one scale
-        target = folder / name
-        if not target.exists():
-            if three_d:
-                _write_3d(target, [g[rows] for g in geo["g3"]], codes[rows], sizes[rows])
-            else:
-                atlas.write_points_csv(target, geo["gx"][rows], geo["gy"][rows], codes[rows], sizes[rows])
-        layers.append({"id": f"pts-{i}", "url": f"app/static/points/{geo['key']}/{name}", "n": len(rows),
-                       "bytes": target.stat().st_size})
-    return {"layers": layers, "legend": legend, "n_colors": len(legend) - (legend["category"] == "other").sum()}
-
-
-def _write_3d(path: Path, g3, codes, sizes) -> None:
-    import pyarrow as pa
-    from pyarrow import csv
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    csv.write_csv(pa.table({"x": g3[0], "y": g3[1], "z": g3[2], "c": codes, "s": sizes}), tmp,
-                  csv.WriteOptions(include_header=True, quoting_style="none"))
-    tmp.replace(path)
+    if three_d:
+        pos = _static_file(geo, "v4-xyz.u16", lambda t: atlas.write_array(t, atlas.interleave(*(g[order] for g in geo["g3"])), "u2"))
+    else:
+        pos = _static_file(geo, "v4-xy.u16", lambda t: atlas.write_array(t, atlas.interleave(geo["gx"][order], geo["gy"][order]), "u2"))
+    files = {"position_url": pos,
+             "color_url": _static_file(geo, f"v4-c-{color_by}.u8", lambda t: atlas.write_array(t, codes[order], "u1")),
+             "size_url": None if size_by == atlas.SizeBy.NONE else
+             _static_file(geo, f"v4-s-{size_by}.u8", lambda t: atlas.write_array(t, sizes[order], "u1")),
+             "time_url": _static_file(geo, "v4-t.u16", lambda t: atlas.write_array(
+                 t, atlas.created_days(cursor(path))[order], "u2")) if with_time else None}
+    files["bytes"] = sum((ROOT / u.removeprefix("app/")).stat().st_size for u in files.values() if u)
+    return {"files": files, "legend": legend, "n_colors": len(legend) - (legend["category"] == "other").sum()}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def matching(path: str, **filter_fields) -> dict:
-    """Rows passing a filter, and a static file of them (the highlight layer) when there are many."""
+    """Rows passing a filter and the same as one bit per drawn point (base64, for the map component)."""
+    import base64
     import hashlib
 
     from core import atlas
 
     f = atlas.MapFilter(**filter_fields)
     rows = atlas.matching_rows(cursor(path), f)
-    return {"rows": rows, "digest": hashlib.sha1(repr(sorted(filter_fields.items())).encode()).hexdigest()[:12]}
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def highlight_file(path: str, digest: str, color_by: str, size_by: str, rows_bytes: bytes) -> str:
-    """Static CSV of the matching points in colour (the rest is drawn dimmed underneath)."""
-    import numpy as np
-
-    from core import atlas
-
-    rows = np.frombuffer(rows_bytes, dtype=np.int64)
-    geo = map_geometry(path)
-    codes, sizes, _ = point_codes(path, color_by, size_by)
-    name = f"hl-{digest}-{color_by}-{size_by}.csv"
-    target = STATIC / "points" / geo["key"] / name
-    if not target.exists():
-        atlas.write_points_csv(target, geo["gx"][rows], geo["gy"][rows], codes[rows], sizes[rows])
-        _prune_highlights(target.parent)
-    return f"app/static/points/{geo['key']}/{name}"
-
-
-def _prune_highlights(folder: Path, keep: int = 64) -> None:
-    """Filter files are per filter: keep the newest ``keep`` so a public Space's disk does not fill up."""
-    files = sorted(folder.glob("hl-*.csv"), key=lambda f: f.stat().st_mtime, reverse=True)
-    for old in files[keep:]:
-        old.unlink(missing_ok=True)
-
-
-def highlight_url(path: str, digest: str, color_by: str, size_by: str, rows) -> str:
-    """URL of the highlight file, rewritten if pruning removed it since it was cached."""
-    url = highlight_file(path, digest, color_by, size_by, rows.tobytes())
-    if not (ROOT / url.removeprefix("app/")).exists():
-        highlight_file.clear()
-        url = highlight_file(path, digest, color_by, size_by, rows.tobytes())
-    return url
+    bits = atlas.mask_bits(rows, map_geometry(path)["order"]) if has_map(path) else b""
+    return {"rows": rows, "mask": base64.b64encode(bits).decode(),
+            "digest": hashlib.sha1(repr(sorted(filter_fields.items())).encode()).hexdigest()[:12]}
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -6,20 +6,18 @@ import datetime as dt
 from urllib.parse import quote
 
 import plotly.express as px
-import pydeck as pdk
 import streamlit as st
 
 from core import atlas
 from core.atlas import ColorBy, SizeBy
 from core.licenses import LicenseClass
-from views import cache, state
+from views import cache, pointmap, state
 
 COLOR_LABELS = {ColorBy.CLUSTER: "cluster", ColorBy.LIBRARY: "library", ColorBy.TASK: "task", ColorBy.LICENSE: "license class",
                 ColorBy.FAMILY: "family", ColorBy.DEPTH: "depth", ColorBy.RELATION: "relation to parent"}
 SIZE_LABELS = {SizeBy.NONE: "same size", SizeBy.DOWNLOADS: "downloads", SizeBy.LIKES: "likes"}
 RELATION_RGB = {"finetune": [59, 111, 182], "adapter": [242, 165, 65], "quantized": [76, 175, 80], "merge": [200, 60, 160]}
 ANY = "any"
-INLINE_LIMIT = 20_000  # highlight layers this small travel inline; larger ones as a static file
 
 
 def _filters(path: str) -> atlas.MapFilter:
@@ -47,13 +45,14 @@ def _filter_fields(f: atlas.MapFilter) -> dict:
 
 
 def _on_map_click() -> None:
-    """pydeck selection → model id, written to the URL-bound ``map_model`` before the rerun."""
-    event = st.session_state.get("map_chart")
-    info = st.session_state.get("_map_layers")
-    if not event or not info:
+    """A map click (index in draw order) → model id, written to the URL-bound ``map_model`` before the rerun."""
+    info = st.session_state.get("_map_points")
+    state_ = st.session_state.get("map_chart")
+    pick = state_.get("picked") if hasattr(state_, "get") else getattr(state_, "picked", None)
+    if not info:
         return
-    selection = event.get("selection") if isinstance(event, dict) else getattr(event, "selection", None)
-    model = atlas.selection_to_model(selection, info["rows"], info["ids"])
+    geo = cache.map_geometry(info["path"])
+    model = atlas.picked_model(pick, geo["order"], geo["ids"], info["points_key"])
     if model:
         st.session_state["map_model"] = model
 
@@ -66,77 +65,39 @@ def _only_family(family: str) -> None:
     st.session_state["map_family"] = family
 
 
-def _point_layer(layer_id: str, data, color, size_by: str, three_d: bool, pickable: bool = True):
-    radius = "1 + s * 0.6" if size_by != SizeBy.NONE else 1.5
-    if three_d:
-        return pdk.Layer("ScatterplotLayer", data=data, id=layer_id, get_position="[x, y, z]", get_fill_color=color,
-                         get_radius=radius, radius_units="pixels", radius_min_pixels=1, stroked=False, pickable=pickable,
-                         billboard=True)
-    return pdk.Layer("ScatterplotLayer", data=data, id=layer_id, get_position="[x, y]", get_fill_color=color,
-                     get_radius=radius, radius_units="pixels", radius_min_pixels=1, stroked=False, pickable=pickable)
-
-
-def _marker_layer(layer_id: str, points: list[dict], rgb, radius: int):
-    return pdk.Layer("ScatterplotLayer", data=points, id=layer_id, get_position="[x, y]", get_fill_color=rgb + [60],
-                     get_line_color=rgb, line_width_min_pixels=2, stroked=True, get_radius=radius, radius_units="pixels",
-                     pickable=False)
+def _marker(marker_id: str, points: list, rgb: list[int], radius: int) -> dict:
+    return {"id": marker_id, "points": [[int(x), int(y)] for x, y in points], "rgb": rgb, "radius": radius}
 
 
 def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bool, model_id: str | None,
          extra_markers: list, draft_point) -> None:
-    """The deck: every model from a static point file (most downloaded drawn on top), plus overlays."""
+    """Every model, from binary point files (most downloaded drawn on top); filters dim the rest; overlays on top."""
     geo = cache.map_geometry(path)
-    layers_info = cache.map_layers(path, color_by, size_by, three_d)
-    n_colors = int(layers_info["n_colors"])
-    layer_rows = {l["id"]: rows for l, rows in zip(layers_info["layers"], geo["chunks"])}
-    layers = []
-    active = f.active and not three_d
-    for l in layers_info["layers"]:
-        # The base layer never changes with filters: restyling 760k points costs the browser seconds.
-        layers.append(_point_layer(l["id"], l["url"], atlas.color_expression(n_colors), size_by, three_d))
-    if active:
-        # Dim everything under a translucent veil, then draw the matches on top.
-        g = atlas.GRID
-        layers.append(pdk.Layer("SolidPolygonLayer", data=[{"p": [[-g, -g], [2 * g, -g], [2 * g, 2 * g], [-g, 2 * g]]}],
-                                id="veil", get_polygon="p", get_fill_color=atlas.VEIL_COLOR, pickable=False))
+    view = cache.map_files(path, color_by, size_by, three_d)
+    mask, mask_id = None, ""
+    if f.active and not three_d:
         match = cache.matching(path, **_filter_fields(f))
-        rows = match["rows"]
-        color = atlas.color_expression(n_colors)
-        if len(rows) <= INLINE_LIMIT:
-            codes, sizes, _ = cache.point_codes(path, color_by, size_by)
-            data = [{"x": int(geo["gx"][r]), "y": int(geo["gy"][r]), "c": int(codes[r]), "s": int(sizes[r])} for r in rows]
-        else:
-            data = cache.highlight_url(path, match["digest"], color_by, size_by, rows)
-        layers.append(_point_layer("match", data, color, size_by, False))
-        layer_rows["match"] = rows
+        mask, mask_id = match["mask"], match["digest"]
+    lines, markers = [], []
     if model_id and not three_d:
         seg = cache.family_segments(path, model_id)
         if len(seg):
             px_, py_ = atlas.to_grid(seg["px"], seg["py"], geo["grid"])
             cx_, cy_ = atlas.to_grid(seg["cx"], seg["cy"], geo["grid"])
-            lines = [{"s": [int(a), int(b)], "t": [int(c), int(d)], "rgb": RELATION_RGB.get(r, [90, 90, 90]) + [200 if src == "declared" else 110]}
+            lines = [[int(a), int(b), int(c), int(d), *RELATION_RGB.get(r, [90, 90, 90]), 200 if src == "declared" else 110]
                      for a, b, c, d, r, src in zip(px_, py_, cx_, cy_, seg["relation"], seg["relation_source"])]
-            layers.append(pdk.Layer("LineLayer", data=lines, id="lineage", get_source_position="s", get_target_position="t",
-                                    get_color="rgb", get_width=1.5, width_units="pixels", pickable=False))
         pos = cache.positions(path, (model_id,))
         if pos:
-            layers.append(_marker_layer("selected", [{"x": pos[0][1], "y": pos[0][2]}], [220, 20, 60], 9))
+            markers.append(_marker("selected", [pos[0][1:]], [220, 20, 60], 9))
     if extra_markers and not three_d:
-        layers.append(_marker_layer("found", [{"x": x, "y": y} for _, x, y in extra_markers], [255, 140, 0], 6))
+        markers.append(_marker("found", [(x, y) for _, x, y in extra_markers], [255, 140, 0], 6))
     if draft_point is not None and not three_d:
-        layers.append(_marker_layer("draft", [{"x": draft_point[0], "y": draft_point[1]}], [0, 0, 0], 12))
-    st.session_state["_map_layers"] = {"rows": layer_rows, "ids": geo["ids"]}
-    center = atlas.GRID / 2
-    if three_d:
-        view = pdk.View(type="OrbitView", controller=True)
-        view_state = {"target": [center, center, center], "zoom": -4.6, "rotationOrbit": 30, "rotationX": 25,
-                      "minZoom": -10, "maxZoom": 10}
-    else:
-        view = pdk.View(type="OrthographicView", controller=True)
-        view_state = pdk.ViewState(target=[center, center, 0], zoom=-4.0)
-    deck = pdk.Deck(layers=layers, views=[view], initial_view_state=view_state, map_style=None,
-                    tooltip={"text": "click to open"} if not three_d else None)
-    st.pydeck_chart(deck, on_select=_on_map_click, selection_mode="single-object", key="map_chart", height=640)
+        markers.append(_marker("draft", [draft_point], [0, 0, 0], 12))
+    points_key = f"{geo['key']}-{'3d' if three_d else '2d'}-{color_by}-{size_by}"
+    st.session_state["_map_points"] = {"path": path, "points_key": points_key}
+    pointmap.point_map(key="map_chart", points_key=points_key, n=len(geo["ids"]), files=view["files"],
+                       mode="3d" if three_d else "2d", mask=mask, mask_id=mask_id, lines=lines, markers=markers,
+                       on_pick=_on_map_click)
 
 
 @st.fragment
@@ -148,7 +109,7 @@ def _map_ready(*args) -> None:
 
 
 def _legend(path: str, color_by: str, size_by: str, three_d: bool) -> None:
-    legend = cache.map_layers(path, color_by, size_by, three_d)["legend"]
+    legend = cache.map_files(path, color_by, size_by, three_d)["legend"]
     fig = px.bar(legend.iloc[::-1], x="models", y="category", orientation="h", log_x=True,
                  color="category", color_discrete_map={c: f"rgb{tuple(rgb)}" for c, rgb in zip(legend["category"], legend["rgb"])})
     fig.update_layout(showlegend=False, height=max(200, 22 * len(legend)), margin=dict(l=0, r=10, t=0, b=0), yaxis_title="",

@@ -9,6 +9,12 @@ from PIL import Image
 from tests.browser.conftest import open_page, screenshot, streamlit_server
 
 
+def _n_models(bundle) -> int:
+    import json
+
+    return json.loads((bundle / "manifest.json").read_text())["counts"]["models"]
+
+
 def _dark_fraction(element) -> float:
     img = np.asarray(Image.open(io.BytesIO(element.screenshot())).convert("L"))
     return float((img < 235).mean())
@@ -22,13 +28,9 @@ def server(family_trees_map_bundle):
 
 def test_map_draws_and_click_opens_the_panel(browser, server, family_trees_map_bundle):
     page, errors = open_page(browser, server + "/map?map_color=family", wait_text="models match", height=1300)
-    canvas = page.locator("[data-testid=stDeckGlJsonChart] canvas").first
-    canvas.wait_for(timeout=60_000)
-    page.wait_for_function("""() => [...document.querySelectorAll('[data-testid=stDeckGlJsonChart] canvas')].length > 0""")
-    for _ in range(100):
-        if _dark_fraction(canvas) > 0.002:
-            break
-        page.wait_for_timeout(200)
+    page.locator(".phylo-map[data-drawn]").wait_for(timeout=60_000)  # the component marks a finished draw
+    canvas = page.locator(".phylo-map").first
+    assert canvas.get_attribute("data-points") == str(_n_models(family_trees_map_bundle))
     assert _dark_fraction(canvas) > 0.002, "no points were drawn"
     screenshot(page, "map_family_trees")
     # Click the densest spot of the canvas: some model is there.
@@ -52,7 +54,8 @@ def test_map_draws_and_click_opens_the_panel(browser, server, family_trees_map_b
     box.press("Enter")
     page.get_by_text("models match — the rest are dimmed").wait_for(timeout=30_000)
     assert "map_q=llama" in page.url
-    page.wait_for_timeout(1500)
+    page.wait_for_function("() => [...document.querySelectorAll('*')].some(e => e.shadowRoot && "
+                           "(e.shadowRoot.querySelector('.phylo-map')?.dataset.drawn || '').split('|')[1])")
     screenshot(page, "map_family_trees_selected")
     assert page.locator("[data-testid=stException]").count() == 0
     assert errors == []

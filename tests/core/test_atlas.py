@@ -7,14 +7,14 @@ from core import atlas
 from core.bundle import connect, open_bundle
 
 
-def test_selection_to_model_is_pure_and_defensive():
-    rows = {"pts-0": np.array([5, 2, 9]), "match": np.array([7])}
+def test_picked_model_is_pure_and_defensive():
+    order = np.array([5, 2, 9, 7])
     ids = [f"m{i}" for i in range(10)]
-    assert atlas.selection_to_model({"indices": {"pts-0": [1]}, "objects": {}}, rows, ids) == "m2"
-    assert atlas.selection_to_model({"indices": {"match": [0]}}, rows, ids) == "m7"
-    for bad in (None, {}, {"indices": {"pts-0": []}}, {"indices": {"pts-0": [99]}}, {"indices": {"nope": [0]}},
-                {"indices": {"pts-0": ["1"]}}):
-        assert atlas.selection_to_model(bad, rows, ids) is None
+    assert atlas.picked_model({"index": 1, "points": "k"}, order, ids, "k") == "m2"
+    assert atlas.picked_model({"index": 3, "points": "k"}, order, ids, "k") == "m7"
+    for bad in (None, {}, {"index": 1, "points": "old"}, {"index": 99, "points": "k"}, {"index": -1, "points": "k"},
+                {"index": "1", "points": "k"}, {"index": True, "points": "k"}, [1]):
+        assert atlas.picked_model(bad, order, ids, "k") is None
 
 
 def test_filter_sql_never_formats_values():
@@ -27,22 +27,27 @@ def test_filter_sql_never_formats_values():
     assert f.active and not atlas.MapFilter().active
 
 
-def test_chunks_cover_every_row_once_most_downloaded_last():
-    downloads = np.array([5, 100, 7, 0, 100, 3])
-    chunks = atlas.chunk_rows(downloads, size=4)
-    flat = np.concatenate(chunks)
-    assert sorted(flat.tolist()) == list(range(6)) and [len(c) for c in chunks] == [4, 2]
-    assert set(chunks[-1].tolist()) == {1, 4} and flat[0] == 3
-    assert len(atlas.chunk_rows(downloads)) == 1
+def test_draw_order_puts_most_downloaded_last():
+    order = atlas.draw_order(np.array([5, 100, 7, 0, 100, 3]))
+    assert sorted(order.tolist()) == list(range(6)) and order[0] == 3 and set(order[-2:].tolist()) == {1, 4}
 
 
-def test_points_csv_is_at_most_16_bytes_a_point(tmp_path):
+def test_point_files_are_at_most_16_bytes_a_point(tmp_path):
     rng = np.random.default_rng(0)
     n = 100_000
     gx, gy = rng.integers(0, atlas.GRID + 1, n), rng.integers(0, atlas.GRID + 1, n)
-    size = atlas.write_points_csv(tmp_path / "p.csv", gx, gy, rng.integers(0, 20, n), rng.integers(0, 10, n))
-    assert size / n <= 16
-    assert (tmp_path / "p.csv").read_text().splitlines()[0] == "x,y,c,s"
+    size = atlas.write_array(tmp_path / "xy.u16", atlas.interleave(gx, gy), "u2")
+    size += atlas.write_array(tmp_path / "c.u8", rng.integers(0, 20, n), "u1")
+    size += atlas.write_array(tmp_path / "s.u8", rng.integers(0, 10, n), "u1")
+    assert size / n == 6
+    back = np.fromfile(tmp_path / "xy.u16", dtype="<u2")
+    assert back[0] == gx[0] and back[1] == gy[0] and back[-1] == gy[-1]
+
+
+def test_mask_bits_follow_draw_order():
+    order = np.array([3, 0, 2, 1, 4, 5, 6, 7, 8])  # draw index -> bundle row
+    bits = np.unpackbits(np.frombuffer(atlas.mask_bits(np.array([0, 8]), order), dtype=np.uint8), bitorder="little")
+    assert bits[:9].tolist() == [0, 1, 0, 0, 0, 0, 0, 0, 1] and len(bits) == 16
 
 
 def test_grid_keeps_aspect_and_range():
@@ -84,3 +89,13 @@ def test_search_details_and_lineage(con):
     seg = atlas.family_segments(con, "deepseek-ai/DeepSeek-R1", limit=50)
     assert len(seg) == 50 and (seg["parent"].iloc[0] == "deepseek-ai/DeepSeek-R1" or seg["child"].iloc[0] == "deepseek-ai/DeepSeek-R1")
     assert atlas.model_details(con, "no/such-model") is None
+
+
+def test_created_days_for_the_replay(con):
+    days = atlas.created_days(con)
+    rows = con.execute("SELECT created_at::DATE AS d FROM models ORDER BY rowid").df()["d"]
+    assert len(days) == len(rows) and days.dtype == np.uint16
+    known = rows.notna().to_numpy()
+    first = int(np.flatnonzero(known)[0])
+    assert days[first] == (rows.iloc[first].date() - atlas.EPOCH).days
+    assert (days[~known] == atlas.UNKNOWN_DAY).all() and (days[known] < atlas.UNKNOWN_DAY).all()

@@ -1,0 +1,38 @@
+"""The point map widget shared by the Map and Growth pages: deck.gl fed binary point files.
+
+pydeck cannot reach the map's goals at 760k points: ``st.pydeck_chart`` rebuilds
+the deck and re-parses every point on each rerun, and deck.gl rejects binary
+attributes given by URL. This ``st.components.v2`` component loads the same
+deck.gl (vendored under ``static/vendor``) and fetches uint16 positions and uint8
+colour codes once; reruns send only a small JSON spec (a filter is one bit per
+point), so a filter redraws without reloading anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from core import atlas
+
+DECK_URL = "app/static/vendor/deck.gl-9.1.14.min.js"
+DIM_COLOR = [205, 205, 205]
+_component = st.components.v2.component("phylo.pointmap", js=(Path(__file__).with_name("pointmap.js")).read_text())
+
+
+def point_map(*, key: str, points_key: str, n: int, files: dict, mode: str = "2d", mask: str | None = None,
+              mask_id: str = "", until_day: int | None = None, hide_unmatched: bool = False, lines: list | None = None,
+              markers: list | None = None, height: int = 640, on_pick=None):
+    """Draw ``n`` points from ``files`` (see ``cache.map_files``); returns the component result (``.picked``).
+
+    ``mask`` is base64 bits of the matching points in draw order; without ``hide_unmatched`` the others are drawn
+    dimmed. ``until_day`` hides models created after that day (``atlas.EPOCH`` + days). ``lines`` are
+    ``[x1, y1, x2, y2, r, g, b, a]`` in grid units; ``markers`` dicts of id, points, rgb, radius.
+    """
+    spec = {"deck_url": DECK_URL, "points_key": points_key, "n": int(n), "grid": atlas.GRID, "mode": mode,
+            "palette": atlas.PALETTE, "other_color": atlas.OTHER_COLOR, "dim_color": DIM_COLOR, "dim_alpha": 90,
+            "mask": mask, "mask_id": mask_id, "until_day": until_day, "hide_unmatched": hide_unmatched,
+            "lines": lines or [], "markers": markers or [], "height": int(height),
+            **{k: v for k, v in files.items() if k.endswith("_url")}}
+    return _component(data=spec, key=key, height=height, on_picked_change=on_pick or (lambda: None))
