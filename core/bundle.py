@@ -12,7 +12,7 @@ __all__ = ["BUNDLE_FORMAT", "TABLES", "Bundle", "open_bundle", "connect", "list_
 
 BUNDLE_FORMAT = 1
 TABLES = ("models", "edges", "families")
-OPTIONAL_TABLES = ("cards", "points", "clusters")
+OPTIONAL_TABLES = ("cards", "points", "clusters", "resemblance")
 
 
 @dataclass(frozen=True)

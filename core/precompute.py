@@ -208,11 +208,39 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     bar.close()
     for stale in ("points.parquet", "clusters.parquet", "embeddings.npy", "projection.joblib"):
         (out / stale).unlink(missing_ok=True)
+    add_resemblance(out)
     if embed:
         manifest["map"] = add_map(out, models, norm.cards, backend=backend, model_path=model_path,
                                   fit_sample=fit_sample, seed=seed, progress=progress)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return manifest
+
+
+def add_resemblance(out: Path) -> None:
+    """Write resemblance.parquet: §3 resemblance of every trait over the whole bundle (default draws and seed).
+
+    It is the Resemblance page's first view, which would take seconds to compute
+    on the Hub listing; restricted scopes are computed by the page.
+    """
+    from core.bundle import Bundle, connect
+    from core.resemblance import TextTrait, resemblance
+
+    target = out / "resemblance.parquet"
+    target.unlink(missing_ok=True)
+    con = connect(Bundle(path=out, manifest={}))
+    try:
+        frames = [(t.value, resemblance(con, t)) for t in TextTrait]
+    finally:
+        con.close()
+    table = pa.table({
+        "trait": pa.array([t for t, df in frames for _ in range(len(df))], pa.string()),
+        **{c: pa.array([v for _, df in frames for v in df[c].tolist()], pa.string())
+           for c in ("relative", "measure")},
+        **{c: pa.array([v for _, df in frames for v in df[c].tolist()], pa.float64())
+           for c in ("mean", "ci_low", "ci_high")},
+        "n": pa.array([v for _, df in frames for v in df["n"].tolist()], pa.int64()),
+    })
+    pq.write_table(table, target, compression="zstd")
 
 
 def add_map(out: Path, models: pa.Table, cards: pa.Table | None, backend: str = "onnx-int8",
