@@ -16,7 +16,7 @@ from enum import Enum
 
 import pandas as pd
 
-from core.licenses import RESTRICTIVENESS
+from core.licenses import relaxes
 
 __all__ = ["Scope", "FamilyData", "load_family", "lineage_of", "PrunedTree", "prune", "more_node_id", "summary",
            "relaxing_edges", "to_csv", "to_graphml", "to_json", "from_json", "table_selection_to_model"]
@@ -146,15 +146,12 @@ def prune(nodes: set[str], edges: list[tuple[str, str]], downloads: dict[str, in
 
 
 def relaxing_edges(fam: FamilyData) -> pd.DataFrame:
-    """Edges whose child's license class is less restrictive than its parent's (unknown terms are never compared)."""
+    """Edges whose child's license class is less restrictive than its parent's (the rule of ``licenses.relaxes``)."""
     cls = dict(zip(fam.models["model_id"], fam.models["license_class"]))
-    rank = {c.value: r for c, r in RESTRICTIVENESS.items()}
-    rows = []
-    for p, c, rel in zip(fam.edges["parent"], fam.edges["child"], fam.edges["relation"]):
-        pc, cc = cls.get(p), cls.get(c)
-        if pc in rank and cc in rank and rank[cc] < rank[pc]:
-            rows.append({"parent": p, "parent_class": pc, "child": c, "child_class": cc, "relation": rel})
-    return pd.DataFrame(rows, columns=["parent", "parent_class", "child", "child_class", "relation"])
+    e = pd.DataFrame({"parent": fam.edges["parent"], "parent_class": fam.edges["parent"].map(cls),
+                      "child": fam.edges["child"], "child_class": fam.edges["child"].map(cls),
+                      "relation": fam.edges["relation"]})
+    return e[relaxes(e["parent_class"], e["child_class"])].reset_index(drop=True)
 
 
 def summary(fam: FamilyData) -> dict:

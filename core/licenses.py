@@ -1,11 +1,21 @@
-"""License classes, from most to least restrictive, and the check for edges that relax their parent's terms."""
+"""License classes, from most to least restrictive, and the check for edges that relax their parent's terms.
+
+``relaxes`` is the one rule (ANALYSES.md §4, license inheritance); the family
+page and the bundle-wide tables below both apply it to ``models.license_class``.
+"""
 
 from __future__ import annotations
 
 import re
 from enum import Enum
 
-__all__ = ["LicenseClass", "classify_license", "model_license_class", "RESTRICTIVENESS"]
+import numpy as np
+import pandas as pd
+
+from core.scope import EdgeScope, edges_sql
+
+__all__ = ["LicenseClass", "classify_license", "model_license_class", "RESTRICTIVENESS", "relaxes",
+           "license_edges", "relaxations_by_family", "class_transitions"]
 
 
 class LicenseClass(str, Enum):
@@ -54,3 +64,73 @@ def model_license_class(licenses: list[str] | None) -> LicenseClass:
     """A model's class: the most restrictive of its known licenses, OTHER if none is known."""
     ranked = [c for c in (classify_license(x) for x in licenses or []) if c in RESTRICTIVENESS]
     return max(ranked, key=RESTRICTIVENESS.__getitem__) if ranked else LicenseClass.OTHER
+
+
+_RANK = {c.value: r for c, r in RESTRICTIVENESS.items()}
+
+
+def relaxes(parent_class, child_class) -> np.ndarray:
+    """Whether each child's class is ranked less restrictive than its parent's (elementwise).
+
+    Unknown terms are never compared: an edge with an unranked class at either
+    end is never a relaxation.
+
+    >>> relaxes(["commercial-restricted", "permissive"], ["permissive", "other/unknown"]).tolist()
+    [True, False]
+    """
+    parent = pd.Series(parent_class, dtype=object).map(_RANK)
+    child = pd.Series(child_class, dtype=object).map(_RANK)
+    return (parent.notna() & child.notna() & (child < parent)).to_numpy(dtype=bool)
+
+
+_EDGE_COLUMNS = ["family", "parent", "child", "relation", "relation_source", "parent_licenses", "child_licenses",
+                 "parent_class", "child_class", "relaxed", "child_created", "child_downloads"]
+
+
+def license_edges(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
+    """Every in-snapshot edge in ``scope`` with both ends' licenses and classes, and whether the child relaxes them.
+
+    ``family`` is the child's family root; licenses are ", "-joined; sorted by
+    family, then the child's downloads (most first).
+    """
+    sql, params = edges_sql(scope, """
+        c.family, e.parent, e.child, e.relation, e.relation_source,
+        array_to_string(coalesce(p.licenses, []), ', ') AS parent_licenses,
+        array_to_string(coalesce(c.licenses, []), ', ') AS child_licenses,
+        p.license_class AS parent_class, c.license_class AS child_class,
+        c.created_at AS child_created, c.downloads AS child_downloads""")
+    df = con.execute(f"SELECT * FROM ({sql}) ORDER BY family, child_downloads DESC NULLS LAST, child, parent",
+                     params).df()
+    df["relaxed"] = relaxes(df["parent_class"], df["child_class"])
+    return df[_EDGE_COLUMNS]
+
+
+def _arrow(parent_class: str, child_class: str) -> str:
+    return f"{parent_class} → {child_class}"
+
+
+def relaxations_by_family(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
+    """Per family: edges in scope, relaxing edges, their share, and the most common relaxation (most relaxing first)."""
+    edges = license_edges(con, scope)
+    columns = ["family", "edges", "relaxed", "share_relaxed", "most_common"]
+    if edges.empty:
+        return pd.DataFrame(columns=columns)
+    out = edges.groupby("family", sort=True).agg(edges=("child", "size"), relaxed=("relaxed", "sum")).reset_index()
+    relaxing = edges[edges["relaxed"]]
+    kinds = (relaxing.groupby(["family", "parent_class", "child_class"]).size().rename("n").reset_index()
+             .sort_values(["family", "n", "parent_class", "child_class"], ascending=[True, False, True, True])
+             .drop_duplicates("family"))
+    common = dict(zip(kinds["family"], map(_arrow, kinds["parent_class"], kinds["child_class"])))
+    out["relaxed"] = out["relaxed"].astype("int64")
+    out["share_relaxed"] = out["relaxed"] / out["edges"]
+    out["most_common"] = [common.get(f) for f in out["family"]]  # None where nothing is relaxed
+    out = out.sort_values(["relaxed", "edges", "family"], ascending=[False, False, True]).reset_index(drop=True)
+    return out[columns]
+
+
+def class_transitions(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
+    """Edges in scope counted by (parent class, child class), for a heatmap; most frequent first."""
+    edges = license_edges(con, scope)
+    out = edges.groupby(["parent_class", "child_class"]).size().rename("edges").reset_index()
+    out["edges"] = out["edges"].astype("int64")
+    return out.sort_values(["edges", "parent_class", "child_class"], ascending=[False, True, True]).reset_index(drop=True)

@@ -1,0 +1,78 @@
+"""Growth over time (ANALYSES.md §5): models created per month and the cumulative size of the largest families.
+
+Dates are ``models.created_at`` (UTC); a model without one (the 2022-03-02
+migration placeholder is already null in bundles) is left out and counted by
+``unknown_dates``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core.overview import FamilyGraph, TimeSplit, largest_families, models_per_month
+
+__all__ = ["monthly_growth", "family_growth", "unknown_dates"]
+
+
+def _month_range(first, last) -> pd.DatetimeIndex:
+    return pd.date_range(pd.Timestamp(first), pd.Timestamp(last), freq="MS")
+
+
+def monthly_growth(con, split: TimeSplit = TimeSplit.NONE, top: int = 8) -> pd.DataFrame:
+    """New and cumulative models per month and group (the ``top`` groups of ``split`` plus 'other').
+
+    Columns ``month`` (first day, a Timestamp), ``group``, ``new``, ``cumulative``;
+    every group has a row for every month from the first to the last, so the
+    cumulative curves are continuous. The counts are ``overview.models_per_month``'s.
+    """
+    per_month = models_per_month(con, TimeSplit(split), top)
+    columns = ["month", "group", "new", "cumulative"]
+    if per_month.empty:
+        return pd.DataFrame(columns=columns)
+    per_month["month"] = pd.to_datetime(per_month["month"])
+    counts = per_month.pivot_table(index="month", columns="group", values="models", aggfunc="sum", fill_value=0)
+    counts = counts.reindex(_month_range(counts.index.min(), counts.index.max()), fill_value=0)
+    counts.index.name = "month"
+    new = counts.stack().rename("new").reset_index()
+    new["new"] = new["new"].astype("int64")
+    new = new.sort_values(["group", "month"], kind="stable")
+    new["cumulative"] = new.groupby("group")["new"].cumsum()
+    return new.sort_values(["month", "group"]).reset_index(drop=True)[columns]
+
+
+def family_growth(con, graph: FamilyGraph = FamilyGraph.NO_MERGE, families: int = 10) -> pd.DataFrame:
+    """Cumulative size by creation month of the ``families`` largest families under a graph variant.
+
+    Columns ``family`` (root id; largest first), ``month``, ``new``, ``cumulative``
+    (dated members created up to that month), one row per month from the
+    family's first dated member to the last dated member of any of them.
+    """
+    graph = FamilyGraph(graph)
+    columns = ["family", "month", "new", "cumulative"]
+    roots = largest_families(con, graph, families)["family"].tolist()
+    if not roots:
+        return pd.DataFrame(columns=columns)
+    column = {FamilyGraph.ALL: "family", FamilyGraph.NO_MERGE: "family_no_merge",
+              FamilyGraph.FINETUNE: "family_finetune"}[graph]
+    counts = con.execute(f"""
+        SELECT {column} AS family, date_trunc('month', created_at)::DATE AS month, count(*) AS new
+        FROM models WHERE created_at IS NOT NULL AND {column} IN (SELECT unnest(?::VARCHAR[]))
+        GROUP BY ALL""", [roots]).df()
+    if counts.empty:
+        return pd.DataFrame(columns=columns)
+    counts["month"] = pd.to_datetime(counts["month"])
+    last = counts["month"].max()
+    frames = []
+    for root in roots:  # largest first
+        own = counts[counts["family"] == root].set_index("month")["new"]
+        if own.empty:
+            continue
+        new = own.reindex(_month_range(own.index.min(), last), fill_value=0).astype("int64")
+        frames.append(pd.DataFrame({"family": root, "month": new.index, "new": new.to_numpy(),
+                                    "cumulative": new.cumsum().to_numpy()}))
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def unknown_dates(con) -> int:
+    """Models without a creation date, which the monthly figures leave out."""
+    return int(con.execute("SELECT count(*) FROM models WHERE created_at IS NULL").fetchone()[0])
