@@ -10,5 +10,7 @@ page = st.navigation([
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
     st.Page("views/map.py", title="Map", icon=":material/scatter_plot:", url_path="map"),
     st.Page("views/family.py", title="Family trees", icon=":material/account_tree:", url_path="family"),
+    st.Page("views/resemblance.py", title="Resemblance", icon=":material/compare_arrows:", url_path="resemblance"),
+    st.Page("views/drift.py", title="Drift", icon=":material/trending_flat:", url_path="drift"),
 ])
 page.run()

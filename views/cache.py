@@ -302,3 +302,91 @@ def top_values(path: str, column: str, limit: int = 60) -> list[str]:
     rows = cursor(path).execute(f"SELECT {column} FROM models WHERE {column} IS NOT NULL GROUP BY 1 "
                                 "ORDER BY count(*) DESC, 1 LIMIT ?", [int(limit)]).fetchall()
     return [r[0] for r in rows]
+
+
+# ---- resemblance and drift ---------------------------------------------------------------------
+
+def _edge_scope(family: str | None = None, relation: str | None = None, task: str | None = None,
+                created_from=None, created_to=None):
+    """The EdgeScope of the given scalar fields (cache keys stay scalars; the frozen dataclass is rebuilt here)."""
+    from core.lineage import Relation
+    from core.scope import EdgeScope
+
+    return EdgeScope(family=family or None, relation=Relation(relation) if relation else None, task=task or None,
+                     created_from=created_from, created_to=created_to)
+
+
+def has_cards(path: str) -> bool:
+    """Whether the bundle carries model card text (the Hub listing does not)."""
+    return bundle(path).table_path("cards").is_file()
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def is_family(path: str, family: str) -> bool:
+    """Whether ``family`` is the root id of a family of two or more models."""
+    return cursor(path).execute("SELECT count(*) FROM families WHERE family = ?", [family]).fetchone()[0] > 0
+
+
+@st.cache_data(show_spinner="Sampling relatives and comparing their texts…", max_entries=32)
+def resemblance(path: str, trait: str, family: str | None = None, relation: str | None = None,
+                task: str | None = None):
+    """§3 resemblance of a trait in a scope: precomputed for the whole bundle (resemblance.parquet), else computed."""
+    from core import resemblance as res
+
+    scope = _edge_scope(family, relation, task)
+    con = cursor(path)
+    if not scope.active and bundle(path).table_path("resemblance").is_file():
+        df = con.execute("SELECT relative, measure, mean, ci_low, ci_high, n FROM resemblance WHERE trait = ? "
+                         "ORDER BY rowid", [res.TextTrait(trait).value]).df()
+        if len(df):
+            return df
+    return res.resemblance(con, res.TextTrait(trait), scope)
+
+
+@st.cache_data(show_spinner="Comparing the two models…", max_entries=64)
+def compare(path: str, model_a: str, model_b: str):
+    from core import resemblance as res
+
+    return res.compare(cursor(path), model_a, model_b)
+
+
+@st.cache_data(show_spinner="Drawing a pair…", max_entries=64)
+def relative_pair(path: str, trait: str, relative: str, seed: int, family: str | None = None,
+                  relation: str | None = None, task: str | None = None) -> tuple[str, str] | None:
+    """One pair of models related as ``relative`` in a scope, drawn with ``seed``; None when there is none."""
+    from core import resemblance as res
+
+    pairs = res.sample_pairs(cursor(path), res.TextTrait(trait), _edge_scope(family, relation, task), draws=1,
+                             seed=seed)[res.Relative(relative)]
+    return (str(pairs["a"].iloc[0]), str(pairs["b"].iloc[0])) if len(pairs) else None
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def mutation_rates(path: str, family: str | None = None, relation: str | None = None, created_from=None,
+                   created_to=None):
+    from core import drift
+
+    return drift.mutation_rates(cursor(path), _edge_scope(family, relation, None, created_from, created_to))
+
+
+@st.cache_data(show_spinner="Finding the best ordering…", max_entries=64)
+def transitions(path: str, trait: str, top_n: int, family: str | None = None, relation: str | None = None,
+                created_from=None, created_to=None) -> dict:
+    """The best ordering of a trait's top values and the flows among them (``ordering``, ``flows``)."""
+    from core import drift
+
+    con = cursor(path)
+    scope = _edge_scope(family, relation, None, created_from, created_to)
+    flows = drift.transition_flows(con, drift.DriftTrait(trait), scope)
+    ordering = drift.best_ordering(flows, top_n, drift.trait_frequencies(con, drift.DriftTrait(trait), scope))
+    values = set(ordering.order)
+    among = flows[flows["source"].isin(values) & flows["target"].isin(values)].reset_index(drop=True)
+    return {"ordering": ordering, "flows": among}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def numerical_drift(path: str, by: str, family: str | None = None, relation: str | None = None, created_from=None,
+                    created_to=None):
+    from core import drift
+
+    return drift.numerical_drift(cursor(path), _edge_scope(family, relation, None, created_from, created_to), by=by or None)

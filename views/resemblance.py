@@ -1,0 +1,209 @@
+"""Resemblance: how alike related models are (ANALYSES.md §3), by relation class, beside the study; two models compared."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.lineage import Relation
+from core.resemblance import Measure, Relative, TextTrait, with_reference
+from views import cache, state
+
+ANY = "(any)"
+TRAIT_LABELS = {TextTrait.METADATA: "metadata", TextTrait.CARDS: "model cards"}
+MEASURE_LABELS = {Measure.LEVENSHTEIN: "Levenshtein", Measure.BOW: "bag of words", Measure.TFIDF: "TF-IDF"}
+MEASURE_RGB = {Measure.LEVENSHTEIN: "#3b6fb6", Measure.BOW: "#f2a541", Measure.TFIDF: "#4caf50"}
+RELATIVE_LABELS = {Relative.RANDOM: "random pair", Relative.PARENT_CHILD: "parent–child",
+                   Relative.SIBLINGS: "siblings", Relative.GRANDPARENT: "grandparent–grandchild",
+                   Relative.AUNT_NIECE: "aunt–niece", Relative.GREAT_GRANDPARENT: "great-grandparent–grandchild"}
+PICKS = {Relative.PARENT_CHILD: "Random parent–child pair", Relative.SIBLINGS: "Random sibling pair"}
+
+
+def _scope(path: str) -> dict:
+    """The scope controls; returns the scalar scope fields (None = unrestricted)."""
+    c = st.columns([3, 2, 2, 2])
+    family = c[0].text_input("Family (root model id)", key="res_family", bind="query-params", max_chars=300,
+                             placeholder="all families").strip()
+    relations = [r.value for r in (Relation.FINETUNE, Relation.ADAPTER, Relation.QUANTIZED, Relation.MERGE)]
+    relation = c[1].selectbox("Relation graph", relations, key="res_relation", bind="query-params",
+                              help="Which edges make relatives; the study uses fine-tunes") or Relation.FINETUNE.value
+    task = c[2].selectbox("Task of the models", [ANY] + cache.top_values(path, "pipeline_tag"), key="res_task",
+                          bind="query-params") or ANY
+    trait = c[3].segmented_control("Compare", [t.value for t in TextTrait], default=TextTrait.METADATA.value,
+                                   format_func=lambda t: TRAIT_LABELS[TextTrait(t)], key="res_trait",
+                                   bind="query-params") or TextTrait.METADATA.value
+    if family and not cache.is_family(path, family):
+        st.warning(f"No family is rooted at `{_safe(family)}` in this bundle; showing all families.")
+        family = ""
+    return {"trait": trait, "family": family or None,
+            "relation": None if relation == Relation.FINETUNE.value else relation,  # finetune is the default graph
+            "task": None if task == ANY else task}
+
+
+def _safe(text: str, limit: int = 200) -> str:
+    """A user-given id made harmless inside a Markdown code span."""
+    return text[:limit].replace("`", "'")
+
+
+def findings(df: pd.DataFrame) -> list[str]:
+    """The two findings of §3, as sentences computed from a resemblance table (rows with n > 0 only)."""
+    ok = df[df["n"] > 0].set_index(["relative", "measure"])
+    measures = [m.value for m in Measure if (Relative.RANDOM.value, m.value) in ok.index]
+    out = []
+    related = [(r.value, m) for r in Relative if r is not Relative.RANDOM for m in measures if (r.value, m) in ok.index]
+    if related:
+        above = [(r, m) for r, m in related if ok.loc[(r, m), "mean"] > ok.loc[(Relative.RANDOM.value, m), "mean"]]
+        clear = [(r, m) for r, m in related if ok.loc[(r, m), "ci_low"] > ok.loc[(Relative.RANDOM.value, m), "ci_high"]]
+        below = [f"{RELATIVE_LABELS[Relative(r)]} ({MEASURE_LABELS[Measure(m)]})" for r, m in related if (r, m) not in above]
+        verdict = "**Every related class beats random**" if len(above) == len(related) else "**Not every related class beats random**"
+        out.append(f"{verdict}: {len(above)} of {len(related)} class × measure means are above the random pair's, "
+                   f"{len(clear)} with non-overlapping 95% intervals."
+                   + (f" Not above random: {', '.join(below)}." if below else ""))
+    both = [m for m in Measure if (Relative.SIBLINGS.value, m.value) in ok.index
+            and (Relative.PARENT_CHILD.value, m.value) in ok.index]
+    if both:
+        wins = [m for m in both if ok.loc[(Relative.SIBLINGS.value, m.value), "mean"]
+                > ok.loc[(Relative.PARENT_CHILD.value, m.value), "mean"]]
+        verdict = ("**Siblings beat parent–child**" if len(wins) == len(both)
+                   else "**Siblings do not always beat parent–child**")
+        out.append(f"{verdict} on {len(wins)} of {len(both)} measures"
+                   + (f" ({', '.join(MEASURE_LABELS[m] for m in wins)})" if 0 < len(wins) < len(both) else "") + ".")
+    return out
+
+
+def _chart(df: pd.DataFrame) -> go.Figure:
+    """Means with 95% CI bars per relative class (x) and measure (colour); the study's means as hollow diamonds."""
+    fig = go.Figure()
+    classes = [r.value for r in Relative]
+    for k, measure in enumerate(Measure):
+        rows = df[df["measure"] == measure.value].set_index("relative").reindex(classes)
+        x = [i + (k - 1) * 0.26 for i in range(len(classes))]
+        fig.add_trace(go.Scatter(
+            x=x, y=rows["mean"], mode="markers", name=f"{MEASURE_LABELS[measure]} (here)",
+            marker=dict(color=MEASURE_RGB[measure], size=11),
+            error_y=dict(type="data", symmetric=False, array=rows["ci_high"] - rows["mean"],
+                         arrayminus=rows["mean"] - rows["ci_low"], thickness=1.5, width=5),
+            customdata=rows[["ci_low", "ci_high", "n"]].to_numpy(),
+            hovertemplate="%{y:.3f} (95% CI %{customdata[0]:.3f}–%{customdata[1]:.3f}, n=%{customdata[2]:,})<extra></extra>"))
+        fig.add_trace(go.Scatter(
+            x=[v + 0.09 for v in x], y=rows["reference"], mode="markers", name=f"{MEASURE_LABELS[measure]} (study)",
+            marker=dict(color="white", size=10, symbol="diamond-open", line=dict(color=MEASURE_RGB[measure], width=2)),
+            hovertemplate="study: %{y:.3f}<extra></extra>"))
+    fig.update_layout(height=430, margin=dict(l=0, r=0, t=10, b=0), yaxis=dict(title="mean similarity", range=[0, 1.02]),
+                      xaxis=dict(tickvals=list(range(len(classes))), ticktext=[RELATIVE_LABELS[Relative(c)] for c in classes]),
+                      legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+def _classes(path: str, scope: dict) -> None:
+    trait = TextTrait(scope["trait"])
+    if trait is TextTrait.CARDS and not cache.has_cards(path):
+        st.info("This bundle has **no model card text** (the Hub listing carries metadata only), so card "
+                "resemblance cannot be measured here. Choose *metadata*, or open a bundle built from a snapshot with cards.",
+                icon=":material/description:")
+        return
+    df = cache.resemblance(path, trait.value, scope["family"], scope["relation"], scope["task"])
+    if (df["n"] == 0).all():
+        st.info(f"No pair of models with {TRAIT_LABELS[trait]} to compare in this scope"
+                + (" (cards qualify from 512 characters and when not auto-generated)." if trait is TextTrait.CARDS else "."))
+        return
+    df = with_reference(df, trait)
+    for sentence in findings(df):
+        st.markdown(sentence)
+    st.plotly_chart(_chart(df), key="res_chart")
+    st.caption("Filled dots: mean similarity of pairs drawn here, with bootstrap 95% intervals; hollow diamonds: the "
+               "study's means on the full 2025 Hub. Relatives come from the "
+               f"{scope['relation'] or 'finetune'} graph; pairs are drawn with a fixed seed (n per class in the table). "
+               + ("Cards: the first 512 characters of cards of at least 512 characters that are not auto-generated. "
+                  if trait is TextTrait.CARDS else "Metadata: task, library, licenses, languages, datasets, arXiv ids and tags. "))
+    table = df.assign(relative=df["relative"].map(lambda r: RELATIVE_LABELS[Relative(r)]),
+                      measure=df["measure"].map(lambda m: MEASURE_LABELS[Measure(m)]),
+                      difference=df["mean"] - df["reference"])
+    number = st.column_config.NumberColumn(format="%.3f")
+    st.dataframe(table[["relative", "measure", "mean", "ci_low", "ci_high", "reference", "difference", "n"]],
+                 hide_index=True, key="res_table",
+                 column_config={"mean": number, "ci_low": st.column_config.NumberColumn("95% CI low", format="%.3f"),
+                                "ci_high": st.column_config.NumberColumn("95% CI high", format="%.3f"),
+                                "reference": st.column_config.NumberColumn("study 2025", format="%.3f"),
+                                "difference": st.column_config.NumberColumn("here − study", format="%+.3f"),
+                                "n": st.column_config.NumberColumn("pairs", format="%d")})
+
+
+def _set_pair(a: str, b: str) -> None:
+    st.session_state["res_a"], st.session_state["res_b"] = a, b
+
+
+def _pick(path: str, scope: dict, relative: str) -> None:
+    """Quick pick: a new random pair of the class in the scope (each click draws with the next seed)."""
+    seed = st.session_state.get("_res_pick_seed", 0) + 1
+    st.session_state["_res_pick_seed"] = seed
+    pair = cache.relative_pair(path, TextTrait.METADATA.value, relative, seed, scope["family"], scope["relation"], scope["task"])
+    if pair is None:
+        st.session_state["_res_pick_msg"] = f"No {RELATIVE_LABELS[Relative(relative)]} pair in this scope."
+    else:
+        _set_pair(*pair)
+
+
+def _compare(path: str, scope: dict) -> None:
+    st.caption("Two models side by side: metadata fields (differences marked), their similarities and card excerpts. "
+               "Pick any two ids, or draw a related pair from the scope above.")
+    c = st.columns(2)
+    a = c[0].text_input("Model A", key="res_a", bind="query-params", max_chars=300, placeholder="a model id").strip()
+    b = c[1].text_input("Model B", key="res_b", bind="query-params", max_chars=300, placeholder="a model id").strip()
+    picks = st.columns(4)
+    for i, (relative, label) in enumerate(PICKS.items()):
+        picks[i].button(label, key=f"res_pick_{relative.value}", on_click=_pick, args=(path, scope, relative.value),
+                        icon=":material/casino:")
+    details_a = cache.model_details(path, a) if a else None
+    parents = details_a["parents"] if details_a is not None else None
+    parent = next((p for p, inside in zip(parents["parent"], parents["parent_in_snapshot"]) if inside), None) \
+        if parents is not None and len(parents) else None
+    picks[2].button("A and its parent", key="res_pick_parent", on_click=_set_pair, args=(a, parent or ""),
+                    disabled=parent is None, icon=":material/arrow_upward:",
+                    help="Compare model A with its parent" if parent else "Model A has no parent in this bundle")
+    if msg := st.session_state.pop("_res_pick_msg", None):
+        st.info(msg)
+    if not (a and b):
+        return
+    missing = [m for m in (a, b) if cache.model_details(path, m) is None]
+    if missing:
+        st.warning("Not in this bundle: " + ", ".join(f"`{_safe(m)}`" for m in missing) + ". Check the id (owner/name).")
+        return
+    comp = cache.compare(path, a, b)
+    if comp is None:
+        st.warning("One of the two models is not in this bundle.")
+        return
+    sims = st.columns(6)
+    for trait in TextTrait:
+        scores = comp.similarity.get(trait)
+        for k, measure in enumerate(Measure):
+            col = sims[(0 if trait is TextTrait.METADATA else 3) + k]
+            col.metric(f"{TRAIT_LABELS[trait]}: {MEASURE_LABELS[measure]}", "n/a" if scores is None else f"{scores[measure]:.3f}",
+                       help=None if scores is not None else "Both models need a card of ≥ 512 characters, not auto-generated")
+    fields = comp.fields.rename(columns={"value_a": "A", "value_b": "B"})
+    fields.insert(0, "differs", fields["same"].map({True: "", False: "≠"}))
+    styled = fields.drop(columns="same").style.apply(
+        lambda row: ["background-color: #fde7c8" if row["differs"] else ""] * len(row), axis=1)
+    n_diff = int((~comp.fields["same"]).sum())
+    st.markdown(f"**{n_diff} of {len(fields)} metadata fields differ** (marked ≠; lists compare as sets).")
+    st.dataframe(styled, hide_index=True, key="res_fields", column_config={"differs": st.column_config.TextColumn("", width="small")})
+    c = st.columns(2)
+    for col, model, card in ((c[0], comp.model_a, comp.card_a), (c[1], comp.model_b, comp.card_b)):
+        col.caption(f"Card excerpt of {model[:200]} (first 512 characters)")
+        if card is None:
+            col.text("No qualifying card (none, shorter than 512 characters, or auto-generated)."
+                     if cache.has_cards(path) else "This bundle has no card text.")
+        else:
+            col.code(card, language=None, wrap_lines=True)
+
+
+path, _ = state.require_bundle("Resemblance")
+st.caption("Are related models more alike than random pairs? Pairs of models are drawn by their relation in the "
+           "lineage graph and their metadata or model cards compared by three measures (ANALYSES.md §3).")
+scope = _scope(path)
+tab_classes, tab_compare = st.tabs(["By relation class", "Compare two models"])
+with tab_classes:
+    _classes(path, scope)
+with tab_compare:
+    _compare(path, scope)
