@@ -123,7 +123,8 @@ def relaxations_by_family(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
     common = dict(zip(kinds["family"], map(_arrow, kinds["parent_class"], kinds["child_class"])))
     out["relaxed"] = out["relaxed"].astype("int64")
     out["share_relaxed"] = out["relaxed"] / out["edges"]
-    out["most_common"] = [common.get(f) for f in out["family"]]  # None where nothing is relaxed
+    # object dtype keeps None (not NaN) for families where nothing is relaxed
+    out["most_common"] = pd.Series([common.get(f) for f in out["family"]], index=out.index, dtype=object)
     out = out.sort_values(["relaxed", "edges", "family"], ascending=[False, False, True]).reset_index(drop=True)
     return out[columns]
 
