@@ -164,11 +164,11 @@ def _compare(path: str, scope: dict) -> None:
                     help="Compare model A with its parent" if parent else "Model A has no parent in this bundle")
     if msg := st.session_state.pop("_res_pick_msg", None):
         st.info(msg)
-    if not (a and b):
-        return
-    missing = [m for m in (a, b) if cache.model_details(path, m) is None]
+    missing = [m for m in (a, b) if m and cache.model_details(path, m) is None]
     if missing:
         st.warning("Not in this bundle: " + ", ".join(f"`{_safe(m)}`" for m in missing) + ". Check the id (owner/name).")
+        return
+    if not (a and b):
         return
     comp = cache.compare(path, a, b)
     if comp is None:

@@ -72,3 +72,22 @@ def test_real_listing_lineage_facts(listing_bundle):
     split = con.execute("""SELECT count(*) FROM edges e JOIN models p ON p.model_id = e.parent
                            JOIN models c ON c.model_id = e.child WHERE p.family_id <> c.family_id""").fetchone()[0]
     assert split == 0
+
+
+def test_resemblance_table_is_the_default_scope_resemblance(family_trees_bundle, tmp_path, shared_data):
+    """resemblance.parquet holds resemblance() of every trait for the whole bundle, and rebuilds byte-identically."""
+    from core.resemblance import TextTrait, resemblance
+
+    stored = pd.read_parquet(family_trees_bundle / "resemblance.parquet")
+    assert list(stored.columns) == ["trait", "relative", "measure", "mean", "ci_low", "ci_high", "n"]
+    con = connect(open_bundle(family_trees_bundle))
+    for trait in TextTrait:
+        expected = resemblance(con, trait)
+        got = stored[stored["trait"] == trait.value].drop(columns="trait").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+        assert (got["n"] > 0).all()
+    from_table = con.execute("SELECT count(*) FROM resemblance").fetchone()[0]  # loaded as an optional table
+    assert from_table == len(stored)
+    again = tmp_path / "again"
+    build_bundle(str(shared_data / "family_trees_2025.csv"), again)
+    assert (again / "resemblance.parquet").read_bytes() == (family_trees_bundle / "resemblance.parquet").read_bytes()
