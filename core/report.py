@@ -279,6 +279,9 @@ def _growth(con, draws: int, seed: int) -> dict:
         out.update({f"{key}.family": family, f"{key}.first_month": _month(active.iloc[0]),
                     f"{key}.half_month": _month(half), f"{key}.last_month": _month(active.iloc[-1]),
                     f"{key}.models": total})
+    for rank in range(1, _GROWN_FAMILIES + 1):  # the same keys on a bundle with fewer families
+        for name in ("family", "first_month", "half_month", "last_month", "models"):
+            out.setdefault(f"family_growth.{rank:02d}.{name}", None)
     return out
 
 
