@@ -75,7 +75,7 @@ def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bo
     geo = cache.map_geometry(path)
     view = cache.map_files(path, color_by, size_by, three_d)
     mask, mask_id = None, ""
-    if f.active and not three_d:
+    if f.active:
         match = cache.matching(path, **_filter_fields(f))
         mask, mask_id = match["mask"], match["digest"]
     lines, markers = [], []
@@ -95,7 +95,7 @@ def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bo
         markers.append(_marker("draft", [draft_point], [0, 0, 0], 12))
     points_key = f"{geo['key']}-{'3d' if three_d else '2d'}-{color_by}-{size_by}"
     st.session_state["_map_points"] = {"path": path, "points_key": points_key}
-    pointmap.point_map(key="map_chart", points_key=points_key, n=len(geo["ids"]), files=view["files"],
+    pointmap.point_map(key="map_chart", points_key=points_key, n=len(geo["ids"]), files=view["files"], n_colors=view["n_colors"],
                        mode="3d" if three_d else "2d", mask=mask, mask_id=mask_id, lines=lines, markers=markers,
                        on_pick=_on_map_click)
 
@@ -179,8 +179,6 @@ three_d = c[2].toggle("3D", key="map_3d", bind="query-params", help="A 3D projec
 total = cache.summary(path).models
 n_match = len(cache.matching(path, **_filter_fields(f))["rows"]) if f.active else total
 st.markdown(f"**{n_match:,}** of {total:,} models match" + (" — the rest are dimmed." if f.active and n_match < total else "."))
-if f.active and three_d:
-    st.caption("Filters dim points in the 2D view; the 3D view shows every model.")
 
 left, right = st.columns([3, 1.3])
 with right:
@@ -221,6 +219,8 @@ with right:
 with left:
     args = (path, f, color_by, size_by, bool(three_d), model_id or None, markers, draft_point)
     _map_ready(*args)
+    if three_d and (model_id or markers or draft_point is not None):
+        st.caption("Lineage lines and search markers are drawn in the 2D view.")
     st.caption("Scroll to zoom, drag to pan; click a point for its details and its lineage (ancestors and descendants) "
                "(lines: blue fine-tune, orange adapter, green quantized, pink merge; faint when the type is inferred).")
     legend_col, dist_col = st.columns([3, 2])

@@ -41,7 +41,7 @@ function loadDeck(url) {
 const VERTEX = `#version 300 es
 in vec3 a_pos; in float a_code; in float a_size; in float a_match; in float a_day;
 uniform mat4 u_mvp; uniform vec3 u_palette[20]; uniform vec3 u_other; uniform vec4 u_dim;
-uniform int u_pass; uniform float u_until; uniform float u_sized; uniform float u_alpha;
+uniform int u_pass; uniform int u_ncolors; uniform float u_until; uniform float u_sized; uniform float u_alpha;
 out vec4 v_color;
 void main() {
   bool matched = a_match > 0.5;
@@ -51,7 +51,7 @@ void main() {
   gl_Position = u_mvp * vec4(a_pos, 1.0);
   gl_PointSize = u_sized > 0.5 ? 2.0 + a_size * 1.2 : 3.0;
   int c = int(a_code + 0.5);
-  vec3 rgb = c < 20 ? u_palette[c] : u_other;
+  vec3 rgb = c < u_ncolors ? u_palette[min(c, 19)] : u_other;
   v_color = u_pass == 1 ? u_dim : vec4(rgb / 255.0, u_alpha);
 }`;
 
@@ -84,7 +84,7 @@ function createRenderer(canvas) {
   const attr = {};
   for (const name of ["a_pos", "a_code", "a_size", "a_match", "a_day"]) attr[name] = gl.getAttribLocation(program, name);
   const uni = {};
-  for (const name of ["u_mvp", "u_palette", "u_other", "u_dim", "u_pass", "u_until", "u_sized", "u_alpha"]) {
+  for (const name of ["u_mvp", "u_palette", "u_other", "u_dim", "u_pass", "u_ncolors", "u_until", "u_sized", "u_alpha"]) {
     uni[name] = gl.getUniformLocation(program, name);
   }
   return { gl, program, attr, uni, bufs: {} };
@@ -137,6 +137,7 @@ function drawPoints(st) {
   d.palette.slice(0, 20).forEach((rgb, i) => pal.set(rgb, i * 3));
   gl.uniform3fv(r.uni.u_palette, pal);
   gl.uniform3fv(r.uni.u_other, d.other_color);
+  gl.uniform1i(r.uni.u_ncolors, Math.min(d.n_colors, 20));
   gl.uniform4f(r.uni.u_dim, d.dim_color[0] / 255, d.dim_color[1] / 255, d.dim_color[2] / 255, d.dim_alpha / 255);
   gl.uniform1f(r.uni.u_until, raw.times && d.until_day !== null && d.until_day !== undefined ? d.until_day : 1e9);
   gl.uniform1f(r.uni.u_sized, raw.sizes ? 1 : 0);

@@ -21,17 +21,18 @@ DIM_COLOR = [205, 205, 205]
 _component = st.components.v2.component("phylo.pointmap", js=(Path(__file__).with_name("pointmap.js")).read_text())
 
 
-def point_map(*, key: str, points_key: str, n: int, files: dict, mode: str = "2d", mask: str | None = None,
+def point_map(*, key: str, points_key: str, n: int, files: dict, n_colors: int, mode: str = "2d", mask: str | None = None,
               mask_id: str = "", until_day: int | None = None, hide_unmatched: bool = False, lines: list | None = None,
               markers: list | None = None, height: int = 640, on_pick=None):
     """Draw ``n`` points from ``files`` (see ``cache.map_files``); returns the component result (``.picked``).
 
+    Colour codes below ``n_colors`` take ``atlas.PALETTE`` colours, the rest grey ("other").
     ``mask`` is base64 bits of the matching points in draw order; without ``hide_unmatched`` the others are drawn
     dimmed. ``until_day`` hides models created after that day (``atlas.EPOCH`` + days). ``lines`` are
     ``[x1, y1, x2, y2, r, g, b, a]`` in grid units; ``markers`` dicts of id, points, rgb, radius.
     """
     spec = {"deck_url": DECK_URL, "points_key": points_key, "n": int(n), "grid": atlas.GRID, "mode": mode,
-            "palette": atlas.PALETTE, "other_color": atlas.OTHER_COLOR, "dim_color": DIM_COLOR, "dim_alpha": 90,
+            "palette": atlas.PALETTE, "n_colors": int(n_colors), "other_color": atlas.OTHER_COLOR, "dim_color": DIM_COLOR, "dim_alpha": 90,
             "mask": mask, "mask_id": mask_id, "until_day": until_day, "hide_unmatched": hide_unmatched,
             "lines": lines or [], "markers": markers or [], "height": int(height),
             **{k: v for k, v in files.items() if k.endswith("_url")}}
