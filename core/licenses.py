@@ -134,4 +134,5 @@ def class_transitions(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
     edges = license_edges(con, scope)
     out = edges.groupby(["parent_class", "child_class"]).size().rename("edges").reset_index()
     out["edges"] = out["edges"].astype("int64")
-    return out.sort_values(["edges", "parent_class", "child_class"], ascending=[False, True, True]).reset_index(drop=True)
+    out = out.sort_values(["edges", "parent_class", "child_class"], ascending=[False, True, True])
+    return out.reset_index(drop=True)

@@ -41,7 +41,7 @@ class Section(str, Enum):
     GROWTH = "§5 growth over time"
 
 
-# Traits as the report names them: (report name, drift trait, top-N of the ordering).
+# The traits ordered in §4 and how many of their values (the study's top-N).
 _ORDERED_TRAITS = ((drift.DriftTrait.LICENSES, 20), (drift.DriftTrait.LANGUAGES, 20),
                    (drift.DriftTrait.LIBRARY, 10), (drift.DriftTrait.TASK, 10))
 _MEASURE_NAMES = {drift.DriftMeasure.HAS_CARD: "has_card", drift.DriftMeasure.AUTO_GENERATED: "auto_generated",
@@ -150,8 +150,9 @@ def _lineage(con, draws: int, seed: int) -> dict:
     out["largest_families.no_merge.sizes"] = largest["size"].tolist()
 
     sql, params = edges_sql(EdgeScope(), "e.relation, c.n_children")
-    rows = dict((r, (n, k)) for r, n, k in con.execute(
-        f"SELECT relation, count(*), count(*) FILTER (WHERE n_children > 0) FROM ({sql}) GROUP BY 1", params).fetchall())
+    counts = con.execute(f"SELECT relation, count(*), count(*) FILTER (WHERE n_children > 0) FROM ({sql}) GROUP BY 1",
+                         params).fetchall()
+    rows = {r: (n, k) for r, n, k in counts}
     for rel in Relation:
         n, k = rows.get(rel.value, (0, 0))
         out[f"children_with_children.{rel.value}"] = k / n if n else None
@@ -362,8 +363,9 @@ def format_table(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.report",
-                                     description="Compute every number of ANALYSES.md §2–§5 on a bundle, beside the study's.")
+    parser = argparse.ArgumentParser(
+        prog="python -m core.report",
+        description="Compute every number of ANALYSES.md §2–§5 on a bundle, beside the study's.")
     parser.add_argument("bundle", help="bundle folder (written by python -m core.precompute)")
     parser.add_argument("--json", default=None, help="also write the report as JSON to this file")
     parser.add_argument("--draws", type=int, default=5000, help="pairs drawn per relative class (§3)")

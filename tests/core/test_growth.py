@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import duckdb
 import pandas as pd
-import pytest
 
 from core.bundle import connect, open_bundle
 from core.growth import family_growth, monthly_growth, unknown_dates

@@ -34,7 +34,6 @@ def test_model_class_is_its_most_restrictive_known_license():
 
 # ---- license inheritance over a bundle (ANALYSES.md §4, last bullet) --------------------------------------------
 import duckdb  # noqa: E402
-import pytest  # noqa: E402
 
 from core import family as fam  # noqa: E402
 from core.bundle import _add_license_classes, connect, open_bundle  # noqa: E402
