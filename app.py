@@ -12,5 +12,7 @@ page = st.navigation([
     st.Page("views/family.py", title="Family trees", icon=":material/account_tree:", url_path="family"),
     st.Page("views/resemblance.py", title="Resemblance", icon=":material/compare_arrows:", url_path="resemblance"),
     st.Page("views/drift.py", title="Drift", icon=":material/trending_flat:", url_path="drift"),
+    st.Page("views/licenses.py", title="Licenses", icon=":material/gavel:", url_path="licenses"),
+    st.Page("views/growth.py", title="Growth", icon=":material/timeline:", url_path="growth"),
 ])
 page.run()

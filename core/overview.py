@@ -41,6 +41,7 @@ class TimeSplit(str, Enum):
     LIBRARY = "library_name"
     TASK = "pipeline_tag"
     LICENSE = "license"
+    LICENSE_CLASS = "license_class"
 
 
 _FAMILY_COLUMN = {FamilyGraph.ALL: "family", FamilyGraph.NO_MERGE: "family_no_merge", FamilyGraph.FINETUNE: "family_finetune"}
@@ -49,6 +50,7 @@ _SPLIT_SQL = {
     TimeSplit.LIBRARY: "coalesce(library_name, '(none)')",
     TimeSplit.TASK: "coalesce(pipeline_tag, '(none)')",
     TimeSplit.LICENSE: "coalesce(licenses[1], '(none)')",
+    TimeSplit.LICENSE_CLASS: "license_class",
 }
 
 

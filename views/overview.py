@@ -11,7 +11,8 @@ from views import cache, state
 
 TRAIT_LABELS = {Trait.LICENSES: "License", Trait.TASK: "Task", Trait.LIBRARY: "Library", Trait.LANGUAGES: "Language"}
 GRAPH_LABELS = {FamilyGraph.ALL: "all edges", FamilyGraph.NO_MERGE: "without merges", FamilyGraph.FINETUNE: "fine-tunes only"}
-SPLIT_LABELS = {TimeSplit.NONE: "nothing", TimeSplit.LIBRARY: "library", TimeSplit.TASK: "task", TimeSplit.LICENSE: "license"}
+SPLIT_LABELS = {TimeSplit.NONE: "nothing", TimeSplit.LIBRARY: "library", TimeSplit.TASK: "task", TimeSplit.LICENSE: "license",
+                TimeSplit.LICENSE_CLASS: "license class"}
 
 
 def _header(path: str) -> None:

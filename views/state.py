@@ -83,3 +83,23 @@ def require_bundle(title: str):
     if bundle.synthetic:
         st.caption(":material/science: Synthetic demo bundle: invented models, real pipeline.")
     return path, bundle
+
+
+def url_choice(key: str, options: list[str], default: str) -> None:
+    """Seed session state for a choice widget kept in the URL under ``key`` (a value not in ``options`` gives ``default``).
+
+    For widgets whose value the page also changes itself (a replay stepping a slider): Streamlit's URL binding
+    cannot be combined with setting the value from code, so the URL is read once here and written by ``write_url``.
+    """
+    if st.session_state.get(key) not in options:
+        wanted = st.query_params.get(key)
+        st.session_state[key] = wanted if wanted in options else default
+
+
+def write_url(key: str, default: str) -> None:
+    """Put ``key``'s session value in the URL (dropped when it is the default, as bound widgets do)."""
+    value = st.session_state.get(key)
+    if value is None or value == default:
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = str(value)

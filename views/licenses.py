@@ -1,0 +1,155 @@
+"""Licenses: which edges relax their parent's license terms, by family — the auditor's checker (ANALYSES.md §4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+import plotly.express as px
+import streamlit as st
+
+from core.family import table_selection_to_model
+from core.licenses import RESTRICTIVENESS, LicenseClass
+from core.lineage import Relation
+from views import cache, state
+
+ALL = "all edge types"
+ANY = "any"
+SHOWN_ROWS = 2_000  # rows drawn in the edge table; the export always holds every edge
+CLASS_ORDER = [c.value for c in sorted(RESTRICTIVENESS, key=RESTRICTIVENESS.get, reverse=True)] + [LicenseClass.OTHER.value]
+CLASS_HELP = {
+    LicenseClass.NON_COMMERCIAL: "no commercial use (cc-by-nc-*), or no derivatives (-nd)",
+    LicenseClass.COMMERCIAL_RESTRICTED: "use allowed under the vendor's terms (llama*, gemma): attribution, "
+                                        "acceptable-use policy, user caps",
+    LicenseClass.USE_RESTRICTED: "behavioural use restrictions passed on to derivatives (OpenRAIL, BLOOM RAIL)",
+    LicenseClass.COPYLEFT: "derivatives under the same terms (GPL, CC-BY-SA, …)",
+    LicenseClass.PERMISSIVE: "attribution at most (apache-2.0, mit, bsd, cc-by)",
+    LicenseClass.OTHER: "'other', unknown or no license: never counted as a relaxation",
+}
+
+
+def _scope(path: str) -> dict:
+    c = st.columns([3, 2, 2, 2])
+    family = c[0].text_input("Family (root model id)", key="lic_family", bind="query-params", max_chars=300,
+                             placeholder="all families").strip()
+    relation = c[1].selectbox("Edge type", [ALL] + [r.value for r in Relation], key="lic_relation",
+                              bind="query-params") or ALL
+    since = c[2].date_input("Child created from", value=None, min_value=dt.date(2015, 1, 1), key="lic_from",
+                            bind="query-params")
+    until = c[3].date_input("Child created until", value=None, min_value=dt.date(2015, 1, 1), key="lic_to",
+                            bind="query-params")
+    if family and not cache.is_family(path, family):
+        st.warning(f"No family is rooted at `{family[:200].replace('`', chr(39))}` in this bundle; showing all families.")
+        family = ""
+    return {"family": family or None, "relation": None if relation == ALL else relation,
+            "created_from": since or None, "created_to": until or None}
+
+
+def _classes(path: str) -> None:
+    with st.expander("License classes, from most to least restrictive"):
+        counts = cache.license_class_counts(path).set_index("license_class")
+        rows = [{"class": c, "rank": RESTRICTIVENESS.get(LicenseClass(c), "—"), "means": CLASS_HELP[LicenseClass(c)],
+                 "models": int(counts["models"].get(c, 0)), "most common licenses": counts["examples"].get(c) or ""}
+                for c in CLASS_ORDER]
+        st.dataframe(rows, hide_index=True, key="lic_classes")
+        st.caption("A model's class is the most restrictive of its licenses. An edge relaxes the terms when the "
+                   "child's class ranks below its parent's; a child whose license is unknown is not counted, so the "
+                   "numbers here are a floor.")
+
+
+def _on_family_pick() -> None:
+    event = st.session_state.get("lic_family_table")
+    ids = st.session_state.get("_lic_family_ids") or []
+    rows = event.selection.rows if event is not None and hasattr(event, "selection") else None
+    chosen = table_selection_to_model(rows, ids)
+    if chosen:
+        st.session_state["lic_family"] = chosen
+
+
+def _hub(model_id: str) -> str:
+    return f"https://huggingface.co/{quote(model_id, safe='/')}"
+
+
+path, _ = state.require_bundle("License inheritance")
+st.caption("Every lineage edge whose child carries less restrictive license terms than its parent: the check an "
+           "auditor needs before building on a model. The study reports the drift from restrictive to permissive "
+           "licenses; here every such edge is listed, by family.")
+scope = _scope(path)
+_classes(path)
+edges = cache.license_edges(path, **scope)
+known = edges[(edges["parent_class"] != LicenseClass.OTHER.value) & (edges["child_class"] != LicenseClass.OTHER.value)]
+relaxed = edges[edges["relaxed"]]
+c = st.columns(4)
+c[0].metric("Edges in scope", f"{len(edges):,}", help="In-snapshot parent → child edges")
+c[1].metric("Both ends licensed", f"{len(known):,}", help="Both classes known, so the terms can be compared")
+c[2].metric("Child relaxes the terms", f"{len(relaxed):,}",
+            f"{len(relaxed) / len(known):.1%} of comparable edges" if len(known) else None, delta_color="off",
+            delta_arrow="off")
+c[3].metric("Families with a relaxing edge", f"{relaxed['family'].nunique():,}")
+
+if edges.empty:
+    st.info("No lineage edges in this scope.")
+    st.stop()
+
+left, right = st.columns([1, 1])
+with left:
+    st.subheader("Parent class → child class")
+    matrix = (edges.groupby(["parent_class", "child_class"]).size().unstack(fill_value=0)
+              .reindex(index=CLASS_ORDER, columns=CLASS_ORDER, fill_value=0))
+    share = matrix.div(matrix.sum(axis=1).where(lambda s: s > 0), axis=0)
+    fig = px.imshow(share, text_auto=".0%", color_continuous_scale="Blues", zmin=0, zmax=1, aspect="auto",
+                    labels=dict(x="child", y="parent", color="share of the parent class's edges"))
+    fig.update_traces(customdata=matrix.to_numpy(), hovertemplate="%{y} → %{x}: %{customdata:,} edges (%{z:.1%})<extra></extra>")
+    fig.update_layout(height=420, margin=dict(l=0, r=0, t=10, b=0), coloraxis_showscale=False)
+    fig.update_xaxes(side="top", tickangle=-30)
+    st.plotly_chart(fig, key="lic_matrix")
+    st.caption("Rows: the parent's class; cells: where its children's licenses go. Cells below the diagonal "
+               "(towards permissive) relax the terms; 'other/unknown' is never compared.")
+with right:
+    st.subheader("Relaxing edges by family")
+    by_family = (edges.groupby("family").agg(edges=("child", "size"), relaxed=("relaxed", "sum")).reset_index())
+    by_family = by_family[by_family["relaxed"] > 0].sort_values(["relaxed", "edges"], ascending=False).reset_index(drop=True)
+    if by_family.empty:
+        st.success("No edge in this scope relaxes its parent's license class.")
+    else:
+        top_kind = (relaxed.assign(kind=relaxed["parent_class"] + " → " + relaxed["child_class"])
+                    .groupby("family")["kind"].agg(lambda s: s.value_counts().index[0]))
+        by_family["share"] = by_family["relaxed"] / by_family["edges"]
+        by_family["most common"] = by_family["family"].map(top_kind)
+        st.session_state["_lic_family_ids"] = by_family["family"].tolist()
+        st.dataframe(by_family, hide_index=True, key="lic_family_table", on_select=_on_family_pick,
+                     selection_mode="single-row", height=420,
+                     column_config={"share": st.column_config.ProgressColumn("share relaxed", format="percent",
+                                                                             min_value=0, max_value=1)})
+        st.caption("Pick a row to restrict the page to that family.")
+
+st.subheader("The edges")
+c = st.columns([2, 2, 2, 3])
+only = c[0].toggle("Only edges that relax the terms", value=True, key="lic_only", bind="query-params")
+parent_class = c[1].selectbox("Parent class", [ANY] + CLASS_ORDER, key="lic_parent_class", bind="query-params") or ANY
+child_class = c[2].selectbox("Child class", [ANY] + CLASS_ORDER, key="lic_child_class", bind="query-params") or ANY
+shown = relaxed if only else edges
+if parent_class != ANY:
+    shown = shown[shown["parent_class"] == parent_class]
+if child_class != ANY:
+    shown = shown[shown["child_class"] == child_class]
+c[3].markdown(f"**{len(shown):,}** edges" + (f" — the first {SHOWN_ROWS:,} are shown (by family, then the child's "
+                                             "downloads); the export has all" if len(shown) > SHOWN_ROWS else ""))
+table = shown.head(SHOWN_ROWS).assign(parent_page=lambda d: d["parent"].map(_hub), child_page=lambda d: d["child"].map(_hub))
+st.dataframe(table[["family", "parent", "parent_licenses", "parent_class", "relation", "relation_source", "child",
+                    "child_licenses", "child_class", "child_created", "child_downloads", "child_page"]],
+             hide_index=True, key="lic_edges", height=420,
+             column_config={"parent_licenses": "parent licenses", "parent_class": "parent class",
+                            "relation_source": "type is", "child_licenses": "child licenses", "child_class": "child class",
+                            "child_page": st.column_config.LinkColumn("Hub", display_text="open"),
+                            "child_created": st.column_config.DateColumn("child created"),
+                            "child_downloads": st.column_config.NumberColumn("child downloads", format="%d")})
+d1, d2, _ = st.columns([2, 2, 5])
+d1.download_button("Download these edges (CSV)", shown.to_csv(index=False), file_name="phylo-license-edges.csv",
+                   mime="text/csv", key="lic_export_edges", icon=":material/download:")
+if not by_family.empty:
+    d2.download_button("Download the family table (CSV)", by_family.to_csv(index=False),
+                       file_name="phylo-license-families.csv", mime="text/csv", key="lic_export_families",
+                       icon=":material/download:")
+st.caption("Relation types marked 'inferred' were not declared on the Hub (older snapshots have untyped parents). "
+           "A relaxation is a signal for review, not a verdict: a fine-tune may be licensed differently by agreement.")
