@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
-PAGES = ["views/overview.py", "views/map.py", "views/family.py"]
+PAGES = ["views/overview.py", "views/map.py", "views/family.py", "views/licenses.py", "views/growth.py"]
 
 
 def _run(params: dict | None = None, page: str | None = None) -> AppTest:

@@ -1,0 +1,33 @@
+"""The Growth page's replay in headless Chromium: the map shows the models created up to the chosen month, and Play steps on."""
+
+import pytest
+
+from tests.browser.conftest import open_page, screenshot, streamlit_server
+from tests.conftest import ROOT
+
+DRAWN = ("() => { const r = [...document.querySelectorAll('*')].map(e => e.shadowRoot && "
+         "e.shadowRoot.querySelector('.phylo-map')).find(Boolean); return r ? (r.dataset.drawn || '') : ''; }")
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server(ROOT / "data" / "demo") as url:
+        yield url
+
+
+def test_replay_draws_the_chosen_month_and_plays(browser, server):
+    page, errors = open_page(browser, server + "/growth?grow_month=2023-06", wait_text="models created by the end of 2023-06",
+                             height=2200)
+    # The drawn key ends with the last day shown, counted from 2015-01-01: 2023-06-30.
+    import datetime as dt
+
+    until = (dt.date(2023, 6, 30) - dt.date(2015, 1, 1)).days
+    page.wait_for_function(f"() => ({DRAWN})().endsWith('|{until}')", timeout=60_000)
+    screenshot(page, "growth_demo")
+    page.get_by_text("Play", exact=True).click()
+    page.wait_for_function(f"() => {{ const k = ({DRAWN})(); return k && !k.endsWith('|{until}'); }}", timeout=60_000)
+    later = int(page.evaluate(DRAWN).rsplit("|", 1)[1])
+    assert later > until
+    assert "grow_month=2023-0" in page.url or "grow_month=2023-1" in page.url
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert errors == []
