@@ -10,6 +10,7 @@ from tests.conftest import ROOT
 APP = str(ROOT / "app.py")
 DEMO = ROOT / "data" / "demo"
 RESEMBLANCE, DRIFT = "views/resemblance.py", "views/drift.py"
+COMPARE = {"res_view": "Compare two models"}
 
 
 def _run(page: str, params: dict | None = None) -> AppTest:
@@ -96,7 +97,7 @@ def test_resemblance_state_from_the_url():
     family = _largest_family()
     parent, child = _edge()
     at = _run(RESEMBLANCE, {"res_family": family, "res_relation": "quantized", "res_task": "text-generation",
-                            "res_trait": "model cards", "res_a": child, "res_b": parent})
+                            "res_trait": "model cards", "res_a": child, "res_b": parent, **COMPARE})
     _clean(at)
     assert at.text_input(key="res_family").value == family
     assert at.selectbox(key="res_relation").value == "quantized"
@@ -110,7 +111,8 @@ def test_resemblance_state_from_the_url():
 
 
 def test_resemblance_quick_picks_fill_the_compare_view():
-    at = _run(RESEMBLANCE)
+    at = _run(RESEMBLANCE, COMPARE)
+    assert _frame(at, "reference") is None  # only the open tab runs
     at.button(key="res_pick_siblings").click().run()
     _clean(at)
     a, b = at.text_input(key="res_a").value, at.text_input(key="res_b").value
@@ -137,12 +139,16 @@ def test_resemblance_quick_picks_fill_the_compare_view():
     {"res_a": "no/such-model' OR 1=1 --", "res_b": "<script>alert(1)</script>"},
     {"res_a": "x" * 5000, "res_b": "`rm -rf`"},
     {"res_family": "%_\\'\"", "res_a": "1e400"},
+    {"res_view": "<script>alert(1)</script>"},
+    {"res_view": "' OR 1=1 --", "res_a": "no/such"},
 ])
 def test_resemblance_hostile_url_values_give_a_clean_page(params):
     at = _run(RESEMBLANCE, params)
     _clean(at)
-    assert _frame(at, "reference") is not None
+    assert _frame(at, "reference") is not None  # junk in res_view opens the first tab
     if "res_a" in params:
+        at = _run(RESEMBLANCE, {**params, **COMPARE})
+        _clean(at)
         assert any("Not in this bundle" in w.value for w in at.warning)
 
 
@@ -151,9 +157,9 @@ def test_resemblance_hostile_url_values_give_a_clean_page(params):
 def test_drift_default_view():
     at = _run(DRIFT)
     _clean(at)
-    rates = _frame(at, "study n")
+    rates = _frame(at, "study edges")
     assert list(rates["label"]) == ["licenses", "languages", "library", "task"]
-    assert rates["study"].notna().sum() == 3
+    assert (rates["study 2025"] != "—").sum() == 3
     assert at.number_input(key="drift_top").value == 20
     assert " → " in at.code[0].value
     labels = {m.label: m.value for m in at.metric}

@@ -58,7 +58,8 @@ def _mutation(path: str, scope: dict) -> None:
     df = cache.mutation_rates(path, **scope)
     df["label"] = df["trait"].map(lambda t: TRAIT_LABELS[DriftTrait(t)])
     df["study"] = df["trait"].map(lambda t: REFERENCE_MUTATION_RATES.get(DriftTrait(t), (np.nan, None))[0])
-    df["study n"] = df["trait"].map(lambda t: REFERENCE_MUTATION_RATES.get(DriftTrait(t), (None, pd.NA))[1]).astype("Int64")
+    study_n = [REFERENCE_MUTATION_RATES[DriftTrait(t)][1] if DriftTrait(t) in REFERENCE_MUTATION_RATES else None
+               for t in df["trait"]]
     left, right = st.columns([3, 2])
     fig = go.Figure([
         go.Bar(x=df["label"], y=df["rate"], name="here", marker_color=CHILD_RGB,
@@ -70,11 +71,11 @@ def _mutation(path: str, scope: dict) -> None:
     fig.update_layout(height=300, margin=dict(l=0, r=0, t=10, b=0), yaxis=dict(title="1 − Jaccard(parent, child)",
                       rangemode="tozero"), legend=dict(orientation="h", y=1.12))
     left.plotly_chart(fig, key="drift_mutation_chart")
-    right.dataframe(df[["label", "rate", "n", "study", "study n"]], hide_index=True, key="drift_mutation_table",
+    table = df.assign(**{"study 2025": [f"{v:.4f}" if pd.notna(v) else "—" for v in df["study"]],
+                         "study edges": [f"{v:,}" if v else "—" for v in study_n]})
+    right.dataframe(table[["label", "rate", "n", "study 2025", "study edges"]], hide_index=True, key="drift_mutation_table",
                     column_config={"label": "trait", "rate": st.column_config.NumberColumn("rate", format="%.4f"),
-                                   "n": st.column_config.NumberColumn("edges", format="%d"),
-                                   "study": st.column_config.NumberColumn("study 2025", format="%.4f"),
-                                   "study n": st.column_config.NumberColumn("study edges", format="%d")})
+                                   "n": st.column_config.NumberColumn("edges", format="localized")})
     right.caption(f"Mean of 1 − Jaccard of the parent's and the child's sets over {_scope_words(scope)} where both "
                   "report the trait. The study: fine-tune edges of the full 2025 Hub.")
 
@@ -94,17 +95,21 @@ def _net_matrix(flows: pd.DataFrame, order: tuple[str, ...]) -> np.ndarray:
 
 
 def _heatmap(net: np.ndarray, order: tuple[str, ...]) -> go.Figure:
-    """Net flows on a signed log scale: blue above the diagonal agrees with the order, red below disagrees."""
+    """Net flow from each value to every later one, on a signed log scale: blue agrees with the order, red does not.
+
+    Net flow is antisymmetric, so only the upper triangle is drawn.
+    """
+    net = np.where(np.triu(np.ones_like(net, dtype=bool), 1), net, np.nan)
     z = np.sign(net) * np.log10(1 + np.abs(net))
-    top = max(float(np.abs(z).max()), 1.0)
-    ticks = [t for t in range(0, int(np.ceil(top)) + 1)]
-    tickvals = [-t for t in ticks[::-1] if t] + ticks
+    top = max(float(np.nanmax(np.abs(z), initial=0)), 1.0)
+    raw = [10 ** k for k in range(int(np.floor(top)) + 1)]
+    tickvals = [-np.log10(1 + r) for r in raw[::-1]] + [0] + [np.log10(1 + r) for r in raw]
+    ticktext = [f"−{r:,}" for r in raw[::-1]] + ["0"] + [f"{r:,}" for r in raw]
     labels = [v if len(v) <= 24 else v[:22] + "…" for v in order]
     fig = go.Figure(go.Heatmap(
         z=z, x=labels, y=labels, zmid=0, zmin=-top, zmax=top, colorscale="RdBu", xgap=1, ygap=1,
         customdata=net, hovertemplate="%{y} → %{x}: net %{customdata:,.0f} edges<extra></extra>",
-        colorbar=dict(title="net flow", tickvals=tickvals,
-                      ticktext=[f"{'−' if v < 0 else ''}{10 ** abs(v) - 1:,.0f}" if v else "0" for v in tickvals])))
+        colorbar=dict(title="net flow", tickvals=tickvals, ticktext=ticktext)))
     size = max(360, 30 * len(order) + 160)
     fig.update_layout(height=size, margin=dict(l=0, r=0, t=10, b=0),
                       xaxis=dict(side="top", tickangle=-45, title="to"), yaxis=dict(autorange="reversed", title="from"))
@@ -126,14 +131,15 @@ def _transitions(path: str, scope: dict) -> None:
         st.info(f"Too few {TRAIT_LABELS[trait]} change along {_scope_words(scope)} to order them.")
         return
     ref = REFERENCE_ORDERINGS.get(trait)
-    m = st.columns(4)
+    m = st.columns(3)
     m[0].metric("Values ordered", o.n_values)
     m[1].metric("Pairs agreeing with the order", f"{o.agreeing_pairs} / {o.oriented_pairs}",
                 help="Pairs of values with a non-zero net flow whose flow runs forward in the order")
-    m[2].metric("Share of flow forward", f"{o.flow_share:.1%}")
+    m[2].metric("Share of flow forward", f"{o.flow_share:.1%}",
+                help="Share of all flow among these values that runs from an earlier to a later value")
     if ref:
-        m[3].metric(f"Study 2025 (top {ref.top_n})", f"{ref.agreeing_pairs} / {ref.oriented_pairs} · {ref.flow_share:.1%}",
-                    help="Agreeing / oriented pairs and flow share on the full 2025 Hub")
+        m[1].caption(f"study 2025 (top {ref.top_n}): {ref.agreeing_pairs} / {ref.oriented_pairs}")
+        m[2].caption(f"study 2025 (top {ref.top_n}): {ref.flow_share:.1%}")
     st.markdown("**Best ordering, source → sink**")
     st.code(" → ".join(o.order), language=None, wrap_lines=True)
     if ref and (ref.head or ref.tail):
@@ -144,20 +150,23 @@ def _transitions(path: str, scope: dict) -> None:
     st.plotly_chart(_heatmap(net, o.order), key="drift_heatmap")
     st.caption(f"Net flow between each pair of the top {o.n_values} {TRAIT_LABELS[trait]} over {_scope_words(scope)}: on "
                "each edge every value the child adds gets one from each parent value, and every value it drops gives "
-               "one to each value it keeps. Rows and columns follow the exact best ordering (an integer program), so "
-               "blue cells above the diagonal are flows that agree with it and red cells below are the exceptions. "
-               "Colour on a log scale; hover for the edge counts.")
+               "one to each value it keeps. Rows and columns follow the exact best ordering (an integer program): a "
+               "blue cell is a net flow from the row's value to a later one, which agrees with the order; a red cell "
+               "runs backwards. Colour on a log scale; hover for the edge counts.")
 
 
 def _drift_chart(df: pd.DataFrame, measures: list[DriftMeasure], reference: pd.DataFrame) -> go.Figure:
-    fig = make_subplots(rows=1, cols=len(measures), subplot_titles=[MEASURE_LABELS[m] for m in measures],
-                        horizontal_spacing=0.06)
-    for k, measure in enumerate(measures, start=1):
+    cols = min(2, len(measures))
+    rows_n = (len(measures) + cols - 1) // cols
+    fig = make_subplots(rows=rows_n, cols=cols, subplot_titles=[MEASURE_LABELS[m] for m in measures],
+                        horizontal_spacing=0.08, vertical_spacing=0.16)
+    for k, measure in enumerate(measures):
+        at = dict(row=k // cols + 1, col=k % cols + 1)
         rows = df[df["measure"] == measure.value]
         for side, rgb in (("parent", PARENT_RGB), ("child", CHILD_RGB)):
-            fig.add_trace(go.Bar(x=rows["label"], y=rows[side], name=side, marker_color=rgb, showlegend=k == 1,
+            fig.add_trace(go.Bar(x=rows["label"], y=rows[side], name=side, marker_color=rgb, showlegend=k == 0,
                                  legendgroup=side, customdata=rows["n"],
-                                 hovertemplate=f"{side}: %{{y:,.3f}} (%{{customdata:,}} edges)<extra></extra>"), row=1, col=k)
+                                 hovertemplate=f"{side}: %{{y:,.3f}} (%{{customdata:,}} edges)<extra></extra>"), **at)
         ref = reference[(reference["measure"] == measure.value) & reference["label"].isin(rows["label"])]
         for side in ("parent", "child"):
             have = ref[ref[side].notna()]
@@ -167,8 +176,9 @@ def _drift_chart(df: pd.DataFrame, measures: list[DriftMeasure], reference: pd.D
                                          {t.name for t in fig.data},
                                          marker=dict(symbol="diamond-open", size=11, line=dict(width=2),
                                                      color=PARENT_RGB if side == "parent" else "#d62728"),
-                                         hovertemplate=f"study {side}: %{{y:,.3f}}<extra></extra>"), row=1, col=k)
-    fig.update_layout(height=340, margin=dict(l=0, r=0, t=30, b=0), barmode="group", legend=dict(orientation="h", y=-0.2))
+                                         hovertemplate=f"study {side}: %{{y:,.3f}}<extra></extra>"), **at)
+    fig.update_layout(height=290 * rows_n + 40, margin=dict(l=0, r=0, t=70, b=0), barmode="group",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.06, x=0))
     fig.update_xaxes(type="category")
     return fig
 
@@ -204,15 +214,16 @@ def _numerical(path: str, scope: dict) -> None:
         reference[["label", "measure", "parent", "child", "change"]].rename(
             columns={"parent": "study parent", "child": "study child", "change": "study change"}),
         on=["label", "measure"], how="left")
+    for column in ("parent", "child", "change", "study parent", "study child", "study change"):
+        sign = "+" if "change" in column else ""
+        table[column] = [("—" if pd.isna(v) else f"{v:{sign},.0f}" if m == DriftMeasure.CARD_LENGTH.value else f"{v:{sign}.3f}")
+                         for v, m in zip(table[column], table["measure"])]
     table["measure"] = table["measure"].map(lambda m: MEASURE_LABELS[DriftMeasure(m)])
-    number = st.column_config.NumberColumn(format="%.3f")
     st.dataframe(table[["label", "measure", "parent", "child", "change", "n", "study parent", "study child", "study change"]],
                  hide_index=True, key="drift_numerical_table",
-                 column_config={"label": "edge type" if by is DriftGroup.RELATION else "depth", "parent": number,
-                                "child": number, "change": st.column_config.NumberColumn("child − parent", format="%+.3f"),
-                                "n": st.column_config.NumberColumn("edges", format="%d"), "study parent": number,
-                                "study child": number,
-                                "study change": st.column_config.NumberColumn("study child − parent", format="%+.3f")})
+                 column_config={"label": "edge type" if by is DriftGroup.RELATION else "depth",
+                                "change": "child − parent", "n": st.column_config.NumberColumn("edges", format="localized"),
+                                "study change": "study child − parent"})
     st.caption(f"Means over {_scope_words(used)} where the measure is defined on both ends (card measures: both have "
                "a card; languages: both list some). Hollow diamonds: the study's figures where it gives them "
                "(full 2025 Hub, all edges and by type).")

@@ -88,7 +88,7 @@ def _chart(df: pd.DataFrame) -> go.Figure:
             hovertemplate="%{y:.3f} (95% CI %{customdata[0]:.3f}–%{customdata[1]:.3f}, n=%{customdata[2]:,})<extra></extra>"))
         fig.add_trace(go.Scatter(
             x=[v + 0.09 for v in x], y=rows["reference"], mode="markers", name=f"{MEASURE_LABELS[measure]} (study)",
-            marker=dict(color="white", size=10, symbol="diamond-open", line=dict(color=MEASURE_RGB[measure], width=2)),
+            marker=dict(color=MEASURE_RGB[measure], size=11, symbol="diamond-open", line=dict(width=2)),
             hovertemplate="study: %{y:.3f}<extra></extra>"))
     fig.update_layout(height=430, margin=dict(l=0, r=0, t=10, b=0), yaxis=dict(title="mean similarity", range=[0, 1.02]),
                       xaxis=dict(tickvals=list(range(len(classes))), ticktext=[RELATIVE_LABELS[Relative(c)] for c in classes]),
@@ -202,8 +202,10 @@ path, _ = state.require_bundle("Resemblance")
 st.caption("Are related models more alike than random pairs? Pairs of models are drawn by their relation in the "
            "lineage graph and their metadata or model cards compared by three measures (ANALYSES.md §3).")
 scope = _scope(path)
-tab_classes, tab_compare = st.tabs(["By relation class", "Compare two models"])
-with tab_classes:
-    _classes(path, scope)
-with tab_compare:
-    _compare(path, scope)
+tab_classes, tab_compare = st.tabs(["By relation class", "Compare two models"], key="res_view", bind="query-params")
+if tab_compare.open:  # only the open tab runs
+    with tab_compare:
+        _compare(path, scope)
+else:
+    with tab_classes:
+        _classes(path, scope)
