@@ -122,7 +122,7 @@ def _classes(path: str, scope: dict) -> None:
                       difference=df["mean"] - df["reference"])
     number = st.column_config.NumberColumn(format="%.3f")
     st.dataframe(table[["relative", "measure", "mean", "ci_low", "ci_high", "reference", "difference", "n"]],
-                 hide_index=True, key="res_table",
+                 hide_index=True, key="res_table", height=35 * (len(table) + 1) + 3,
                  column_config={"mean": number, "ci_low": st.column_config.NumberColumn("95% CI low", format="%.3f"),
                                 "ci_high": st.column_config.NumberColumn("95% CI high", format="%.3f"),
                                 "reference": st.column_config.NumberColumn("study 2025", format="%.3f"),
@@ -174,20 +174,27 @@ def _compare(path: str, scope: dict) -> None:
     if comp is None:
         st.warning("One of the two models is not in this bundle.")
         return
-    sims = st.columns(6)
-    for trait in TextTrait:
+    groups = st.columns(2, border=True)
+    for group, trait in zip(groups, TextTrait):
         scores = comp.similarity.get(trait)
-        for k, measure in enumerate(Measure):
-            col = sims[(0 if trait is TextTrait.METADATA else 3) + k]
-            col.metric(f"{TRAIT_LABELS[trait]}: {MEASURE_LABELS[measure]}", "n/a" if scores is None else f"{scores[measure]:.3f}",
-                       help=None if scores is not None else "Both models need a card of ≥ 512 characters, not auto-generated")
+        group.markdown(f"**Similarity of their {TRAIT_LABELS[trait]}**")
+        if scores is None:
+            group.caption("n/a: " + ("both models need a card of at least 512 characters that is not auto-generated."
+                                     if cache.has_cards(path) else "this bundle has no card text."))
+            continue
+        for col, measure in zip(group.columns(3), Measure):
+            col.metric(MEASURE_LABELS[measure], f"{scores[measure]:.3f}")
     fields = comp.fields.rename(columns={"value_a": "A", "value_b": "B"})
-    fields.insert(0, "differs", fields["same"].map({True: "", False: "≠"}))
+    fields["differs"] = fields["same"].map({True: "", False: "≠"})
     styled = fields.drop(columns="same").style.apply(
         lambda row: ["background-color: #fde7c8" if row["differs"] else ""] * len(row), axis=1)
     n_diff = int((~comp.fields["same"]).sum())
     st.markdown(f"**{n_diff} of {len(fields)} metadata fields differ** (marked ≠; lists compare as sets).")
-    st.dataframe(styled, hide_index=True, key="res_fields", column_config={"differs": st.column_config.TextColumn("", width="small")})
+    st.dataframe(styled, hide_index=True, key="res_fields",
+                 column_config={"field": st.column_config.TextColumn(width=110),
+                                "A": st.column_config.TextColumn(f"A · {a[:60]}", width="large"),
+                                "B": st.column_config.TextColumn(f"B · {b[:60]}", width="large"),
+                                "differs": st.column_config.TextColumn("", width=40)})
     c = st.columns(2)
     for col, model, card in ((c[0], comp.model_a, comp.card_a), (c[1], comp.model_b, comp.card_b)):
         col.caption(f"Card excerpt of {model[:200]} (first 512 characters)")
