@@ -6,6 +6,7 @@ import datetime as dt
 from urllib.parse import quote
 
 import plotly.express as px
+import pydeck as pdk
 import streamlit as st
 
 from core import atlas
@@ -65,8 +66,10 @@ def _only_family(family: str) -> None:
     st.session_state["map_family"] = family
 
 
-def _marker(marker_id: str, points: list, rgb: list[int], radius: int) -> dict:
-    return {"id": marker_id, "points": [[int(x), int(y)] for x, y in points], "rgb": rgb, "radius": radius}
+def _marker(marker_id: str, points: list, rgb: list[int], radius: int):
+    return pdk.Layer("ScatterplotLayer", data=[{"p": [int(x), int(y)]} for x, y in points], id=marker_id,
+                     get_position="p", get_fill_color=rgb + [60], get_line_color=rgb, line_width_min_pixels=2,
+                     stroked=True, get_radius=radius, radius_units="pixels")
 
 
 def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bool, model_id: str | None,
@@ -78,14 +81,17 @@ def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bo
     if f.active:
         match = cache.matching(path, **_filter_fields(f))
         mask, mask_id = match["mask"], match["digest"]
-    lines, markers = [], []
+    overlays, markers = [], []
     if model_id and not three_d:
         seg = cache.family_segments(path, model_id)
         if len(seg):
             px_, py_ = atlas.to_grid(seg["px"], seg["py"], geo["grid"])
             cx_, cy_ = atlas.to_grid(seg["cx"], seg["cy"], geo["grid"])
-            lines = [[int(a), int(b), int(c), int(d), *RELATION_RGB.get(r, [90, 90, 90]), 200 if src == "declared" else 110]
+            lines = [{"s": [int(a), int(b)], "t": [int(c), int(d)],
+                      "rgb": RELATION_RGB.get(r, [90, 90, 90]) + [200 if src == "declared" else 110]}
                      for a, b, c, d, r, src in zip(px_, py_, cx_, cy_, seg["relation"], seg["relation_source"])]
+            overlays.append(pdk.Layer("LineLayer", data=lines, id="lineage", get_source_position="s",
+                                      get_target_position="t", get_color="rgb", get_width=1.5, width_units="pixels"))
         pos = cache.positions(path, (model_id,))
         if pos:
             markers.append(_marker("selected", [pos[0][1:]], [220, 20, 60], 9))
@@ -96,7 +102,7 @@ def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bo
     points_key = f"{geo['key']}-{'3d' if three_d else '2d'}-{color_by}-{size_by}"
     st.session_state["_map_points"] = {"path": path, "points_key": points_key}
     pointmap.point_map(key="map_chart", points_key=points_key, n=len(geo["ids"]), files=view["files"], n_colors=view["n_colors"],
-                       mode="3d" if three_d else "2d", mask=mask, mask_id=mask_id, lines=lines, markers=markers,
+                       mode="3d" if three_d else "2d", mask=mask, mask_id=mask_id, overlays=overlays + markers,
                        on_pick=_on_map_click)
 
 

@@ -1,7 +1,7 @@
 // Phylo point map: every model of a bundle drawn at once.
 //
 // deck.gl owns the camera, the controller and the small overlay layers (lineage
-// lines, markers). The points themselves are drawn underneath by one WebGL2
+// lines, markers), which Python describes with pydeck. The points themselves are drawn underneath by one WebGL2
 // program as GL points straight from the binary files (uint16 positions, uint8
 // colour and size codes, a uint8 match flag, uint16 creation days), using
 // deck.gl's view-projection matrix. Measured in headless Chromium with software
@@ -23,17 +23,36 @@ function fetchBuffer(url) {
   return buffers.get(url);
 }
 
-function loadDeck(url) {
-  if (window.deck) return Promise.resolve(window.deck);
+function loadScript(url) {
+  // Fetched as text and run from a Blob: Streamlit's static server does not label .js files as scripts.
+  return fetch(url).then((r) => {
+    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+    return r.text();
+  }).then((code) => new Promise((resolve, reject) => {
+    const s = document.createElement("script");
+    s.src = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+    s.onload = resolve;
+    s.onerror = reject;
+    document.head.appendChild(s);
+  }));
+}
+
+// deck.gl core, then its JSON module (which replaces window.deck with its own exports): merged into one.
+function loadDeck(coreUrl, jsonUrl) {
   if (!deckLoading) {
-    // Fetched as text and run from a Blob: Streamlit's static server does not label .js files as scripts.
-    deckLoading = fetch(url).then((r) => r.text()).then((code) => new Promise((resolve, reject) => {
-      const s = document.createElement("script");
-      s.src = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
-      s.onload = () => resolve(window.deck);
-      s.onerror = reject;
-      document.head.appendChild(s);
-    }));
+    deckLoading = (async () => {
+      if (!window.deck || !window.deck.Deck) await loadScript(coreUrl);
+      const core = window.deck;
+      if (!core.JSONConverter) {
+        await loadScript(jsonUrl);
+        window.deck = Object.assign({}, core, window.deck);
+      }
+      const deck = window.deck;
+      deck.converter = new deck.JSONConverter({
+        configuration: new deck.JSONConfiguration({ classes: { LineLayer: deck.LineLayer, ScatterplotLayer: deck.ScatterplotLayer } }),
+      });
+      return deck;
+    })();
   }
   return deckLoading;
 }
@@ -178,21 +197,10 @@ async function loadPoints(d) {
            times: times && new Uint16Array(times) };
 }
 
+// The overlay layers come as pydeck JSON (layers with "@@type" and "@@=" accessors), converted by deck.gl's JSON module.
 function overlayLayers(deck, d) {
-  const out = [];
-  if (d.lines && d.lines.length) {
-    out.push(new deck.LineLayer({
-      id: "lineage", data: d.lines, getSourcePosition: (l) => [l[0], l[1]], getTargetPosition: (l) => [l[2], l[3]],
-      getColor: (l) => [l[4], l[5], l[6], l[7]], getWidth: 1.5, widthUnits: "pixels",
-    }));
-  }
-  for (const m of d.markers || []) {
-    out.push(new deck.ScatterplotLayer({
-      id: `marker-${m.id}`, data: m.points, getPosition: (p) => p, getFillColor: m.rgb.concat([60]), getLineColor: m.rgb,
-      lineWidthMinPixels: 2, stroked: true, getRadius: m.radius, radiusUnits: "pixels",
-    }));
-  }
-  return out;
+  if (!d.overlays || !d.overlays.length) return [];
+  return deck.converter.convert({ layers: d.overlays }).layers;
 }
 
 // Nearest drawn point to a click, in screen pixels: matches first, then the dimmed rest; -1 if none is near.
@@ -235,7 +243,7 @@ function scheduleDraw(root, st) {
 
 async function render(root, st, d) {
   const version = ++st.version;
-  const deck = await loadDeck(d.deck_url);
+  const deck = await loadDeck(d.deck_url, d.deck_json_url);
   if (st.pointsKey !== d.points_key) {
     const raw = await loadPoints(d);
     if (version !== st.version) return; // a newer spec arrived while loading
