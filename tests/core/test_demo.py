@@ -16,7 +16,7 @@ def test_generator_is_deterministic_and_hub_shaped():
 def test_committed_demo_bundle_is_what_the_generator_writes(tmp_path):
     """data/demo must be reproducible from the project's own code (python -m core.demo)."""
     build_bundle(demo_snapshot(), tmp_path, synthetic=True, label="Synthetic demo Hub (generated, not real models)")
-    for name in ("models", "edges", "families", "cards"):
+    for name in ("models", "edges", "families", "cards", "resemblance"):
         assert pq.read_table(tmp_path / f"{name}.parquet").equals(pq.read_table(ROOT / "data" / "demo" / f"{name}.parquet")), name
 
 
