@@ -23,7 +23,7 @@ from core.scope import EdgeScope, edges_sql
 __all__ = [
     "Relative", "TextTrait", "Measure", "METADATA_FIELDS", "CARD_EXCERPT", "REFERENCE", "Vectorisers", "Comparison",
     "levenshtein_similarity", "metadata_text", "card_excerpt", "bootstrap_ci", "relative_pairs", "sample_pairs",
-    "fit_vectorisers", "pair_similarities", "resemblance", "with_reference", "compare",
+    "fit_vectorisers", "pair_similarities", "resemblance", "with_reference", "compare", "bundle_vectorisers",
 ]
 
 CARD_EXCERPT = 512  # characters of a card compared, and the minimum card length that qualifies
@@ -521,6 +521,16 @@ def compare(con, a: str, b: str, vectorisers: Mapping[TextTrait, Vectorisers] | 
     fields = pd.DataFrame([{"field": f, "value_a": _render(f, ra.get(f)), "value_b": _render(f, rb.get(f)),
                             "same": _same(f, ra.get(f), rb.get(f))} for f in METADATA_FIELDS])
     return Comparison(a, b, meta[0], meta[1], cards[0], cards[1], similarity, fields)
+
+
+def bundle_vectorisers(con, fit_sample: int = 20_000, seed: int = 0) -> dict[TextTrait, Vectorisers]:
+    """Vectorisers of each trait that has texts, fitted once per bundle for ``compare`` (a page caches them)."""
+    out = {}
+    for trait in TextTrait:
+        corpus = _fit_corpus(con, trait, fit_sample, seed)
+        if corpus:
+            out[trait] = fit_vectorisers(corpus)
+    return out
 
 
 def _fit_corpus(con, trait: TextTrait, size: int, seed: int) -> list[str]:

@@ -229,3 +229,11 @@ def test_family_trees_parent_and_child_cards_share_words(family_trees):
     df = results[TextTrait.CARDS]
     for m in (Measure.BOW, Measure.TFIDF):
         assert df.loc[("parent-child", m.value), "ci_low"] > df.loc[("random", m.value), "ci_high"]
+
+
+def test_compare_with_cached_vectorisers_matches_fitting_each_time(family_trees_bundle):
+    con = connect(open_bundle(family_trees_bundle))
+    parent, child = con.execute("SELECT parent, child FROM edges WHERE parent_in_snapshot ORDER BY child LIMIT 1").fetchone()
+    fitted = res.bundle_vectorisers(con)
+    assert set(fitted) == {res.TextTrait.METADATA, res.TextTrait.CARDS}
+    assert res.compare(con, parent, child, vectorisers=fitted).similarity == res.compare(con, parent, child).similarity

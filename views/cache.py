@@ -343,11 +343,19 @@ def resemblance(path: str, trait: str, family: str | None = None, relation: str 
     return res.resemblance(con, res.TextTrait(trait), scope)
 
 
+@st.cache_resource(show_spinner="Fitting the text vectorisers…", max_entries=2)
+def _compare_vectorisers(path: str):
+    """BoW and TF-IDF vectorisers per trait, fitted once per bundle; shared read-only (transform only)."""
+    from core import resemblance as res
+
+    return res.bundle_vectorisers(cursor(path))
+
+
 @st.cache_data(show_spinner="Comparing the two models…", max_entries=64)
 def compare(path: str, model_a: str, model_b: str):
     from core import resemblance as res
 
-    return res.compare(cursor(path), model_a, model_b)
+    return res.compare(cursor(path), model_a, model_b, vectorisers=_compare_vectorisers(path))
 
 
 @st.cache_data(show_spinner="Drawing a pair…", max_entries=64)
