@@ -62,6 +62,8 @@ def connect(bundle: Bundle, in_memory: bool = True):
 
     con = duckdb.connect(":memory:")
     con.execute("SET preserve_insertion_order = true")
+    # Dates and months of created_at (UTC) must not depend on the server's zone; GLOBAL reaches every cursor.
+    con.execute("SET GLOBAL TimeZone = 'UTC'")
     for table in TABLES + OPTIONAL_TABLES:
         path = bundle.table_path(table)
         if not path.is_file():
