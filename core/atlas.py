@@ -180,10 +180,15 @@ def draw_order(downloads: np.ndarray) -> np.ndarray:
 
 def write_array(path: Path, values: np.ndarray, dtype) -> int:
     """Write ``values`` as raw little-endian ``dtype`` (atomically); returns bytes written."""
+    import os
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tofile(tmp)
-    tmp.replace(path)
+    # A temporary name of its own: two sessions may write the same file at once, and neither may see half of it.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tofile(f)
+    os.replace(tmp, path)
     return path.stat().st_size
 
 

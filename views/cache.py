@@ -175,8 +175,9 @@ def matching(path: str, **filter_fields) -> dict:
     f = atlas.MapFilter(**filter_fields)
     rows = atlas.matching_rows(cursor(path), f)
     bits = atlas.mask_bits(rows, map_geometry(path)["order"]) if has_map(path) else b""
+    # The bundle is part of the digest: the map component keeps a mask until the digest changes.
     return {"rows": rows, "mask": base64.b64encode(bits).decode(),
-            "digest": hashlib.sha1(repr(sorted(filter_fields.items())).encode()).hexdigest()[:12]}
+            "digest": hashlib.sha1(repr((_bundle_key(path), sorted(filter_fields.items()))).encode()).hexdigest()[:12]}
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

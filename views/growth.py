@@ -95,6 +95,8 @@ def _replay(path: str) -> None:
     c = st.columns([2, 1, 4])
     color_by = c[0].selectbox("Colour by", list(REPLAY_COLORS), format_func=lambda v: REPLAY_COLORS[ColorBy(v)],
                               key="grow_color", bind="query-params") or ColorBy.LIBRARY.value
+    if st.session_state.pop("_grow_stop", False):
+        st.session_state["grow_play"] = False
     playing = c[1].toggle("Play", key="grow_play", on_change=_rewind, help="Step one month a second, up to the last")
 
     @st.fragment(run_every=1.0 if playing else None)
@@ -102,7 +104,7 @@ def _replay(path: str) -> None:
         if playing and st.session_state.get("_grow_ticking"):  # a timed rerun: one month on
             i = months.index(st.session_state["grow_month"])
             if i >= len(months) - 1:
-                st.session_state["grow_play"] = False
+                st.session_state["_grow_stop"] = True  # the toggle exists already: switch it off before the next run
                 st.session_state["_grow_ticking"] = False
                 st.rerun(scope="app")  # the whole page, so the fragment stops its timer
             st.session_state["grow_month"] = months[i + 1]

@@ -15,10 +15,12 @@ let deckLoading = null;
 
 function fetchBuffer(url) {
   if (!buffers.has(url)) {
-    buffers.set(url, fetch(url).then((r) => {
+    const pending = fetch(url).then((r) => {
       if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
       return r.arrayBuffer();
-    }));
+    });
+    pending.catch(() => buffers.delete(url)); // a failed fetch is retried by the next render
+    buffers.set(url, pending);
   }
   return buffers.get(url);
 }
@@ -53,6 +55,7 @@ function loadDeck(coreUrl, jsonUrl) {
       });
       return deck;
     })();
+    deckLoading.catch(() => { deckLoading = null; });
   }
   return deckLoading;
 }
@@ -241,6 +244,23 @@ function scheduleDraw(root, st) {
   });
 }
 
+// Release the deck, the WebGL context and its buffers (2D/3D switch, an error, or the element leaving the page).
+function teardown(st) {
+  if (st.frame) cancelAnimationFrame(st.frame);
+  st.frame = 0;
+  if (st.deck) st.deck.finalize();
+  if (st.r) {
+    const { gl } = st.r;
+    Object.values(st.r.bufs).forEach((b) => gl.deleteBuffer(b.buf));
+    gl.deleteProgram(st.r.program);
+    const lose = gl.getExtension("WEBGL_lose_context");
+    if (lose) lose.loseContext();
+  }
+  st.deck = null;
+  st.r = null;
+  st.mode = null;
+}
+
 async function render(root, st, d) {
   const version = ++st.version;
   const deck = await loadDeck(d.deck_url, d.deck_json_url);
@@ -249,6 +269,7 @@ async function render(root, st, d) {
     if (version !== st.version) return; // a newer spec arrived while loading
     st.raw = raw;
     st.pointsKey = d.points_key;
+    st.maskId = null; // decode the mask again against these points
   }
   if (version !== st.version) return;
   if (st.maskId !== d.mask_id) {
@@ -259,7 +280,7 @@ async function render(root, st, d) {
   st.drawKey = [d.points_key, d.mask_id, d.until_day].join("|");
   const layers = overlayLayers(deck, d);
   if (!st.deck || st.mode !== d.mode) {
-    if (st.deck) st.deck.finalize();
+    teardown(st);
     root.replaceChildren();
     const canvas = document.createElement("canvas");
     canvas.style.cssText = "position:absolute;left:0;top:0;width:100%;height:100%";
@@ -302,16 +323,19 @@ export default function (component) {
     states.set(root, st);
   }
   clearTimeout(st.finalizeTimer);
-  st.pick = (i) => setTriggerValue("picked", { index: i, points: data.points_key });
+  // A pick names the points it was found in, which lag behind ``data`` while new files load.
+  st.pick = (i) => setTriggerValue("picked", { index: i, points: st.pointsKey });
   render(root, st, data).catch((err) => {
+    teardown(st);
+    st.pointsKey = null;
     root.dataset.error = String(err);
     root.textContent = `The map could not be drawn: ${err}`;
   });
   return () => {
     // Called on unmount (and perhaps before a re-render): finalize only if no new render follows.
     st.finalizeTimer = setTimeout(() => {
-      if (st.deck && !root.isConnected) {
-        st.deck.finalize();
+      if (!root.isConnected) {
+        teardown(st);
         states.delete(root);
       }
     }, 1000);

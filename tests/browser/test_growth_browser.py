@@ -31,3 +31,24 @@ def test_replay_draws_the_chosen_month_and_plays(browser, server):
     assert "grow_month=2023-0" in page.url or "grow_month=2023-1" in page.url
     assert page.locator("[data-testid=stException]").count() == 0
     assert errors == []
+
+
+def test_replay_stops_at_the_last_month(browser, server):
+    import duckdb
+
+    last = duckdb.execute("SELECT strftime(max(created_at), '%Y-%m') FROM read_parquet(?)",
+                          [str(ROOT / "data" / "demo" / "models.parquet")]).fetchone()[0]
+    year, month = map(int, last.split("-"))
+    before = f"{year - (month == 1)}-{(month - 2) % 12 + 1:02d}"
+    page, errors = open_page(browser, server + f"/growth?grow_month={before}",
+                             wait_text=f"models created by the end of {before}", height=2200)
+    page.get_by_text("Play", exact=True).click()
+    page.get_by_text(f"models created by the end of {last}").wait_for(timeout=30_000)
+    play_off = ("() => { const t = [...document.querySelectorAll('input[type=checkbox]')]"
+                ".find(i => i.closest('label')?.innerText.includes('Play')); return t && !t.checked; }")
+    page.wait_for_function(play_off, timeout=30_000)  # Play switched itself off
+    page.wait_for_timeout(2500)  # no further step, no error after the stop
+    assert page.evaluate(play_off)
+    assert page.get_by_text(f"models created by the end of {last}").count() == 1
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert errors == []

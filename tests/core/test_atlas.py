@@ -32,7 +32,7 @@ def test_draw_order_puts_most_downloaded_last():
     assert sorted(order.tolist()) == list(range(6)) and order[0] == 3 and set(order[-2:].tolist()) == {1, 4}
 
 
-def test_point_files_are_at_most_16_bytes_a_point(tmp_path):
+def test_point_files_take_6_bytes_a_point(tmp_path):
     rng = np.random.default_rng(0)
     n = 100_000
     gx, gy = rng.integers(0, atlas.GRID + 1, n), rng.integers(0, atlas.GRID + 1, n)
