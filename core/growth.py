@@ -11,7 +11,7 @@ import pandas as pd
 
 from core.overview import FamilyGraph, TimeSplit, largest_families, models_per_month
 
-__all__ = ["monthly_growth", "family_growth", "unknown_dates"]
+__all__ = ["monthly_growth", "family_growth", "unknown_dates", "created_span", "created_by"]
 
 
 def _month_range(first, last) -> pd.DatetimeIndex:
@@ -76,3 +76,14 @@ def family_growth(con, graph: FamilyGraph = FamilyGraph.NO_MERGE, families: int 
 def unknown_dates(con) -> int:
     """Models without a creation date, which the monthly figures leave out."""
     return int(con.execute("SELECT count(*) FROM models WHERE created_at IS NULL").fetchone()[0])
+
+
+def created_span(con) -> dict:
+    """``first`` and ``last`` creation dates (UTC; None without any) and ``unknown``, the models without a date."""
+    first, last = con.execute("SELECT min(created_at)::DATE, max(created_at)::DATE FROM models").fetchone()
+    return {"first": first, "last": last, "unknown": unknown_dates(con)}
+
+
+def created_by(con, day) -> int:
+    """Models created on or before ``day`` (a date, UTC), as the growth replay shows them."""
+    return int(con.execute("SELECT count(*) FROM models WHERE created_at::DATE <= ?", [day]).fetchone()[0])

@@ -14,7 +14,8 @@ import pandas as pd
 
 from core.scope import EdgeScope, edges_sql
 
-__all__ = ["LicenseClass", "classify_license", "model_license_class", "RESTRICTIVENESS", "relaxes",
+__all__ = ["LicenseClass", "classify_license", "model_license_class", "RESTRICTIVENESS", "relaxes", "family_relaxations",
+           "transitions", "class_counts",
            "license_edges", "relaxations_by_family", "class_transitions"]
 
 
@@ -109,15 +110,16 @@ def _arrow(parent_class: str, child_class: str) -> str:
     return f"{parent_class} → {child_class}"
 
 
-def relaxations_by_family(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
-    """Per family: edges in scope, relaxing edges, their share, and the most common relaxation (most relaxing first)."""
-    edges = license_edges(con, scope)
+def family_relaxations(edges: pd.DataFrame) -> pd.DataFrame:
+    """Per family of ``license_edges`` output: edges, relaxing edges, their share and the most common relaxation.
+
+    Most relaxing first; ties by edges, then family. ``most_common`` is None where nothing is relaxed.
+    """
     columns = ["family", "edges", "relaxed", "share_relaxed", "most_common"]
     if edges.empty:
         return pd.DataFrame(columns=columns)
     out = edges.groupby("family", sort=True).agg(edges=("child", "size"), relaxed=("relaxed", "sum")).reset_index()
-    relaxing = edges[edges["relaxed"]]
-    kinds = (relaxing.groupby(["family", "parent_class", "child_class"]).size().rename("n").reset_index()
+    kinds = (edges[edges["relaxed"]].groupby(["family", "parent_class", "child_class"]).size().rename("n").reset_index()
              .sort_values(["family", "n", "parent_class", "child_class"], ascending=[True, False, True, True])
              .drop_duplicates("family"))
     common = dict(zip(kinds["family"], map(_arrow, kinds["parent_class"], kinds["child_class"])))
@@ -129,10 +131,29 @@ def relaxations_by_family(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
     return out[columns]
 
 
-def class_transitions(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
-    """Edges in scope counted by (parent class, child class), for a heatmap; most frequent first."""
-    edges = license_edges(con, scope)
+def transitions(edges: pd.DataFrame) -> pd.DataFrame:
+    """``license_edges`` output counted by (parent class, child class); most frequent first, ties by class names."""
     out = edges.groupby(["parent_class", "child_class"]).size().rename("edges").reset_index()
     out["edges"] = out["edges"].astype("int64")
-    out = out.sort_values(["edges", "parent_class", "child_class"], ascending=[False, True, True])
-    return out.reset_index(drop=True)
+    return out.sort_values(["edges", "parent_class", "child_class"], ascending=[False, True, True]).reset_index(drop=True)
+
+
+def relaxations_by_family(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
+    """``family_relaxations`` of the edges in ``scope``."""
+    return family_relaxations(license_edges(con, scope))
+
+
+def class_transitions(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
+    """Edges in scope counted by (parent class, child class), for a heatmap; most frequent first."""
+    return transitions(license_edges(con, scope))
+
+
+def class_counts(con) -> pd.DataFrame:
+    """Models per license class and the six most common licenses of each (``examples``), most models first."""
+    return con.execute("""
+        WITH l AS (SELECT license_class, unnest(licenses) AS license FROM models),
+        counted AS (SELECT license_class, license, count(*) AS n FROM l GROUP BY license_class, license),
+        top AS (SELECT * FROM counted QUALIFY row_number() OVER (PARTITION BY license_class ORDER BY n DESC, license) <= 6)
+        SELECT m.license_class, m.models, string_agg(t.license, ', ' ORDER BY t.n DESC, t.license) AS examples
+        FROM (SELECT license_class, count(*) AS models FROM models GROUP BY 1) m
+        LEFT JOIN top t USING (license_class) GROUP BY ALL ORDER BY m.models DESC, m.license_class""").df()

@@ -183,28 +183,19 @@ def _share_denominators(con) -> dict:
 # ---- §3 family resemblance -----------------------------------------------------------------------------------------
 def _resemblance(con, draws: int, seed: int) -> dict:
     out: dict = {}
-    beat_random, siblings_beat = [], []
+    related = above = sibling_measures = siblings_win = 0
     for trait in resemblance.TextTrait:
         df = resemblance.resemblance(con, trait, draws=draws, seed=seed)
-        means = {}
         for r in df.itertuples(index=False):
             key = f"resemblance.{trait.value}.{r.measure}.{r.relative}"
             out[key], out[f"{key}.ci_low"], out[f"{key}.ci_high"], out[f"{key}.n"] = r.mean, r.ci_low, r.ci_high, r.n
-            if r.n:
-                means[(r.relative, r.measure)] = r.mean
-        for measure in resemblance.Measure:
-            random = means.get((resemblance.Relative.RANDOM.value, measure.value))
-            for relative in resemblance.Relative:
-                mean = means.get((relative.value, measure.value))
-                if relative is not resemblance.Relative.RANDOM and mean is not None and random is not None:
-                    beat_random.append(mean > random)
-            siblings = means.get((resemblance.Relative.SIBLINGS.value, measure.value))
-            parent_child = means.get((resemblance.Relative.PARENT_CHILD.value, measure.value))
-            if siblings is not None and parent_child is not None:
-                siblings_beat.append(siblings > parent_child)
-    for key, cells in (("related_beat_random", beat_random), ("siblings_beat_parent_child", siblings_beat)):
-        out[f"resemblance.findings.{key}"] = float(np.mean(cells)) if cells else None
-        out[f"resemblance.findings.{key}.n"] = len(cells)
+        f = resemblance.findings(df)
+        related, above = related + len(f.related), above + len(f.above_random)
+        sibling_measures, siblings_win = sibling_measures + len(f.sibling_measures), siblings_win + len(f.siblings_win)
+    for key, wins, cells in (("related_beat_random", above, related),
+                             ("siblings_beat_parent_child", siblings_win, sibling_measures)):
+        out[f"resemblance.findings.{key}"] = wins / cells if cells else None
+        out[f"resemblance.findings.{key}.n"] = cells
     return out
 
 
@@ -249,8 +240,9 @@ def _drift(con, draws: int, seed: int) -> dict:
         out[f"license_relaxations.share{suffix}.n"] = n_comparable
     relaxing = edges[edges["relaxed"]]
     out["license_relaxations.families"] = int(relaxing["family"].nunique())
-    kinds = relaxing.groupby(["parent_class", "child_class"]).size().sort_values(ascending=False, kind="stable")
-    out["license_relaxations.most_common"] = f"{kinds.index[0][0]} → {kinds.index[0][1]}" if len(kinds) else None
+    kinds = licenses.transitions(relaxing)
+    out["license_relaxations.most_common"] = (f"{kinds['parent_class'].iloc[0]} → {kinds['child_class'].iloc[0]}"
+                                              if len(kinds) else None)
     return out
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "Relative", "TextTrait", "Measure", "METADATA_FIELDS", "CARD_EXCERPT", "REFERENCE", "Vectorisers", "Comparison",
     "levenshtein_similarity", "metadata_text", "card_excerpt", "bootstrap_ci", "relative_pairs", "sample_pairs",
     "fit_vectorisers", "pair_similarities", "resemblance", "with_reference", "compare", "bundle_vectorisers",
+    "Findings", "findings",
 ]
 
 CARD_EXCERPT = 512  # characters of a card compared, and the minimum card length that qualifies
@@ -458,6 +459,38 @@ def resemblance(con, trait: TextTrait, scope: EdgeScope = EdgeScope(), draws: in
                          "mean": float(values.mean()) if len(values) else float("nan"),
                          "ci_low": low, "ci_high": high, "n": len(values)})
     return pd.DataFrame(rows, columns=["relative", "measure", "mean", "ci_low", "ci_high", "n"])
+
+
+@dataclass(frozen=True)
+class Findings:
+    """§3's two findings over one resemblance table (rows with pairs only), cell by cell.
+
+    ``related`` are the (relative, measure) cells compared with the random pair of the same measure;
+    ``above_random`` those whose mean is higher, ``clear_of_random`` those whose 95% interval lies above
+    random's. ``sibling_measures`` are the measures with both siblings and parent–child, ``siblings_win``
+    those where siblings are more alike.
+    """
+
+    related: tuple[tuple[str, str], ...]
+    above_random: tuple[tuple[str, str], ...]
+    clear_of_random: tuple[tuple[str, str], ...]
+    sibling_measures: tuple[str, ...]
+    siblings_win: tuple[str, ...]
+
+
+def findings(df: pd.DataFrame) -> Findings:
+    """The findings of a ``resemblance`` table: do relatives beat random pairs, do siblings beat parent–child?"""
+    ok = df[df["n"] > 0].set_index(["relative", "measure"])
+    rnd = Relative.RANDOM.value
+    measures = [m.value for m in Measure if (rnd, m.value) in ok.index]
+    related = tuple((r.value, m) for r in Relative if r is not Relative.RANDOM for m in measures
+                    if (r.value, m) in ok.index)
+    above = tuple(c for c in related if ok.loc[c, "mean"] > ok.loc[(rnd, c[1]), "mean"])
+    clear = tuple(c for c in related if ok.loc[c, "ci_low"] > ok.loc[(rnd, c[1]), "ci_high"])
+    sib, pc = Relative.SIBLINGS.value, Relative.PARENT_CHILD.value
+    both = tuple(m.value for m in Measure if (sib, m.value) in ok.index and (pc, m.value) in ok.index)
+    wins = tuple(m for m in both if ok.loc[(sib, m), "mean"] > ok.loc[(pc, m), "mean"])
+    return Findings(related, above, clear, both, wins)
 
 
 def with_reference(df: pd.DataFrame, trait: TextTrait) -> pd.DataFrame:

@@ -237,3 +237,18 @@ def test_compare_with_cached_vectorisers_matches_fitting_each_time(family_trees_
     fitted = res.bundle_vectorisers(con)
     assert set(fitted) == {res.TextTrait.METADATA, res.TextTrait.CARDS}
     assert res.compare(con, parent, child, vectorisers=fitted).similarity == res.compare(con, parent, child).similarity
+
+
+def test_findings_by_hand():
+    rows = [("random", "bow", 0.30, 0.28, 0.32), ("parent-child", "bow", 0.50, 0.48, 0.52),
+            ("siblings", "bow", 0.70, 0.68, 0.72), ("aunt-niece", "bow", 0.31, 0.25, 0.37),
+            ("random", "tfidf", 0.20, 0.18, 0.22), ("parent-child", "tfidf", 0.60, 0.58, 0.62),
+            ("siblings", "tfidf", 0.55, 0.53, 0.57), ("grandparent-grandchild", "tfidf", 0.10, 0.05, 0.15)]
+    df = pd.DataFrame(rows, columns=["relative", "measure", "mean", "ci_low", "ci_high"]).assign(n=100)
+    df.loc[len(df)] = ["great-grandparent-grandchild", "bow", float("nan"), float("nan"), float("nan"), 0]  # no pairs
+    f = res.findings(df)
+    assert set(f.related) == {("parent-child", "bow"), ("siblings", "bow"), ("aunt-niece", "bow"),
+                              ("parent-child", "tfidf"), ("siblings", "tfidf"), ("grandparent-grandchild", "tfidf")}
+    assert set(f.above_random) == set(f.related) - {("grandparent-grandchild", "tfidf")}
+    assert ("aunt-niece", "bow") not in f.clear_of_random and ("siblings", "bow") in f.clear_of_random
+    assert f.sibling_measures == ("bow", "tfidf") and f.siblings_win == ("bow",)

@@ -414,14 +414,26 @@ def license_edges(path: str, family: str | None = None, relation: str | None = N
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def license_class_counts(path: str):
-    """Models per license class and the most common licenses of each."""
-    return cursor(path).execute("""
-        WITH l AS (SELECT license_class, unnest(licenses) AS license FROM models),
-        counted AS (SELECT license_class, license, count(*) AS n FROM l GROUP BY license_class, license),
-        top AS (SELECT * FROM counted QUALIFY row_number() OVER (PARTITION BY license_class ORDER BY n DESC, license) <= 6)
-        SELECT m.license_class, m.models, string_agg(t.license, ', ' ORDER BY t.n DESC, t.license) AS examples
-        FROM (SELECT license_class, count(*) AS models FROM models GROUP BY 1) m
-        LEFT JOIN top t USING (license_class) GROUP BY ALL ORDER BY m.models DESC""").df()
+    from core import licenses
+
+    return licenses.class_counts(cursor(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def license_families(path: str, family: str | None = None, relation: str | None = None, created_from=None,
+                     created_to=None):
+    """Relaxing edges per family in scope (from the cached edges)."""
+    from core import licenses
+
+    return licenses.family_relaxations(license_edges(path, family, relation, created_from, created_to))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def license_transitions(path: str, family: str | None = None, relation: str | None = None, created_from=None,
+                        created_to=None):
+    from core import licenses
+
+    return licenses.transitions(license_edges(path, family, relation, created_from, created_to))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -440,13 +452,14 @@ def family_growth(path: str, graph: str, families: int):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def created_months(path: str) -> dict:
-    """The first and last creation month of the bundle, and how many models have no date."""
-    first, last, unknown = cursor(path).execute("""
-        SELECT min(created_at)::DATE, max(created_at)::DATE, count(*) FILTER (WHERE created_at IS NULL) FROM models""").fetchone()
-    return {"first": first, "last": last, "unknown": int(unknown)}
+    """The first and last creation dates of the bundle, and how many models have none."""
+    from core import growth
+
+    return growth.created_span(cursor(path))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def created_by(path: str, day) -> int:
-    """Models created on or before ``day``."""
-    return int(cursor(path).execute("SELECT count(*) FROM models WHERE created_at::DATE <= ?", [day]).fetchone()[0])
+    from core import growth
+
+    return growth.created_by(cursor(path), day)

@@ -94,7 +94,8 @@ if edges.empty:
 left, right = st.columns([1, 1])
 with left:
     st.subheader("Parent class → child class")
-    matrix = (edges.groupby(["parent_class", "child_class"]).size().unstack(fill_value=0)
+    counts = cache.license_transitions(path, **scope)
+    matrix = (counts.pivot_table(index="parent_class", columns="child_class", values="edges", aggfunc="sum", fill_value=0)
               .reindex(index=CLASS_ORDER, columns=CLASS_ORDER, fill_value=0))
     share = matrix.div(matrix.sum(axis=1).where(lambda s: s > 0), axis=0)
     fig = px.imshow(share, text_auto=".0%", color_continuous_scale="Blues", zmin=0, zmax=1, aspect="auto",
@@ -107,20 +108,17 @@ with left:
                "(towards permissive) relax the terms; 'other/unknown' is never compared.")
 with right:
     st.subheader("Relaxing edges by family")
-    by_family = (edges.groupby("family").agg(edges=("child", "size"), relaxed=("relaxed", "sum")).reset_index())
-    by_family = by_family[by_family["relaxed"] > 0].sort_values(["relaxed", "edges"], ascending=False).reset_index(drop=True)
+    by_family = cache.license_families(path, **scope)
+    by_family = by_family[by_family["relaxed"] > 0].reset_index(drop=True)
     if by_family.empty:
         st.success("No edge in this scope relaxes its parent's license class.")
     else:
-        top_kind = (relaxed.assign(kind=relaxed["parent_class"] + " → " + relaxed["child_class"])
-                    .groupby("family")["kind"].agg(lambda s: s.value_counts().index[0]))
-        by_family["share"] = by_family["relaxed"] / by_family["edges"]
-        by_family["most common"] = by_family["family"].map(top_kind)
         st.session_state["_lic_family_ids"] = by_family["family"].tolist()
         st.dataframe(by_family, hide_index=True, key="lic_family_table", on_select=_on_family_pick,
                      selection_mode="single-row", height=420,
-                     column_config={"share": st.column_config.ProgressColumn("share relaxed", format="percent",
-                                                                             min_value=0, max_value=1)})
+                     column_config={"share_relaxed": st.column_config.ProgressColumn("share relaxed", format="percent",
+                                                                                     min_value=0, max_value=1),
+                                    "most_common": "most common relaxation"})
         st.caption("Pick a row to restrict the page to that family.")
 
 st.subheader("The edges")
@@ -135,7 +133,7 @@ if child_class != ANY:
     shown = shown[shown["child_class"] == child_class]
 c[3].markdown(f"**{len(shown):,}** edges" + (f" — the first {SHOWN_ROWS:,} are shown (by family, then the child's "
                                              "downloads); the export has all" if len(shown) > SHOWN_ROWS else ""))
-table = shown.head(SHOWN_ROWS).assign(parent_page=lambda d: d["parent"].map(_hub), child_page=lambda d: d["child"].map(_hub))
+table = shown.head(SHOWN_ROWS).assign(child_page=lambda d: d["child"].map(_hub))
 st.dataframe(table[["family", "parent", "parent_licenses", "parent_class", "relation", "relation_source", "child",
                     "child_licenses", "child_class", "child_created", "child_downloads", "child_page"]],
              hide_index=True, key="lic_edges", height=420,

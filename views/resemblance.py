@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.lineage import Relation
-from core.resemblance import Measure, Relative, TextTrait, with_reference
+from core.resemblance import Measure, Relative, TextTrait, findings, with_reference
 from views import cache, state
 
 ANY = "(any)"
@@ -46,29 +46,22 @@ def _safe(text: str, limit: int = 200) -> str:
     return text[:limit].replace("`", "'")
 
 
-def findings(df: pd.DataFrame) -> list[str]:
-    """The two findings of §3, as sentences computed from a resemblance table (rows with n > 0 only)."""
-    ok = df[df["n"] > 0].set_index(["relative", "measure"])
-    measures = [m.value for m in Measure if (Relative.RANDOM.value, m.value) in ok.index]
+def _findings(df: pd.DataFrame) -> list[str]:
+    """The two findings of §3 in words, from ``core.resemblance.findings``."""
+    f = findings(df)
     out = []
-    related = [(r.value, m) for r in Relative if r is not Relative.RANDOM for m in measures if (r.value, m) in ok.index]
-    if related:
-        above = [(r, m) for r, m in related if ok.loc[(r, m), "mean"] > ok.loc[(Relative.RANDOM.value, m), "mean"]]
-        clear = [(r, m) for r, m in related if ok.loc[(r, m), "ci_low"] > ok.loc[(Relative.RANDOM.value, m), "ci_high"]]
-        below = [f"{RELATIVE_LABELS[Relative(r)]} ({MEASURE_LABELS[Measure(m)]})" for r, m in related if (r, m) not in above]
-        verdict = "**Every related class beats random**" if len(above) == len(related) else "**Not every related class beats random**"
-        out.append(f"{verdict}: {len(above)} of {len(related)} class × measure means are above the random pair's, "
-                   f"{len(clear)} with non-overlapping 95% intervals."
+    if f.related:
+        below = [f"{RELATIVE_LABELS[Relative(r)]} ({MEASURE_LABELS[Measure(m)]})" for r, m in f.related
+                 if (r, m) not in f.above_random]
+        verdict = "**Every related class beats random**" if not below else "**Not every related class beats random**"
+        out.append(f"{verdict}: {len(f.above_random)} of {len(f.related)} class × measure means are above the random "
+                   f"pair's, {len(f.clear_of_random)} with non-overlapping 95% intervals."
                    + (f" Not above random: {', '.join(below)}." if below else ""))
-    both = [m for m in Measure if (Relative.SIBLINGS.value, m.value) in ok.index
-            and (Relative.PARENT_CHILD.value, m.value) in ok.index]
-    if both:
-        wins = [m for m in both if ok.loc[(Relative.SIBLINGS.value, m.value), "mean"]
-                > ok.loc[(Relative.PARENT_CHILD.value, m.value), "mean"]]
-        verdict = ("**Siblings beat parent–child**" if len(wins) == len(both)
-                   else "**Siblings do not always beat parent–child**")
-        out.append(f"{verdict} on {len(wins)} of {len(both)} measures"
-                   + (f" ({', '.join(MEASURE_LABELS[m] for m in wins)})" if 0 < len(wins) < len(both) else "") + ".")
+    if f.sibling_measures:
+        wins, n = f.siblings_win, len(f.sibling_measures)
+        verdict = "**Siblings beat parent–child**" if len(wins) == n else "**Siblings do not always beat parent–child**"
+        out.append(f"{verdict} on {len(wins)} of {n} measures"
+                   + (f" ({', '.join(MEASURE_LABELS[Measure(m)] for m in wins)})" if 0 < len(wins) < n else "") + ".")
     return out
 
 
@@ -109,7 +102,7 @@ def _classes(path: str, scope: dict) -> None:
                 + (" (cards qualify from 512 characters and when not auto-generated)." if trait is TextTrait.CARDS else "."))
         return
     df = with_reference(df, trait)
-    for sentence in findings(df):
+    for sentence in _findings(df):
         st.markdown(sentence)
     st.plotly_chart(_chart(df), key="res_chart")
     st.caption("Filled dots: mean similarity of pairs drawn here, with bootstrap 95% intervals; hollow diamonds: the "
