@@ -37,9 +37,7 @@ def _scope(path: str) -> dict:
                             bind="query-params")
     until = c[3].date_input("Child created until", value=None, min_value=dt.date(2015, 1, 1), key="drift_to",
                             bind="query-params")
-    if family and not cache.is_family(path, family):
-        st.warning(f"No family is rooted at `{family[:200].replace('`', chr(39))}` in this bundle; showing all families.")
-        family = ""
+    family = state.checked_family(path, family)
     return {"family": family or None, "relation": None if relation == ALL else relation,
             "created_from": since or None, "created_to": until or None}
 
@@ -47,7 +45,7 @@ def _scope(path: str) -> dict:
 def _scope_words(scope: dict) -> str:
     parts = [f"{scope['relation']} edges" if scope["relation"] else "all edges"]
     if scope["family"]:
-        parts.append(f"in the family of {scope['family'][:120]}")
+        parts.append(f"in the family of {state.code(scope['family'], 120)}")
     if scope["created_from"] or scope["created_to"]:
         parts.append(f"children created {scope['created_from'] or '…'} to {scope['created_to'] or '…'}")
     return ", ".join(parts)

@@ -188,7 +188,7 @@ if query.strip():
                            args=(r.model_id,), type="tertiary")
 
 if model_id and cache.model_details(path, model_id) is None:
-    st.warning(f"No model `{model_id[:200]}` in this bundle. Pick one from the search or the table below.")
+    st.warning(f"No model {state.code(model_id)} in this bundle. Pick one from the search or the table below.")
     model_id = ""
 
 if model_id:

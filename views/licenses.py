@@ -38,9 +38,7 @@ def _scope(path: str) -> dict:
                             bind="query-params")
     until = c[3].date_input("Child created until", value=None, min_value=dt.date(2015, 1, 1), key="lic_to",
                             bind="query-params")
-    if family and not cache.is_family(path, family):
-        st.warning(f"No family is rooted at `{family[:200].replace('`', chr(39))}` in this bundle; showing all families.")
-        family = ""
+    family = state.checked_family(path, family)
     return {"family": family or None, "relation": None if relation == ALL else relation,
             "created_from": since or None, "created_to": until or None}
 

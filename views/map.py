@@ -127,7 +127,7 @@ def _legend(path: str, color_by: str, size_by: str, three_d: bool) -> None:
 def _details(path: str, model_id: str) -> None:
     d = cache.model_details(path, model_id)
     if d is None:
-        st.warning(f"No model `{model_id[:200]}` in this bundle.")
+        st.warning(f"No model {state.code(model_id)} in this bundle.")
         return
     st.markdown(f"#### {d['model_id']}")  # ids are Hub ids; markdown escapes nothing dangerous without unsafe HTML
     c = st.columns(2)

@@ -28,22 +28,15 @@ def _scope(path: str) -> dict:
     relations = [r.value for r in (Relation.FINETUNE, Relation.ADAPTER, Relation.QUANTIZED, Relation.MERGE)]
     relation = c[1].selectbox("Relation graph", relations, key="res_relation", bind="query-params",
                               help="Which edges make relatives; the study uses fine-tunes") or Relation.FINETUNE.value
-    task = c[2].selectbox("Task of the models", [ANY] + cache.top_values(path, "pipeline_tag"), key="res_task",
+    task = c[2].selectbox("Task of the child", [ANY] + cache.top_values(path, "pipeline_tag"), key="res_task",
                           bind="query-params") or ANY
     trait = c[3].segmented_control("Compare", [t.value for t in TextTrait], default=TextTrait.METADATA.value,
                                    format_func=lambda t: TRAIT_LABELS[TextTrait(t)], key="res_trait",
                                    bind="query-params") or TextTrait.METADATA.value
-    if family and not cache.is_family(path, family):
-        st.warning(f"No family is rooted at `{_safe(family)}` in this bundle; showing all families.")
-        family = ""
-    return {"trait": trait, "family": family or None,
+    family = state.checked_family(path, family)
+    return {"trait": trait, "family": family,
             "relation": None if relation == Relation.FINETUNE.value else relation,  # finetune is the default graph
             "task": None if task == ANY else task}
-
-
-def _safe(text: str, limit: int = 200) -> str:
-    """A user-given id made harmless inside a Markdown code span."""
-    return text[:limit].replace("`", "'")
 
 
 def _findings(df: pd.DataFrame) -> list[str]:
@@ -131,7 +124,9 @@ def _pick(path: str, scope: dict, relative: str) -> None:
     """Quick pick: a new random pair of the class in the scope (each click draws with the next seed)."""
     seed = st.session_state.get("_res_pick_seed", 0) + 1
     st.session_state["_res_pick_seed"] = seed
-    pair = cache.relative_pair(path, TextTrait.METADATA.value, relative, seed, scope["family"], scope["relation"], scope["task"])
+    args = (relative, seed, scope["family"], scope["relation"], scope["task"])
+    # Relatives that both have the compared text (a qualifying card), else any relatives.
+    pair = cache.relative_pair(path, scope["trait"], *args) or cache.relative_pair(path, TextTrait.METADATA.value, *args)
     if pair is None:
         st.session_state["_res_pick_msg"] = f"No {RELATIVE_LABELS[Relative(relative)]} pair in this scope."
     else:
@@ -159,7 +154,7 @@ def _compare(path: str, scope: dict) -> None:
         st.info(msg)
     missing = [m for m in (a, b) if m and cache.model_details(path, m) is None]
     if missing:
-        st.warning("Not in this bundle: " + ", ".join(f"`{_safe(m)}`" for m in missing) + ". Check the id (owner/name).")
+        st.warning("Not in this bundle: " + ", ".join(state.code(m) for m in missing) + ". Check the id (owner/name).")
         return
     if not (a and b):
         return

@@ -103,3 +103,18 @@ def write_url(key: str, default: str) -> None:
         st.query_params.pop(key, None)
     else:
         st.query_params[key] = str(value)
+
+
+def code(text: str, limit: int = 200) -> str:
+    """A user-given id as a Markdown code span: cut to ``limit`` and without backticks, so it cannot close the
+    span and inject links or images."""
+    return "`" + str(text)[:limit].replace("`", "'") + "`"
+
+
+def checked_family(path: str, family: str) -> str | None:
+    """``family`` if it is the root of a family in the bundle; otherwise a warning and None (all families)."""
+    family = (family or "").strip()
+    if family and not cache.is_family(path, family):
+        st.warning(f"No family is rooted at {code(family)} in this bundle; showing all families.")
+        return None
+    return family or None
