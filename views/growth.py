@@ -117,9 +117,12 @@ def _replay(path: str) -> None:
         view = cache.map_files(path, color_by, "none", False, with_time=True)
         left, right = st.columns([3, 1])
         with left:
-            pointmap.point_map(key="grow_map", points_key=f"{geo['key']}-growth-{color_by}", n=len(geo["ids"]),
-                               files=view["files"], n_colors=view["n_colors"], until_day=(day - atlas.EPOCH).days,
-                               height=560)
+            points_key = f"{geo['key']}-growth-{color_by}"
+            clicked = pointmap.point_map(key="grow_map", points_key=points_key, n=len(geo["ids"]), files=view["files"],
+                                         n_colors=view["n_colors"], until_day=(day - atlas.EPOCH).days, height=560)
+            model = atlas.picked_model(getattr(clicked, "picked", None), geo["order"], geo["ids"], points_key)
+            if model:  # a click opens the model on the Map page, with its details and lineage
+                st.switch_page("views/map.py", query_params={"map_model": model})
         with right:
             legend = view["legend"]
             fig = px.bar(legend.iloc[::-1], x="models", y="category", orientation="h", log_x=True, color="category",
@@ -132,7 +135,7 @@ def _replay(path: str) -> None:
 
     frame()
     st.caption("Each point is a model where the map puts it; points appear in the month their model was created. "
-               "Press Play, or drag the slider.")
+               "Press Play, or drag the slider; click a point to open the model on the Map.")
 
 
 path, _ = state.require_bundle("Growth")

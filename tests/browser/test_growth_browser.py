@@ -52,3 +52,23 @@ def test_replay_stops_at_the_last_month(browser, server):
     assert page.get_by_text(f"models created by the end of {last}").count() == 1
     assert page.locator("[data-testid=stException]").count() == 0
     assert errors == []
+
+
+def test_a_click_on_the_replay_opens_the_model_on_the_map(browser, server):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    page, errors = open_page(browser, server + "/growth", wait_text="models created by the end of", height=2200)
+    page.wait_for_function(f"() => ({DRAWN})().length > 0", timeout=60_000)
+    canvas = page.locator(".phylo-map").first
+    img = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("L"))
+    ys, xs = np.nonzero(img < 200)
+    box = canvas.bounding_box()
+    i = np.argsort((xs - np.median(xs)) ** 2 + (ys - np.median(ys)) ** 2)[0]
+    page.mouse.click(box["x"] + float(xs[i]), box["y"] + float(ys[i]))
+    page.get_by_text("Open on the Hub").first.wait_for(timeout=30_000)
+    assert "/map" in page.url and "map_model=" in page.url
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert errors == []
