@@ -102,8 +102,8 @@ with left:
     fig.update_layout(height=420, margin=dict(l=0, r=0, t=10, b=0), coloraxis_showscale=False)
     fig.update_xaxes(side="top", tickangle=-30)
     st.plotly_chart(fig, key="lic_matrix")
-    st.caption("Rows: the parent's class; cells: where its children's licenses go. Cells below the diagonal "
-               "(towards permissive) relax the terms; 'other/unknown' is never compared.")
+    st.caption("Rows: the parent's class; cells: where its children's licenses go. Cells right of the diagonal "
+               "(towards permissive) relax the terms, except the 'other/unknown' column, which is never compared.")
 with right:
     st.subheader("Relaxing edges by family")
     by_family = cache.license_families(path, **scope)
@@ -131,13 +131,15 @@ if child_class != ANY:
     shown = shown[shown["child_class"] == child_class]
 c[3].markdown(f"**{len(shown):,}** edges" + (f" — the first {SHOWN_ROWS:,} are shown (by family, then the child's "
                                              "downloads); the export has all" if len(shown) > SHOWN_ROWS else ""))
-table = shown.head(SHOWN_ROWS).assign(child_page=lambda d: d["child"].map(_hub))
+table = shown.head(SHOWN_ROWS).assign(child_page=lambda d: d["child"].map(_hub),
+                                      tree=lambda d: d["child"].map(lambda m: f"family?fam_model={quote(m, safe='')}"))
 st.dataframe(table[["family", "parent", "parent_licenses", "parent_class", "relation", "relation_source", "child",
-                    "child_licenses", "child_class", "child_created", "child_downloads", "child_page"]],
+                    "child_licenses", "child_class", "child_created", "child_downloads", "child_page", "tree"]],
              hide_index=True, key="lic_edges", height=420,
              column_config={"parent_licenses": "parent licenses", "parent_class": "parent class",
                             "relation_source": "type is", "child_licenses": "child licenses", "child_class": "child class",
                             "child_page": st.column_config.LinkColumn("Hub", display_text="open"),
+                            "tree": st.column_config.LinkColumn("lineage", display_text="family tree"),
                             "child_created": st.column_config.DateColumn("child created"),
                             "child_downloads": st.column_config.NumberColumn("child downloads", format="%d")})
 d1, d2, _ = st.columns([2, 2, 5])
