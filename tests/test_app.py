@@ -3,20 +3,15 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import run_page
 from tests.conftest import ROOT
 
-APP = str(ROOT / "app.py")
-PAGES = ["views/overview.py", "views/map.py", "views/family.py", "views/licenses.py", "views/growth.py"]
+PAGES = ["views/overview.py", "views/map.py", "views/family.py", "views/resemblance.py", "views/drift.py",
+         "views/licenses.py", "views/growth.py"]
 
 
 def _run(params: dict | None = None, page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    if page:
-        at.switch_page(page)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    at.run()
-    return at
+    return run_page(page, params)
 
 
 @pytest.mark.parametrize("page", PAGES)

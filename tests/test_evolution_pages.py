@@ -5,26 +5,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import assert_clean as _clean
+from tests.apptest import run_page as _run
 from tests.conftest import ROOT
 
-APP = str(ROOT / "app.py")
 DEMO = ROOT / "data" / "demo"
 RESEMBLANCE, DRIFT = "views/resemblance.py", "views/drift.py"
 COMPARE = {"res_view": "Compare two models"}
-
-
-def _run(page: str, params: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.switch_page(page)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    at.run()
-    return at
-
-
-def _clean(at: AppTest) -> None:
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
 
 
 def _largest_family() -> str:

@@ -7,25 +7,12 @@ from streamlit.testing.v1 import AppTest
 from core.bundle import connect, open_bundle
 from core.licenses import license_edges
 from core.scope import EdgeScope
+from tests.apptest import assert_clean as _clean
+from tests.apptest import run_page as _run
 from tests.conftest import ROOT
 
-APP = str(ROOT / "app.py")
 DEMO = ROOT / "data" / "demo"
 LICENSES, GROWTH = "views/licenses.py", "views/growth.py"
-
-
-def _run(page: str, params: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.switch_page(page)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    at.run()
-    return at
-
-
-def _clean(at: AppTest) -> None:
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
 
 
 def _metric(at: AppTest, label: str) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 
 import numpy as np
 import pandas as pd
@@ -15,7 +14,6 @@ from core.drift import (REFERENCE_MUTATION_RATES, REFERENCE_NUMERICAL_DRIFT, REF
 from core.lineage import Relation
 from views import cache, state
 
-ALL = "all edge types"
 TRAIT_LABELS = {DriftTrait.LICENSES: "licenses", DriftTrait.LANGUAGES: "languages", DriftTrait.LIBRARY: "library",
                 DriftTrait.TASK: "task"}
 DEFAULT_TOP = {DriftTrait.LICENSES: 20, DriftTrait.LANGUAGES: 20, DriftTrait.LIBRARY: 10, DriftTrait.TASK: 10}
@@ -27,19 +25,9 @@ PARENT_RGB, CHILD_RGB = "#9ab7de", "#3b6fb6"
 
 def _scope(path: str) -> dict:
     """The scope controls; returns the scalar scope fields (None = unrestricted)."""
-    c = st.columns([3, 2, 2, 2])
-    family = c[0].text_input("Family (root model id)", key="drift_family", bind="query-params", max_chars=300,
-                             placeholder="all families").strip()
-    relation = c[1].selectbox("Edge type", [Relation.FINETUNE.value, Relation.ADAPTER.value, Relation.QUANTIZED.value,
-                                            Relation.MERGE.value, ALL], key="drift_relation", bind="query-params",
-                              help="Mutation rates and transitions: the study uses fine-tune edges") or Relation.FINETUNE.value
-    since = c[2].date_input("Child created from", value=None, min_value=dt.date(2015, 1, 1), key="drift_from",
-                            bind="query-params")
-    until = c[3].date_input("Child created until", value=None, min_value=dt.date(2015, 1, 1), key="drift_to",
-                            bind="query-params")
-    family = state.checked_family(path, family)
-    return {"family": family or None, "relation": None if relation == ALL else relation,
-            "created_from": since or None, "created_to": until or None}
+    relations = [r.value for r in (Relation.FINETUNE, Relation.ADAPTER, Relation.QUANTIZED, Relation.MERGE)]
+    return state.edge_scope_controls(path, "drift", relations + [state.ALL_EDGES],
+                                     help="Mutation rates and transitions: the study uses fine-tune edges")
 
 
 def _scope_words(scope: dict) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import quote
 
 import plotly.express as px
@@ -13,7 +12,6 @@ from core.licenses import RESTRICTIVENESS, LicenseClass
 from core.lineage import Relation
 from views import cache, state
 
-ALL = "all edge types"
 ANY = "any"
 SHOWN_ROWS = 2_000  # rows drawn in the edge table; the export always holds every edge
 CLASS_ORDER = [c.value for c in sorted(RESTRICTIVENESS, key=RESTRICTIVENESS.get, reverse=True)] + [LicenseClass.OTHER.value]
@@ -29,18 +27,7 @@ CLASS_HELP = {
 
 
 def _scope(path: str) -> dict:
-    c = st.columns([3, 2, 2, 2])
-    family = c[0].text_input("Family (root model id)", key="lic_family", bind="query-params", max_chars=300,
-                             placeholder="all families").strip()
-    relation = c[1].selectbox("Edge type", [ALL] + [r.value for r in Relation], key="lic_relation",
-                              bind="query-params") or ALL
-    since = c[2].date_input("Child created from", value=None, min_value=dt.date(2015, 1, 1), key="lic_from",
-                            bind="query-params")
-    until = c[3].date_input("Child created until", value=None, min_value=dt.date(2015, 1, 1), key="lic_to",
-                            bind="query-params")
-    family = state.checked_family(path, family)
-    return {"family": family or None, "relation": None if relation == ALL else relation,
-            "created_from": since or None, "created_to": until or None}
+    return state.edge_scope_controls(path, "lic", [state.ALL_EDGES] + [r.value for r in Relation])
 
 
 def _classes(path: str) -> None:

@@ -118,3 +118,27 @@ def checked_family(path: str, family: str) -> str | None:
         st.warning(f"No family is rooted at {code(family)} in this bundle; showing all families.")
         return None
     return family or None
+
+
+ALL_EDGES = "all edge types"
+
+
+def edge_scope_controls(path: str, prefix: str, relations: list[str], help: str | None = None) -> dict:
+    """Family, edge type and child-creation dates, URL-bound under ``<prefix>_family|relation|from|to``.
+
+    ``relations`` lists the edge-type choices, the first being the default (``ALL_EDGES`` for no restriction).
+    Returns the scalar fields of an ``EdgeScope`` (None where unrestricted), ready as cache keys.
+    """
+    import datetime as dt
+
+    c = st.columns([3, 2, 2, 2])
+    family = c[0].text_input("Family (root model id)", key=f"{prefix}_family", bind="query-params", max_chars=300,
+                             placeholder="all families")
+    relation = c[1].selectbox("Edge type", relations, key=f"{prefix}_relation", bind="query-params", help=help)
+    since = c[2].date_input("Child created from", value=None, min_value=dt.date(2015, 1, 1), key=f"{prefix}_from",
+                            bind="query-params")
+    until = c[3].date_input("Child created until", value=None, min_value=dt.date(2015, 1, 1), key=f"{prefix}_to",
+                            bind="query-params")
+    relation = relation or relations[0]
+    return {"family": checked_family(path, family), "relation": None if relation == ALL_EDGES else relation,
+            "created_from": since or None, "created_to": until or None}
