@@ -20,7 +20,7 @@ from core import atlas
 
 DECK_URL = "app/static/vendor/deck.gl-9.1.14.min.js"
 DECK_JSON_URL = "app/static/vendor/deck.gl-json-9.1.14.min.js"
-DIM_COLOR = [205, 205, 205]
+DIM_COLOR = [226, 226, 226]  # lighter than "other" (160), so grey matches stand out of the dimmed rest
 _component = st.components.v2.component("phylo.pointmap", js=(Path(__file__).with_name("pointmap.js")).read_text())
 
 
