@@ -23,7 +23,7 @@ from core.scope import EdgeScope, edges_sql
 __all__ = [
     "DriftTrait", "DriftMeasure", "DriftGroup", "Ordering", "ReferenceOrdering", "ReferenceDrift", "EXCLUDED_VALUES",
     "MAX_EXACT_VALUES", "REFERENCE_MUTATION_RATES", "REFERENCE_ORDERINGS", "REFERENCE_NUMERICAL_DRIFT",
-    "REFERENCE_ORDERING_SIZES", "mutation_rates", "transition_flows", "net_flows", "trait_frequencies",
+    "mutation_rates", "transition_flows", "flow_matrix", "trait_frequencies",
     "best_ordering", "ordering", "numerical_drift",
 ]
 
@@ -97,7 +97,6 @@ REFERENCE_ORDERINGS = {
     DriftTrait.LIBRARY: ReferenceOrdering(10, 17, 17, 0.837),
     DriftTrait.TASK: ReferenceOrdering(10, 30, 32, 0.982),
 }
-REFERENCE_ORDERING_SIZES = {t: r.top_n for t, r in REFERENCE_ORDERINGS.items()}
 
 
 @dataclass(frozen=True)
@@ -177,23 +176,6 @@ def transition_flows(con, trait: DriftTrait, scope: EdgeScope = _FINETUNE) -> pd
     return flows
 
 
-def net_flows(flows: pd.DataFrame) -> pd.DataFrame:
-    """Each unordered pair of values oriented by its net flow: ``source`` → ``target`` with ``net`` > 0.
-
-    Also ``forward``/``backward`` (the two gross flows); pairs whose flows cancel are dropped.
-    """
-    if flows.empty:
-        return pd.DataFrame(columns=["source", "target", "net", "forward", "backward"])
-    f = flows.groupby(["source", "target"], as_index=False)["flow"].sum()
-    back = f.rename(columns={"source": "target", "target": "source", "flow": "backward"})
-    pairs = f.merge(back, on=["source", "target"], how="outer").fillna({"flow": 0, "backward": 0})
-    pairs = pairs.rename(columns={"flow": "forward"})
-    pairs["net"] = pairs["forward"] - pairs["backward"]
-    out = pairs[pairs["net"] > 0][["source", "target", "net", "forward", "backward"]].astype(
-        {"net": "int64", "forward": "int64", "backward": "int64"})
-    return out.sort_values(["net", "source", "target"], ascending=[False, True, True]).reset_index(drop=True)
-
-
 def trait_frequencies(con, trait: DriftTrait, scope: EdgeScope = _FINETUNE) -> pd.Series:
     """How many distinct models at either end of the edges in ``scope`` carry each value (most frequent first)."""
     trait = DriftTrait(trait)
@@ -227,7 +209,11 @@ class Ordering:
         return self.agreeing_pairs / self.oriented_pairs if self.oriented_pairs else float("nan")
 
 
-def _flow_matrix(flows: pd.DataFrame, values: list[str]) -> np.ndarray:
+def flow_matrix(flows: pd.DataFrame, values: list[str] | tuple[str, ...]) -> np.ndarray:
+    """Gross flow from row value to column value, rows and columns in ``values`` (others left out).
+
+    Its net flow is ``m - m.T``: antisymmetric, positive where the row's value flows to the column's.
+    """
     index = {v: i for i, v in enumerate(values)}
     m = np.zeros((len(values), len(values)))
     for s, t, f in flows[["source", "target", "flow"]].itertuples(index=False):
@@ -304,7 +290,7 @@ def best_ordering(flows: pd.DataFrame, top_n: int, frequency: pd.Series | None =
     # Ties broken by name so the chosen values do not depend on row order.
     ranked = sorted(freq.items(), key=lambda kv: (-kv[1], str(kv[0])))
     values = [str(v) for v, _ in ranked[:top_n]]
-    m = _flow_matrix(flows, values)
+    m = flow_matrix(flows, values)
     order = _solve_linear_ordering(m)
     agreeing, oriented, share = _score(m, order)
     return Ordering(order=tuple(values[i] for i in order), agreeing_pairs=agreeing, oriented_pairs=oriented,

@@ -15,8 +15,7 @@ import pandas as pd
 from core.scope import EdgeScope, edges_sql
 
 __all__ = ["LicenseClass", "classify_license", "model_license_class", "RESTRICTIVENESS", "relaxes", "family_relaxations",
-           "transitions", "class_counts",
-           "license_edges", "relaxations_by_family", "class_transitions"]
+           "transitions", "class_counts", "license_edges"]
 
 
 class LicenseClass(str, Enum):
@@ -136,16 +135,6 @@ def transitions(edges: pd.DataFrame) -> pd.DataFrame:
     out = edges.groupby(["parent_class", "child_class"]).size().rename("edges").reset_index()
     out["edges"] = out["edges"].astype("int64")
     return out.sort_values(["edges", "parent_class", "child_class"], ascending=[False, True, True]).reset_index(drop=True)
-
-
-def relaxations_by_family(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
-    """``family_relaxations`` of the edges in ``scope``."""
-    return family_relaxations(license_edges(con, scope))
-
-
-def class_transitions(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
-    """Edges in scope counted by (parent class, child class), for a heatmap; most frequent first."""
-    return transitions(license_edges(con, scope))
 
 
 def class_counts(con) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import pytest
 
 from core.drift import (
     EXCLUDED_VALUES, REFERENCE_MUTATION_RATES, REFERENCE_NUMERICAL_DRIFT, REFERENCE_ORDERINGS, DriftMeasure, DriftTrait,
-    best_ordering, mutation_rates, net_flows, numerical_drift, ordering, transition_flows, trait_frequencies,
+    best_ordering, flow_matrix, mutation_rates, numerical_drift, ordering, transition_flows, trait_frequencies,
 )
 from core.lineage import Relation
 from core.scope import EdgeScope
@@ -119,10 +119,10 @@ def test_transition_flows_by_hand():
     flows = transition_flows(con, DriftTrait.LICENSES)
     got = {(s, t): f for s, t, f in flows.itertuples(index=False)}
     assert got == {("a", "b"): 4, ("b", "c"): 3, ("c", "a"): 1, ("other", "a"): 10}
-    net = net_flows(pd.concat([flows, pd.DataFrame([("b", "a", 1)], columns=flows.columns)]))
-    row = net.set_index(["source", "target"]).loc[("a", "b")]
-    assert (row["net"], row["forward"], row["backward"]) == (3, 4, 1)
-    assert ("b", "a") not in set(zip(net["source"], net["target"]))
+    m = flow_matrix(pd.concat([flows, pd.DataFrame([("b", "a", 1)], columns=flows.columns)]), ["a", "b", "c"])
+    assert m.tolist() == [[0, 4, 0], [1, 0, 3], [1, 0, 0]]  # "other" left out
+    net = m - m.T
+    assert net[0, 1] == 3 and net[1, 0] == -3 and net[2, 0] == 1
 
 
 def test_drops_flow_to_kept_values_and_adds_flow_from_every_parent_value():

@@ -10,7 +10,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from core.drift import (REFERENCE_MUTATION_RATES, REFERENCE_NUMERICAL_DRIFT, REFERENCE_ORDERINGS, DriftGroup,
-                        DriftMeasure, DriftTrait, MAX_EXACT_VALUES)
+                        DriftMeasure, DriftTrait, MAX_EXACT_VALUES, flow_matrix)
 from core.lineage import Relation
 from views import cache, state
 
@@ -72,14 +72,6 @@ def _reset_top() -> None:
     st.query_params.pop("drift_top", None)
 
 
-def _net_matrix(flows: pd.DataFrame, order: tuple[str, ...]) -> np.ndarray:
-    """Net flow from row value to column value (row → column positive), rows and columns in ``order``."""
-    m = (flows.pivot_table(index="source", columns="target", values="flow", aggfunc="sum", fill_value=0)
-         .reindex(index=list(order), columns=list(order), fill_value=0).to_numpy(dtype=float, copy=True))
-    np.fill_diagonal(m, 0)
-    return m - m.T
-
-
 def _heatmap(net: np.ndarray, order: tuple[str, ...]) -> go.Figure:
     """Net flow from each value to every later one, on a signed log scale: blue agrees with the order, red does not.
 
@@ -132,7 +124,8 @@ def _transitions(path: str, scope: dict) -> None:
         st.caption("The study's order (top " + str(ref.top_n) + "): "
                    + (" → ".join(ref.head) + " → …" if ref.head else "…")
                    + (" → " + " → ".join(ref.tail) if ref.tail else ""))
-    net = _net_matrix(flows, o.order)
+    m = flow_matrix(flows, o.order)
+    net = m - m.T
     st.plotly_chart(_heatmap(net, o.order), key="drift_heatmap")
     st.caption(f"Net flow between each pair of the top {o.n_values} {TRAIT_LABELS[trait]} over {_scope_words(scope)}: on "
                "each edge every value the child adds gets one from each parent value, and every value it drops gives "

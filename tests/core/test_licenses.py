@@ -37,7 +37,7 @@ import duckdb  # noqa: E402
 
 from core import family as fam  # noqa: E402
 from core.bundle import _add_license_classes, connect, open_bundle  # noqa: E402
-from core.licenses import class_transitions, license_edges, relaxations_by_family, relaxes  # noqa: E402
+from core.licenses import family_relaxations, license_edges, relaxes, transitions  # noqa: E402
 from core.lineage import Relation  # noqa: E402
 from core.scope import EdgeScope  # noqa: E402
 
@@ -90,15 +90,15 @@ def test_license_edges_by_hand():
 
 def test_relaxations_by_family_and_transitions_by_hand():
     con = licensed_bundle()
-    by_family = relaxations_by_family(con)
+    by_family = family_relaxations(license_edges(con))
     assert by_family.to_dict("records") == [
         {"family": "base", "edges": 4, "relaxed": 1, "share_relaxed": 0.25,
          "most_common": "commercial-restricted → permissive"},
         {"family": "nc", "edges": 1, "relaxed": 1, "share_relaxed": 1.0, "most_common": "non-commercial → copyleft"},
     ]
-    finetune_only = relaxations_by_family(con, EdgeScope(relation=Relation.FINETUNE))
+    finetune_only = family_relaxations(license_edges(con, EdgeScope(relation=Relation.FINETUNE)))
     assert finetune_only["family"].tolist() == ["base"]
-    t = class_transitions(con)
+    t = transitions(license_edges(con))
     got = {(p, c): n for p, c, n in t.itertuples(index=False)}
     assert got == {("commercial-restricted", "permissive"): 1, ("commercial-restricted", "commercial-restricted"): 1,
                    ("commercial-restricted", "other/unknown"): 1, ("permissive", "non-commercial"): 1,
@@ -127,7 +127,7 @@ def test_relaxations_on_real_family_trees(family_trees_bundle):
     gemma = relaxed[relaxed["family"] == "google/gemma-7b"]
     assert set(gemma["parent_licenses"]) == {"gemma"}
     assert {"apache-2.0", "mit"} <= set(gemma["child_licenses"])
-    by_family = relaxations_by_family(con).set_index("family")
+    by_family = family_relaxations(license_edges(con)).set_index("family")
     assert by_family.loc["google/gemma-7b", "most_common"] == "commercial-restricted → permissive"
     assert by_family.loc["stabilityai/stable-diffusion-2-1", "most_common"] == "use-restricted → permissive"
     assert by_family["relaxed"].is_monotonic_decreasing
