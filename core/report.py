@@ -41,15 +41,9 @@ class Section(str, Enum):
     GROWTH = "§5 growth over time"
 
 
-# The traits ordered in §4 and how many of their values (the study's top-N).
-_ORDERED_TRAITS = ((drift.DriftTrait.LICENSES, 20), (drift.DriftTrait.LANGUAGES, 20),
-                   (drift.DriftTrait.LIBRARY, 10), (drift.DriftTrait.TASK, 10))
 _MEASURE_NAMES = {drift.DriftMeasure.HAS_CARD: "has_card", drift.DriftMeasure.AUTO_GENERATED: "auto_generated",
                   drift.DriftMeasure.CARD_LENGTH: "card_length", drift.DriftMeasure.N_LANGUAGES: "languages_count"}
 _SHARE_TRAITS = (overview.Trait.LICENSES, overview.Trait.TASK, overview.Trait.LIBRARY, overview.Trait.LANGUAGES)
-_CHILDREN_WITH_CHILDREN = {"finetune": 0.079, "quantized": 0.0095, "adapter": 0.0019}
-_CARD_SHARE = 0.6704
-_REFERENCE_EDGES = 573_653
 _GROWN_FAMILIES = 5
 
 # First part of a key → section, for grouping the printed table.
@@ -86,12 +80,12 @@ def _clean(value):
 
 # ---- the study's values --------------------------------------------------------------------------------------------
 def _build_reference() -> dict:
-    ref: dict = {"models": reference.REFERENCE_MODELS, "edges": _REFERENCE_EDGES,
-                 "share.has_card": _CARD_SHARE,
+    ref: dict = {"models": reference.REFERENCE_MODELS, "edges": reference.REFERENCE_EDGES,
+                 "share.has_card": reference.CARD_SHARE,
                  "largest_families.no_merge": list(reference.LARGEST_FAMILIES_NO_MERGE),
                  "largest_families.no_merge.sizes": list(reference.LARGEST_FAMILIES_NO_MERGE.values())}
     ref.update({f"edges.{rel}": n for rel, n in reference.EDGES_BY_RELATION.items()})
-    ref.update({f"children_with_children.{rel}": v for rel, v in _CHILDREN_WITH_CHILDREN.items()})
+    ref.update({f"children_with_children.{rel}": v for rel, v in reference.CHILDREN_WITH_CHILDREN.items()})
     for trait, values in reference.SHARES.items():
         ref.update({f"share.{trait}.{value}": share for value, share in values.items()})
         ref[f"top.{trait}"] = list(values)
@@ -207,7 +201,7 @@ def _drift(con, draws: int, seed: int) -> dict:
         for r in drift.mutation_rates(con, scope).itertuples(index=False):
             out[f"mutation_rate.{r.trait}{suffix}"], out[f"mutation_rate.{r.trait}{suffix}.n"] = r.rate, r.n
 
-    for trait, top_n in _ORDERED_TRAITS:
+    for trait, top_n in ((t, o.top_n) for t, o in drift.REFERENCE_ORDERINGS.items()):  # the study's top-N
         key = f"ordering.{trait.value}"
         o = drift.ordering(con, trait, top_n)  # finetune edges, as the study
         out[key] = list(o.order)

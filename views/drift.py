@@ -16,7 +16,6 @@ from views import cache, state
 
 TRAIT_LABELS = {DriftTrait.LICENSES: "licenses", DriftTrait.LANGUAGES: "languages", DriftTrait.LIBRARY: "library",
                 DriftTrait.TASK: "task"}
-DEFAULT_TOP = {DriftTrait.LICENSES: 20, DriftTrait.LANGUAGES: 20, DriftTrait.LIBRARY: 10, DriftTrait.TASK: 10}
 MEASURE_LABELS = {DriftMeasure.HAS_CARD: "has a card (share)", DriftMeasure.AUTO_GENERATED: "auto-generated card (share)",
                   DriftMeasure.CARD_LENGTH: "card length (characters)", DriftMeasure.N_LANGUAGES: "number of languages"}
 GROUP_LABELS = {DriftGroup.RELATION: "by edge type", DriftGroup.DEPTH: "by depth of the child"}
@@ -101,7 +100,7 @@ def _transitions(path: str, scope: dict) -> None:
                                    format_func=lambda t: TRAIT_LABELS[DriftTrait(t)], key="drift_trait",
                                    bind="query-params", on_change=_reset_top) or DriftTrait.LICENSES.value
     trait = DriftTrait(trait)
-    top_n = state.url_int_input(c[1], "Top values", "drift_top", 1, MAX_EXACT_VALUES, DEFAULT_TOP[trait],
+    top_n = state.url_int_input(c[1], "Top values", "drift_top", 1, MAX_EXACT_VALUES, REFERENCE_ORDERINGS[trait].top_n,
                                 help=f"The most frequent values ranked exactly (at most {MAX_EXACT_VALUES})")
     result = cache.transitions(path, trait.value, top_n, **scope)
     o, flows = result["ordering"], result["flows"]

@@ -34,7 +34,7 @@ def _metrics(path: str) -> None:
     cols[3].metric("Largest family", f"{s.largest_family:,}")
     cols[4].metric("Authors", f"{s.authors:,}")
     cols[5].metric("With a model card", "n/a" if s.with_card is None else f"{s.with_card / max(s.models, 1):.1%}",
-                   help="Card longer than 3 characters (the study: 67.04%). n/a: the source had no card text.")
+                   help=f"Card longer than 3 characters (the study: {reference.CARD_SHARE:.2%}). n/a: the source had no card text.")
 
 
 def _edges(path: str) -> None:
