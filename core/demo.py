@@ -59,13 +59,15 @@ def _pick(rng, table: dict[str, float], size: int) -> np.ndarray:
     return keys[rng.choice(len(keys), size=size, p=p / p.sum())]
 
 
-def synthetic_listing(n: int = 25_000, seed: int = 0, cards: bool = True, family_share: float = 0.6) -> pa.Table:
-    """A Hub-listing-shaped table of ``n`` invented models (plus a ``card`` column when ``cards``)."""
-    rng = np.random.default_rng(seed)
+def _hub(rng, n: int, family_share: float, zipf: float) -> dict:
+    """The invented Hub's structure and traits: lineage, names, dates, counts (arrays of length ``n``).
+
+    Rows run roots first, then derived models grouped by family, then singletons, so a parent precedes its children.
+    """
     n_fam_members = int(n * family_share)
     n_roots = max(1, n_fam_members // 40)
     # Heavy-tailed family sizes: Zipf-like weights over roots.
-    weights = 1.0 / np.arange(1, n_roots + 1) ** 1.1
+    weights = 1.0 / np.arange(1, n_roots + 1) ** zipf
     fam_of_derived = np.sort(rng.choice(n_roots, size=n_fam_members - n_roots, p=weights / weights.sum()))
     # Rows: roots first, then derived models grouped by family, then singletons.
     fam = np.concatenate([np.arange(n_roots), fam_of_derived, np.full(n - n_fam_members, -1)])
@@ -143,7 +145,17 @@ def synthetic_listing(n: int = 25_000, seed: int = 0, cards: bool = True, family
 
     downloads = np.floor(rng.pareto(1.2, n) * 20 * np.where(is_root, 50, 1)).astype(np.int64)
     likes = np.floor(downloads * rng.random(n) * 0.01).astype(np.int64)
+    return dict(is_root=is_root, parent=parent, second=second, relation=relation, depth=depth, task=task, lib=lib,
+                lic=lic, n_lang=n_lang, author=author, names=names, created_text=created_text, downloads=downloads,
+                likes=likes, root_of=np.where(fam >= 0, fam, np.arange(n)))
 
+
+def synthetic_listing(n: int = 25_000, seed: int = 0, cards: bool = True, family_share: float = 0.6) -> pa.Table:
+    """A Hub-listing-shaped table of ``n`` invented models (plus a ``card`` column when ``cards``)."""
+    rng = np.random.default_rng(seed)
+    h = _hub(rng, n, family_share, zipf=1.1)
+    lib, task, lic, n_lang, relation = h["lib"], h["task"], h["lic"], h["n_lang"], h["relation"]
+    parent, second, names, depth = h["parent"], h["second"], h["names"], h["depth"]
     tags = []
     card_col = []
     lang_codes = np.array(LANGS)
@@ -168,10 +180,10 @@ def synthetic_listing(n: int = 25_000, seed: int = 0, cards: bool = True, family
             card_col.append(_card(rng, i, names, parent, relation, depth))
     table = {
         "id": pa.array(names.tolist(), pa.string()),
-        "author": pa.array(author.tolist(), pa.string()),
-        "createdAt": pa.array(created_text.tolist(), pa.string()),
-        "downloads": pa.array(downloads),
-        "likes": pa.array(likes),
+        "author": pa.array(h["author"].tolist(), pa.string()),
+        "createdAt": pa.array(h["created_text"].tolist(), pa.string()),
+        "downloads": pa.array(h["downloads"]),
+        "likes": pa.array(h["likes"]),
         "library_name": pa.array(lib.tolist(), pa.string()),
         "pipeline_tag": pa.array(task.tolist(), pa.string()),
         "tags": pa.array(tags, pa.list_(pa.string())),
@@ -202,6 +214,138 @@ def _card(rng, i: int, names, parent, relation, depth) -> str | None:
     return head + LOREM * int(rng.integers(1, max(2, 12 - 3 * d)))
 
 
+# Card lengths (characters) of the 1,826 real cards longer than 3 characters in ../shared/data/family_trees_2025.csv,
+# at these quantiles; lengths are drawn from the log-linear interpolation between them (a test re-measures the knots).
+CARD_LENGTH_QUANTILES = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
+CARD_LENGTH_KNOTS = (43, 55, 101, 169, 553, 1515, 2329, 4541, 5544, 21993, 68756)
+CARD_SHARE = 0.6704  # ANALYSES.md §2: models with a card longer than 3 characters
+HUB_2025_MODELS = 1_860_411
+HUB_FAMILY_SHARE = 0.32  # 573,653 edges over 1.86M models (ANALYSES.md §2) with ~40 models per family
+HUB_ZIPF = 0.9  # largest family ~35k of 1.86M, as FLUX.1-dev's 33,194
+LANG_NAMES = {"en": "English", "zh": "Chinese", "fr": "French", "es": "Spanish", "de": "German", "ja": "Japanese",
+              "ko": "Korean", "it": "Italian", "pt": "Portuguese", "ru": "Russian", "hi": "Hindi", "ar": "Arabic",
+              "th": "Thai", "id": "Indonesian", "tr": "Turkish", "vi": "Vietnamese", "pl": "Polish", "nl": "Dutch"}
+DATASET_COLUMNS = ("Unnamed: 0", "model_id", "likes", "trendingScore", "private", "downloads", "tags", "pipeline_tag",
+                   "library_name", "createdAt", "regions", "licenses", "arxiv_papers", "datasets", "parent_model",
+                   "finetune_parent", "quantized_parent", "adapter_parent", "merge_parent", "languages", "modelCard")
+
+
+def card_lengths(rng, size: int) -> np.ndarray:
+    """Card lengths drawn from the real cards' distribution (see CARD_LENGTH_KNOTS)."""
+    u = rng.random(size)
+    return np.rint(np.exp(np.interp(u, CARD_LENGTH_QUANTILES, np.log(CARD_LENGTH_KNOTS)))).astype(np.int64)
+
+
+def _card_corpus(seed: int, chars: int = 80_000) -> str:
+    """A long, deterministic text with a Zipf-like vocabulary: card bodies are slices of it."""
+    rng = np.random.default_rng([seed, 7])
+    syll = ["ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "be", "do", "fu", "ga", "ho", "ji", "pe", "so"]
+    words = np.array(["".join(rng.choice(syll, size=int(rng.integers(1, 4)))) for _ in range(3000)])
+    picks = words[np.minimum(rng.zipf(1.3, size=chars // 4) - 1, len(words) - 1)]
+    sentences = []
+    for start in range(0, len(picks), 12):
+        sentences.append(" ".join(picks[start:start + 12]).capitalize() + ".")
+        if start % 240 == 0:
+            sentences.append("\n\n## " + " ".join(picks[start:start + 3]).title() + "\n\n" + LOREM)
+    return (" ".join(sentences) * 2)[: chars]
+
+
+def _pylist(values) -> str:
+    return repr([str(v) for v in values])
+
+
+def _source_rows(h: dict, rows: np.ndarray, rng, corpus: str) -> dict[str, list]:
+    """The dataset-shape columns of ``rows`` (list columns as Python-list text, cards with a YAML header)."""
+    names, parent, second, relation = h["names"], h["parent"], h["second"], h["relation"]
+    lengths = card_lengths(rng, len(rows))
+    present = rng.random(len(rows)) < CARD_SHARE
+    offsets = (h["root_of"][rows] * 7919) % (len(corpus) // 2)  # kin share the start of their card body
+    lang_codes = np.array(LANGS)
+    out = {c: [] for c in DATASET_COLUMNS}
+    for j, i in enumerate(rows.tolist()):
+        lic, lib, task = str(h["lic"][i]), str(h["lib"][i]), str(h["task"][i])
+        langs = []
+        if h["n_lang"][i]:
+            others = [str(c) for c in rng.permutation(lang_codes[1:])[: h["n_lang"][i] - 1]]
+            langs = ["en"] + others if rng.random() < 0.85 else others
+        parents = {"parent_model": [], "finetune_parent": [], "quantized_parent": [], "adapter_parent": [], "merge_parent": []}
+        tags = [lib, task] + langs
+        r = str(relation[i])
+        for p in (parent[i], second[i]):
+            if p < 0:
+                continue
+            pname = str(names[p])
+            tags.append(f"base_model:{pname}")
+            parents["parent_model"].append(pname)
+            if i % 10 < 7:  # 70% declare the type, as on the 2025 Hub
+                typed = "merge" if second[i] >= 0 else r
+                tags.append(f"base_model:{typed}:{pname}")
+                parents[f"{typed}_parent"].append(pname)
+        if parent[i] >= 0:
+            tags += {"adapter": ["peft", "lora"], "quantized": ["gguf"], "merge": ["mergekit", "merge"]}.get(r, [])
+        tags += ([f"license:{lic}"] if lic else []) + ["region:us"]
+        card = ""
+        if present[j]:
+            head = ("---\n" + (f"license: {lic}\n" if lic else "") + f"library_name: {lib}\npipeline_tag: {task}\n"
+                    + ("language:\n" + "".join(f"- {c}\n" for c in langs) if langs else "")
+                    + (f"base_model: {names[parent[i]]}\n" if parent[i] >= 0 else "") + "---\n\n"
+                    + f"# {str(names[i]).split('/', 1)[1]}\n\n")
+            if parent[i] >= 0:
+                head += f"This model is a {r} of [{names[parent[i]]}](https://huggingface.co/{names[parent[i]]}).\n\n"
+                if rng.random() < 0.3:
+                    head = "<!-- This model card has been generated automatically according to the information the Trainer had access to. -->\n" + head
+            need = max(0, int(lengths[j]) - len(head))
+            o = int(offsets[j])
+            card = (head + corpus[o:o + need])[: max(int(lengths[j]), 4)]
+        out["Unnamed: 0"].append(i)
+        out["model_id"].append(str(names[i]))
+        out["likes"].append(f"{float(h['likes'][i]):.1f}")
+        out["trendingScore"].append("")
+        out["private"].append("False")
+        out["downloads"].append(str(int(h["downloads"][i])))
+        out["tags"].append(_pylist(tags))
+        out["pipeline_tag"].append(task)
+        out["library_name"].append(lib)
+        out["createdAt"].append(str(h["created_text"][i]))
+        out["regions"].append("['us']")
+        out["licenses"].append(_pylist([lic] if lic else []))
+        out["arxiv_papers"].append("[]")
+        out["datasets"].append("[]")
+        for col, values in parents.items():
+            out[col].append(_pylist(values))
+        out["languages"].append(_pylist(LANG_NAMES[c] for c in langs))
+        out["modelCard"].append(card or None)
+    return out
+
+
+def write_source(path: str | Path, n: int = HUB_2025_MODELS, seed: int = 0, chunk: int = 65_536) -> int:
+    """Write a synthetic snapshot in the exact shape of ``modelbiome/ai_ecosystem_withmodelcards`` to ``path``.
+
+    Parquet (one row group per ``chunk``) or CSV by the suffix; list columns are Python-list text, ``modelCard``
+    has a YAML header, 67% of models have a card and card lengths follow the real cards'. Rows are written a
+    chunk at a time, so the cards (~3 GB at the Hub's size) are never all in memory. Deterministic.
+    """
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    h = _hub(np.random.default_rng(seed), n, HUB_FAMILY_SHARE, zipf=HUB_ZIPF)
+    corpus = _card_corpus(seed)
+    schema = pa.schema([(c, pa.int64() if c == "Unnamed: 0" else pa.string()) for c in DATASET_COLUMNS])
+    as_csv = path.suffix.lower() == ".csv"
+    tmp = path.with_name(path.name + ".tmp")
+    writer = pcsv.CSVWriter(tmp, schema) if as_csv else pq.ParquetWriter(tmp, schema, compression="zstd")
+    try:
+        for k, start in enumerate(range(0, n, chunk)):
+            rows = np.arange(start, min(n, start + chunk))
+            cols = _source_rows(h, rows, np.random.default_rng([seed, 1, k]), corpus)
+            writer.write_table(pa.table({c: pa.array(cols[c], schema.field(c).type) for c in DATASET_COLUMNS}))
+    finally:
+        writer.close()
+    tmp.replace(path)
+    return n
+
+
 def demo_snapshot(n: int = 25_000, seed: int = 0) -> Snapshot:
     return Snapshot(table=synthetic_listing(n, seed), shape=SourceShape.LISTING, source=f"core.demo synthetic n={n} seed={seed}")
 
@@ -214,9 +358,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=25_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--listing", help="write only the synthetic listing to this parquet file (for benchmarks)")
+    parser.add_argument("--source-out", help="write a synthetic snapshot in the dataset's shape (.parquet or .csv, with "
+                        "cards) to this file, e.g. --n 1860411 for the 2025 Hub's size (for benchmarks)")
     parser.add_argument("--no-cards", action="store_true")
     parser.add_argument("--no-embed", action="store_true", help="skip embeddings and the map")
     args = parser.parse_args(argv)
+    if args.source_out:
+        write_source(args.source_out, args.n, args.seed)
+        print(f"synthetic dataset-shape snapshot of {args.n:,} models written to {args.source_out}")
+        return 0
     if args.listing:
         import pyarrow.parquet as pq
 

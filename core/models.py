@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
@@ -18,7 +19,8 @@ import pyarrow.compute as pc
 from core.languages import language_names
 from core.lineage import QUANT_TAGS, ADAPTER_TAGS, MERGE_TAGS, RELATION_PRIORITY
 from core.listtext import as_string_lists, collect, explode
-from core.snapshot import Snapshot, SourceShape
+from core.errors import SourceError
+from core.snapshot import Snapshot, SnapshotReader, SourceShape, open_snapshot
 
 __all__ = ["Normalized", "normalize", "MODEL_COLUMNS", "PLACEHOLDER_DATE", "MAX_CARD_CHARS", "card_features"]
 
@@ -43,8 +45,9 @@ class Normalized:
     mention_parent: pa.Array  # parent id as written
     mention_code: np.ndarray  # 0 untyped, 1..4 declared (see lineage.RELATION_PRIORITY)
     signals: dict[str, np.ndarray | pa.Array]
-    cards: pa.Table | None
+    cards: pa.Table | None  # None when the source has no cards or they went to a card sink
     warnings: Counter = field(default_factory=Counter)
+    n_cards: int | None = None  # models with a card row; None when the source has no card column
 
 
 def _text(table: pa.Table, name: str, n: int) -> pa.Array:
@@ -152,13 +155,60 @@ def _any_tag(n: int, rows: np.ndarray, flat_lower: pa.Array, values: tuple[str, 
     return np.bincount(rows[hit], minlength=n) > 0
 
 
-def normalize(snapshot: Snapshot) -> Normalized:
-    """Normalise a raw snapshot into the canonical models table and lineage mentions."""
-    t = snapshot.table
+def normalize(snapshot: Snapshot | SnapshotReader, card_sink: Callable[[pa.Table], None] | None = None) -> Normalized:
+    """Normalise a raw snapshot into the canonical models table and lineage mentions.
+
+    A :class:`SnapshotReader` is normalised batch by batch: only the models table
+    (no card text) and the lineage mentions are kept; each batch's cards go to
+    ``card_sink`` (e.g. a parquet writer) when given, else they are collected into
+    ``Normalized.cards``. Duplicate ids keep their first occurrence across batches.
+    """
+    reader = open_snapshot(snapshot, batch_rows=None) if isinstance(snapshot, Snapshot) else snapshot
     warnings: Counter = Counter()
-    if snapshot.skipped_rows:
-        warnings["unparseable_rows"] += snapshot.skipped_rows
-    id_col = "model_id" if snapshot.shape is SourceShape.DATASET else ("id" if "id" in t.column_names else "modelId")
+    parts: list[_Batch] = []
+    seen: list[pa.Array] = []
+    offset, n_cards, card_column = 0, 0, False
+    for raw in reader.batches():
+        part = _normalize_batch(raw, reader.shape, warnings, pa.concat_arrays(seen) if seen else None)
+        seen.append(part.models["model_id"].combine_chunks())
+        if part.cards is not None:
+            card_column, n_cards = True, n_cards + part.cards.num_rows
+            if card_sink is not None:
+                card_sink(part.cards)
+                part = replace(part, cards=None)
+        parts.append(replace(part, mention_child=part.mention_child + offset))
+        offset += part.models.num_rows
+    if reader.skipped_rows:
+        warnings["unparseable_rows"] += reader.skipped_rows
+    if not parts:
+        raise SourceError(f"{reader.source} has no rows")
+    with_cards = [p.cards for p in parts if p.cards is not None]
+    return Normalized(
+        models=pa.concat_tables([p.models for p in parts]),
+        mention_child=np.concatenate([p.mention_child for p in parts]),
+        mention_parent=pa.concat_arrays([p.mention_parent for p in parts]),
+        mention_code=np.concatenate([p.mention_code for p in parts]),
+        signals={k: (pa.concat_arrays([p.signals[k] for p in parts]) if isinstance(parts[0].signals[k], pa.Array)
+                     else np.concatenate([p.signals[k] for p in parts])) for k in parts[0].signals},
+        cards=pa.concat_tables(with_cards) if with_cards else None,
+        warnings=warnings,
+        n_cards=n_cards if card_column else None,
+    )
+
+
+@dataclass(frozen=True)
+class _Batch:
+    models: pa.Table
+    mention_child: np.ndarray
+    mention_parent: pa.Array
+    mention_code: np.ndarray
+    signals: dict
+    cards: pa.Table | None
+
+
+def _normalize_batch(t: pa.Table, shape: SourceShape, warnings: Counter, seen: pa.Array | None) -> _Batch:
+    """One batch of raw rows to canonical models, mentions (row numbers within the batch) and cards."""
+    id_col = "model_id" if shape is SourceShape.DATASET else ("id" if "id" in t.column_names else "modelId")
     ids = pc.utf8_trim_whitespace(_text(t, id_col, t.num_rows))
     # Rows without an id cannot be anything; duplicates keep their first occurrence.
     valid = pc.fill_null(pc.not_equal(ids, ""), False).to_numpy(zero_copy_only=False)
@@ -169,6 +219,8 @@ def normalize(snapshot: Snapshot) -> Normalized:
     keep = np.zeros(t.num_rows, dtype=bool)
     keep[first] = True
     keep &= valid
+    if seen is not None and len(seen):
+        keep &= ~pc.fill_null(pc.is_in(ids, value_set=seen), False).to_numpy(zero_copy_only=False)
     if (dups := int(valid.sum() - keep.sum())):
         warnings["duplicate_id"] += dups
     if not keep.all():
@@ -240,12 +292,11 @@ def normalize(snapshot: Snapshot) -> Normalized:
         "adapter_tag": _any_tag(n, rows, flat_lower, ADAPTER_TAGS),
         "library": models["library_name"].combine_chunks(),
     }
-    return Normalized(
+    return _Batch(
         models=models,
         mention_child=np.concatenate(child_parts).astype(np.int64),
         mention_parent=pa.concat_arrays([p.cast(pa.string()) for p in parent_parts]),
         mention_code=np.concatenate(code_parts),
         signals=signals,
         cards=cards,
-        warnings=warnings,
     )

@@ -23,7 +23,7 @@ from core.bundle import BUNDLE_FORMAT
 from core.errors import PhyloError
 from core.lineage import RELATION_PRIORITY, Relation, RelationSource, build_edges, compute_lineage, family_roots, weak_components
 from core.models import normalize
-from core.snapshot import DEFAULT_DATASET, Snapshot, read_snapshot
+from core.snapshot import DEFAULT_BATCH_ROWS, DEFAULT_DATASET, Snapshot, open_snapshot
 
 __all__ = ["build_bundle", "main"]
 
@@ -100,24 +100,61 @@ def _sample(table_rows: int, sample: int | None, seed: int = 0) -> np.ndarray | 
     return np.sort(np.random.default_rng(seed).choice(table_rows, size=sample, replace=False))
 
 
+class _CardWriter:
+    """Writes cards.parquet batch by batch under a temporary name; ``finish`` puts it in place."""
+
+    SCHEMA = pa.schema([("model_id", pa.string()), ("card", pa.string())])
+
+    def __init__(self, path: Path):
+        self.path, self.tmp = path, path.with_name(path.name + ".tmp")
+        self._writer = None
+
+    def write(self, cards: pa.Table) -> None:
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.tmp, self.SCHEMA, compression="zstd")
+        self._writer.write_table(cards.cast(self.SCHEMA))
+
+    def finish(self, keep: bool) -> None:
+        """Install the file (an empty one when the source had a card column but no cards), or drop it."""
+        if keep and self._writer is None:
+            self.write(self.SCHEMA.empty_table())
+        if self._writer is not None:
+            self._writer.close()
+            self.tmp.replace(self.path)
+        else:
+            self.path.unlink(missing_ok=True)
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self.tmp.unlink(missing_ok=True)
+
+
 def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = None, progress: bool = False,
                  synthetic: bool = False, label: str | None = None, embed: bool = False,
                  backend: str = "onnx-int8", model_path: str | None = None, fit_sample: int = 50_000,
-                 seed: int = 0) -> dict:
+                 seed: int = 0, batch_rows: int | None = DEFAULT_BATCH_ROWS) -> dict:
     """Build the bundle of ``source`` into ``out`` and return its manifest.
 
+    The source is read and normalised ``batch_rows`` rows at a time (``None``: whole); card text goes
+    straight to ``cards.parquet``, so memory holds the models table and lineage, never every card.
     With ``embed``, also embed every model, project to 2D/3D and cluster (see :func:`add_map`).
     """
     out = Path(out)
     bar = _progress(progress)
     bar.set_description("read")
-    snap = source if isinstance(source, Snapshot) else read_snapshot(source)
-    if (rows := _sample(snap.table.num_rows, sample)) is not None:
-        snap = type(snap)(table=snap.table.take(pa.array(rows)), shape=snap.shape, source=snap.source,
-                          skipped_rows=snap.skipped_rows)
+    reader = open_snapshot(source, batch_rows=batch_rows)
+    if sample is not None and (rows := _sample(reader.count_rows(), sample)) is not None:
+        reader.sample = rows
     bar.update()
     bar.set_description("normalise")
-    norm = normalize(snap)
+    out.mkdir(parents=True, exist_ok=True)
+    cards = _CardWriter(out / "cards.parquet")
+    try:
+        norm = normalize(reader, card_sink=cards.write)
+    except BaseException:
+        cards.abort()
+        raise
     models = norm.models
     n = models.num_rows
     ids = models["model_id"].combine_chunks()
@@ -159,13 +196,9 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     bar.update()
 
     bar.set_description("write")
-    out.mkdir(parents=True, exist_ok=True)
-    for name, table in (("models", models), ("edges", edge_table), ("families", families), ("cards", norm.cards)):
-        path = out / f"{name}.parquet"
-        if table is None:
-            path.unlink(missing_ok=True)
-            continue
-        pq.write_table(table, path, compression="zstd", row_group_size=256_000)
+    for name, table in (("models", models), ("edges", edge_table), ("families", families)):
+        pq.write_table(table, out / f"{name}.parquet", compression="zstd", row_group_size=256_000)
+    cards.finish(keep=norm.n_cards is not None)
     warnings = Counter(norm.warnings)
     for key in ("self_loops", "unknown_parents"):
         if edge_stats[key]:
@@ -177,10 +210,10 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     checked = edge_stats["inference_checked"]
     manifest = {
         "format": BUNDLE_FORMAT,
-        "label": label or Path(snap.source).name,
+        "label": label or Path(reader.source).name,
         "synthetic": synthetic,
-        "source": snap.source,
-        "source_shape": snap.shape.value,
+        "source": reader.source,
+        "source_shape": reader.shape.value,
         "sample": sample,
         "snapshot_date": snapshot_date,
         "counts": {
@@ -193,7 +226,7 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
             "families_with_edges": int(len(sizes)),
             "largest_family": int(sizes.max(initial=0)),
             "models_in_cycles": int(lin.in_cycle.sum()),
-            "cards": 0 if norm.cards is None else norm.cards.num_rows,
+            "cards": norm.n_cards or 0,
         },
         "warnings": dict(sorted(warnings.items())),
         "cycles": [[id_list[i] for i in group[:20]] for group in lin.cycles[:50]],
@@ -210,7 +243,7 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
         (out / stale).unlink(missing_ok=True)
     add_resemblance(out)
     if embed:
-        manifest["map"] = add_map(out, models, norm.cards, backend=backend, model_path=model_path,
+        manifest["map"] = add_map(out, models, backend=backend, model_path=model_path,
                                   fit_sample=fit_sample, seed=seed, progress=progress)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return manifest
@@ -243,11 +276,12 @@ def add_resemblance(out: Path) -> None:
     pq.write_table(table, target, compression="zstd")
 
 
-def add_map(out: Path, models: pa.Table, cards: pa.Table | None, backend: str = "onnx-int8",
+def add_map(out: Path, models: pa.Table, backend: str = "onnx-int8",
             model_path: str | None = None, fit_sample: int = 50_000, seed: int = 0, progress: bool = False) -> dict:
     """Embed every model, project to 2D and 3D, cluster; write embeddings.npy, points/clusters.parquet, projection.joblib.
 
-    Embeddings are saved in chunks under ``out/.embeddings`` so a stopped run resumes; the chunks go once done.
+    The start of each card is read from ``out/cards.parquet`` batch by batch. Embeddings are saved in chunks
+    under ``out/.embeddings`` so a stopped run resumes; the chunks go once done.
     """
     import shutil
     import time
@@ -259,13 +293,7 @@ def add_map(out: Path, models: pa.Table, cards: pa.Table | None, backend: str = 
     from core.projection import cluster_labels, cluster_points, project, quantize
 
     ids = models["model_id"].combine_chunks()
-    card_text = None
-    if cards is not None:
-        pos = pc.index_in(cards["model_id"], value_set=ids).to_numpy(zero_copy_only=False)
-        full = [None] * len(ids)
-        for i, c in zip(pos.tolist(), cards["card"].to_pylist()):
-            full[i] = c
-        card_text = pa.array(full, pa.string())
+    card_text = _card_starts(out / "cards.parquet", ids)
     tasks, libs = models["pipeline_tag"].combine_chunks(), models["library_name"].combine_chunks()
     tags = models["tags"].combine_chunks()
     texts = model_texts(ids, tasks, libs, tags, card_text)
@@ -300,6 +328,28 @@ def add_map(out: Path, models: pa.Table, cards: pa.Table | None, backend: str = 
               f"projected in {project_s:.0f} s", file=sys.stderr)
     return {"backend": encoder.backend.value, "model": "sentence-transformers/all-MiniLM-L6-v2", "dim": int(vectors.shape[1]),
             "fit_sample": int(min(fit_sample, len(texts))), "seed": seed, "clusters": k}
+
+
+def _card_starts(path: Path, ids: pa.Array) -> pa.Array | None:
+    """The start of each model's card (YAML header dropped), in bundle order; null without a card.
+
+    Only the first characters the embedding text uses are kept, so this holds ~0.5 kB a card, not the card.
+    """
+    from core.embedding import CARD_CHARS, _strip_front_matter
+
+    if not path.is_file():
+        return None
+    pos_parts, start_parts = [], []
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=65_536, columns=["model_id", "card"]):
+        pos_parts.append(pc.index_in(batch["model_id"], value_set=ids).to_numpy(zero_copy_only=False))
+        start_parts.append(pc.utf8_slice_codeunits(_strip_front_matter(batch["card"]), 0, CARD_CHARS))
+    if not pos_parts:
+        return pa.nulls(len(ids), pa.string())
+    pos = np.concatenate(pos_parts)
+    where = np.full(len(ids), len(pos), dtype=np.int64)  # len(pos): the null appended below
+    where[pos] = np.arange(len(pos))
+    starts = pa.concat_arrays([*start_parts, pa.nulls(1, pa.string())])
+    return starts.take(pa.array(where))
 
 
 def _summary(manifest: dict) -> str:

@@ -1,0 +1,125 @@
+"""Streaming ingest: a bundle built batch by batch equals the one built from the whole source in memory."""
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import core.precompute as precompute
+from core.demo import write_source
+from core.errors import SourceError
+from core.models import normalize
+from core.precompute import build_bundle
+from core.snapshot import open_snapshot, read_snapshot
+
+BUNDLE_TABLES = ("models", "edges", "families", "cards", "resemblance")
+
+
+def _assert_same_bundle(a, b):
+    import pandas as pd
+
+    for name in BUNDLE_TABLES:
+        if (a / f"{name}.parquet").exists() or (b / f"{name}.parquet").exists():
+            ta, tb = pq.read_table(a / f"{name}.parquet"), pq.read_table(b / f"{name}.parquet")
+            if name == "resemblance":  # NaN means (no pairs) never compare equal in Arrow
+                pd.testing.assert_frame_equal(ta.to_pandas(), tb.to_pandas(), check_exact=True)
+            else:
+                assert ta.equals(tb), name
+    assert json.loads((a / "manifest.json").read_text()) == json.loads((b / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def listing_slice(tmp_path_factory, shared_data):
+    """The first 60,000 models of the real 760k listing, as parquet (its lineage crosses every batch boundary)."""
+    path = tmp_path_factory.mktemp("slice") / "listing_60k.parquet"
+    pf = pq.ParquetFile(shared_data / "hub_listing_2024-07.parquet")
+    pq.write_table(pa.Table.from_batches([next(pf.iter_batches(batch_size=60_000))]), path, row_group_size=25_000)
+    return path
+
+
+def test_streamed_listing_equals_in_memory(listing_slice, tmp_path):
+    build_bundle(str(listing_slice), tmp_path / "whole", batch_rows=None)
+    build_bundle(str(listing_slice), tmp_path / "stream", batch_rows=7_000)
+    _assert_same_bundle(tmp_path / "whole", tmp_path / "stream")
+    assert json.loads((tmp_path / "stream" / "manifest.json").read_text())["counts"]["models"] == 60_000
+
+
+def test_streamed_dataset_csv_and_parquet_equal_in_memory(shared_data, tmp_path):
+    csv = shared_data / "family_trees_2025.csv"
+    build_bundle(str(csv), tmp_path / "whole", batch_rows=None)
+    build_bundle(str(csv), tmp_path / "stream", batch_rows=150)
+    _assert_same_bundle(tmp_path / "whole", tmp_path / "stream")
+    # The same rows as a dataset-shape parquet file with small row groups.
+    parquet = tmp_path / "family_trees.parquet"
+    pq.write_table(read_snapshot(str(csv)).table, parquet, row_group_size=300)
+    build_bundle(str(parquet), tmp_path / "pq_stream", batch_rows=200)
+    for name in ("models", "edges", "families", "cards"):
+        assert pq.read_table(tmp_path / "pq_stream" / f"{name}.parquet").equals(
+            pq.read_table(tmp_path / "whole" / f"{name}.parquet")), name
+    assert json.loads((tmp_path / "stream" / "manifest.json").read_text())["counts"]["cards"] > 1800
+
+
+def test_streamed_sample_equals_in_memory_sample(shared_data, tmp_path):
+    csv = str(shared_data / "family_trees_2025.csv")  # CSV: the row count is not known up front
+    build_bundle(csv, tmp_path / "whole", sample=700, batch_rows=None)
+    build_bundle(csv, tmp_path / "stream", sample=700, batch_rows=128)
+    _assert_same_bundle(tmp_path / "whole", tmp_path / "stream")
+
+
+@pytest.fixture(scope="module")
+def card_heavy(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cards") / "hub_3000.parquet"
+    write_source(path, n=3000, seed=3, chunk=1000)
+    return path
+
+
+def test_card_heavy_source_is_ingested_without_holding_all_cards(card_heavy, tmp_path, monkeypatch):
+    written = []
+    original = precompute._CardWriter.write
+    monkeypatch.setattr(precompute._CardWriter, "write", lambda self, cards: (written.append(cards.num_rows), original(self, cards)))
+    manifest = build_bundle(str(card_heavy), tmp_path / "b", batch_rows=250)
+    assert len(written) == 12 and max(written) <= 250  # cards left batch by batch
+    assert sum(written) == manifest["counts"]["cards"] == pq.read_metadata(tmp_path / "b" / "cards.parquet").num_rows
+    # The normaliser itself keeps no card text when it has a sink.
+    reader = open_snapshot(str(card_heavy), batch_rows=250)
+    sizes = []
+    norm = normalize(reader, card_sink=lambda cards: sizes.append(cards.num_rows))
+    assert norm.cards is None and norm.n_cards == sum(sizes) == manifest["counts"]["cards"]
+    assert "card" not in norm.models.column_names
+
+
+def test_batches_are_bounded_and_cover_every_row(card_heavy):
+    reader = open_snapshot(str(card_heavy), batch_rows=400)
+    sizes = [b.num_rows for b in reader.batches()]
+    assert max(sizes) <= 400 and sum(sizes) == 3000 == reader.count_rows()
+    assert "Unnamed: 0" not in reader.columns  # the index column is dropped
+
+
+def test_duplicate_ids_across_batches_keep_the_first(tmp_path):
+    rows = [{"id": f"a/m{i % 7}", "downloads": i, "tags": []} for i in range(20)]
+    path = tmp_path / "dups.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    norm = normalize(open_snapshot(str(path), batch_rows=3))
+    assert norm.models["model_id"].to_pylist() == [f"a/m{i}" for i in range(7)]
+    assert norm.models["downloads"].to_pylist() == list(range(7))
+    assert norm.warnings["duplicate_id"] == 13
+
+
+def test_a_read_error_mid_stream_is_one_clear_error(card_heavy, tmp_path):
+    broken = tmp_path / "broken.parquet"
+    data = card_heavy.read_bytes()
+    broken.write_bytes(data[:4] + bytes(len(data) // 2) + data[4 + len(data) // 2:])  # row groups zeroed, footer kept
+    with pytest.raises(SourceError, match="cannot read"):
+        build_bundle(str(broken), tmp_path / "b", batch_rows=500)
+    assert not (tmp_path / "b" / "cards.parquet.tmp").exists()
+
+
+def test_stopping_early_ends_the_reading_thread(card_heavy):
+    import threading
+
+    batches = open_snapshot(str(card_heavy), batch_rows=100).batches()
+    next(batches)
+    batches.close()
+    assert not any(t.name == "phylo-read" and t.is_alive() for t in threading.enumerate())
