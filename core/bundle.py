@@ -52,11 +52,13 @@ def open_bundle(path: str | Path) -> Bundle:
     return Bundle(path=folder, manifest=manifest)
 
 
-def connect(bundle: Bundle, in_memory: bool = True):
+def connect(bundle: Bundle, in_memory: bool = True, license_classes: bool = True):
     """A DuckDB connection with one view or table per bundle table.
 
     In memory the tables are loaded once (fast queries, ~0.3 GB per million
-    models); otherwise views read the parquet files on each query.
+    models); otherwise views read the parquet files on each query (a one-off
+    job such as precompute's). ``license_classes`` adds ``models.license_class``
+    (in memory only).
     """
     import duckdb
 
@@ -72,7 +74,8 @@ def connect(bundle: Bundle, in_memory: bool = True):
         # Paths come from the bundle folder, not from users; quote them as SQL literals.
         literal = "'" + str(path).replace("'", "''") + "'"
         con.execute(f"CREATE {kind} {table} AS SELECT * FROM read_parquet({literal})")
-    _add_license_classes(con)
+    if license_classes and in_memory:
+        _add_license_classes(con)
     return con
 
 

@@ -100,6 +100,41 @@ def _sample(table_rows: int, sample: int | None, seed: int = 0) -> np.ndarray | 
     return np.sort(np.random.default_rng(seed).choice(table_rows, size=sample, replace=False))
 
 
+class StageLog:
+    """Wall time, resident and peak memory after each build stage (``--timings``, bench/scale.py).
+
+    Timings go to the terminal, never to the manifest, so rebuilds stay byte-identical.
+    """
+
+    def __init__(self):
+        import time
+
+        self._clock = time.perf_counter
+        self._last = self._clock()
+        self.rows: list[dict] = []
+
+    def mark(self, stage: str, **extra) -> None:
+        import resource
+
+        now = self._clock()
+        try:
+            with open("/proc/self/statm") as fh:
+                rss = int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+        except OSError:
+            rss = float("nan")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.rows.append({"stage": stage, "seconds": round(now - self._last, 2), "rss_mb": round(rss),
+                          "peak_mb": round(peak), **extra})
+        self._last = now
+
+    def table(self) -> str:
+        lines = [f"{'stage':<12} {'seconds':>8} {'rss MB':>8} {'peak MB':>8}"]
+        for r in self.rows:
+            note = "  " + ", ".join(f"{k} {v}" for k, v in r.items() if k not in ("stage", "seconds", "rss_mb", "peak_mb"))
+            lines.append(f"{r['stage']:<12} {r['seconds']:>8.2f} {r['rss_mb']:>8} {r['peak_mb']:>8}{note.rstrip()}")
+        return "\n".join(lines)
+
+
 class _CardWriter:
     """Writes cards.parquet batch by batch under a temporary name; ``finish`` puts it in place."""
 
@@ -133,7 +168,7 @@ class _CardWriter:
 def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = None, progress: bool = False,
                  synthetic: bool = False, label: str | None = None, embed: bool = False,
                  backend: str = "onnx-int8", model_path: str | None = None, fit_sample: int = 50_000,
-                 seed: int = 0, batch_rows: int | None = DEFAULT_BATCH_ROWS) -> dict:
+                 seed: int = 0, batch_rows: int | None = DEFAULT_BATCH_ROWS, log: StageLog | None = None) -> dict:
     """Build the bundle of ``source`` into ``out`` and return its manifest.
 
     The source is read and normalised ``batch_rows`` rows at a time (``None``: whole); card text goes
@@ -141,11 +176,13 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     With ``embed``, also embed every model, project to 2D/3D and cluster (see :func:`add_map`).
     """
     out = Path(out)
+    log = log or StageLog()
     bar = _progress(progress)
     bar.set_description("read")
     reader = open_snapshot(source, batch_rows=batch_rows)
     if sample is not None and (rows := _sample(reader.count_rows(), sample)) is not None:
         reader.sample = rows
+    log.mark("open")
     bar.update()
     bar.set_description("normalise")
     out.mkdir(parents=True, exist_ok=True)
@@ -159,6 +196,7 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     n = models.num_rows
     ids = models["model_id"].combine_chunks()
     downloads = models["downloads"].to_numpy()
+    log.mark("normalise", read_seconds=round(reader.read_seconds, 2), batches_of=batch_rows or "all")
     bar.update()
 
     bar.set_description("edges")
@@ -171,6 +209,7 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
         "relation_source": pa.array(np.where(edges.declared, RelationSource.DECLARED.value, RelationSource.INFERRED.value)),
         "parent_in_snapshot": pa.array(inside),
     })
+    log.mark("edges")
     bar.update()
 
     bar.set_description("lineage")
@@ -193,19 +232,20 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     src_counts = {d["values"]: d["counts"] for d in pc.value_counts(edge_table["relation_source"]).to_pylist()}
     last = pc.max(models["created_at"]).as_py()
     snapshot_date = last.date().isoformat() if last else None
+    log.mark("lineage")
     bar.update()
 
     bar.set_description("write")
     for name, table in (("models", models), ("edges", edge_table), ("families", families)):
         pq.write_table(table, out / f"{name}.parquet", compression="zstd", row_group_size=256_000)
     cards.finish(keep=norm.n_cards is not None)
+    log.mark("write")
     warnings = Counter(norm.warnings)
     for key in ("self_loops", "unknown_parents"):
         if edge_stats[key]:
             warnings[key] += edge_stats[key]
     if lin.cycles:
         warnings["cycles"] += len(lin.cycles)
-    id_list = ids.to_pylist() if lin.cycles else []
     sizes = families["size"].to_numpy()
     checked = edge_stats["inference_checked"]
     manifest = {
@@ -229,7 +269,7 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
             "cards": norm.n_cards or 0,
         },
         "warnings": dict(sorted(warnings.items())),
-        "cycles": [[id_list[i] for i in group[:20]] for group in lin.cycles[:50]],
+        "cycles": [ids.take(pa.array(np.asarray(group[:20], dtype=np.int64))).to_pylist() for group in lin.cycles[:50]],
         "relation_inference": {
             "declared_edges_checked": checked,
             "correct": edge_stats["inference_correct"],
@@ -241,10 +281,14 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     bar.close()
     for stale in ("points.parquet", "clusters.parquet", "embeddings.npy", "projection.joblib"):
         (out / stale).unlink(missing_ok=True)
+    # What is written is read back by the later steps: drop the ingest's tables before they run.
+    del norm, models, edges, edge_table, families, lin, ids, downloads, p_in, c_in, rel_in, depth, inside
+    pa.default_memory_pool().release_unused()
     add_resemblance(out)
+    log.mark("resemblance")
     if embed:
-        manifest["map"] = add_map(out, models, backend=backend, model_path=model_path,
-                                  fit_sample=fit_sample, seed=seed, progress=progress)
+        manifest["map"] = add_map(out, backend=backend, model_path=model_path,
+                                  fit_sample=fit_sample, seed=seed, progress=progress, log=log)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return manifest
 
@@ -260,7 +304,7 @@ def add_resemblance(out: Path) -> None:
 
     target = out / "resemblance.parquet"
     target.unlink(missing_ok=True)
-    con = connect(Bundle(path=out, manifest={}))
+    con = connect(Bundle(path=out, manifest={}), in_memory=False, license_classes=False)
     try:
         frames = [(t.value, resemblance(con, t)) for t in TextTrait]
     finally:
@@ -276,8 +320,8 @@ def add_resemblance(out: Path) -> None:
     pq.write_table(table, target, compression="zstd")
 
 
-def add_map(out: Path, models: pa.Table, backend: str = "onnx-int8",
-            model_path: str | None = None, fit_sample: int = 50_000, seed: int = 0, progress: bool = False) -> dict:
+def add_map(out: Path, backend: str = "onnx-int8", model_path: str | None = None, fit_sample: int = 50_000,
+            seed: int = 0, progress: bool = False, log: StageLog | None = None) -> dict:
     """Embed every model, project to 2D and 3D, cluster; write embeddings.npy, points/clusters.parquet, projection.joblib.
 
     The start of each card is read from ``out/cards.parquet`` batch by batch. Embeddings are saved in chunks
@@ -292,25 +336,34 @@ def add_map(out: Path, models: pa.Table, backend: str = "onnx-int8",
     from core.embedding import embed_resumable, informative_tags, load_encoder, model_texts
     from core.projection import cluster_labels, cluster_points, project, quantize
 
+    models = pq.read_table(out / "models.parquet", columns=["model_id", "pipeline_tag", "library_name", "tags"])
     ids = models["model_id"].combine_chunks()
     card_text = _card_starts(out / "cards.parquet", ids)
     tasks, libs = models["pipeline_tag"].combine_chunks(), models["library_name"].combine_chunks()
     tags = models["tags"].combine_chunks()
     texts = model_texts(ids, tasks, libs, tags, card_text)
+    del card_text
+    log = log or StageLog()
+    log.mark("texts")
     t0 = time.perf_counter()
     encoder = load_encoder(backend, model_path)
     with tqdm(total=len(texts), unit="model", desc="embed", disable=not progress, file=sys.stderr, smoothing=0.05) as bar:
         vectors = embed_resumable(texts, out / ".embeddings", encoder, progress=bar.update)
     embed_s = time.perf_counter() - t0
     np.save(out / "embeddings.npy", quantize(vectors))
+    del texts
+    log.mark("embed", per_second=round(len(ids) / max(embed_s, 1e-9)), backend=encoder.backend.value)
     t1 = time.perf_counter()
-    with tqdm(total=max(0, len(texts) - fit_sample), unit="model", desc="project", disable=not progress, file=sys.stderr) as bar:
+    with tqdm(total=max(0, len(ids) - fit_sample), unit="model", desc="project", disable=not progress, file=sys.stderr) as bar:
         proj = project(vectors, seed=seed, fit_sample=fit_sample, progress=bar.update)
     project_s = time.perf_counter() - t1
+    log.mark("project")
     clusters = cluster_points(proj.xy, seed=seed)
     features = informative_tags(tasks, libs, tags).to_pylist()
     features = [f + [t for t in (tk, lb) if t] for f, tk, lb in zip(features, tasks.to_pylist(), libs.to_pylist())]
     names = cluster_labels(clusters, features)
+    del features
+    log.mark("cluster")
     pq.write_table(pa.table({
         "model_id": ids, "x": proj.xy[:, 0], "y": proj.xy[:, 1],
         "x3": proj.xyz[:, 0], "y3": proj.xyz[:, 1], "z3": proj.xyz[:, 2], "cluster": clusters,
@@ -323,11 +376,12 @@ def add_map(out: Path, models: pa.Table, backend: str = "onnx-int8",
                              "x": cx.astype(np.float32), "y": cy.astype(np.float32)}), out / "clusters.parquet")
     joblib.dump({"pca": proj.fitted["pca"], "umap": proj.fitted["umap"]}, out / "projection.joblib", compress=3)
     shutil.rmtree(out / ".embeddings", ignore_errors=True)
+    log.mark("write map")
     if progress:  # timings go to the terminal, not the manifest, so rebuilds stay byte-identical
-        print(f"embedded {len(texts):,} models in {embed_s:.0f} s ({len(texts) / max(embed_s, 1e-9):.0f}/s, {encoder.backend.value}); "
+        print(f"embedded {len(ids):,} models in {embed_s:.0f} s ({len(ids) / max(embed_s, 1e-9):.0f}/s, {encoder.backend.value}); "
               f"projected in {project_s:.0f} s", file=sys.stderr)
     return {"backend": encoder.backend.value, "model": "sentence-transformers/all-MiniLM-L6-v2", "dim": int(vectors.shape[1]),
-            "fit_sample": int(min(fit_sample, len(texts))), "seed": seed, "clusters": k}
+            "fit_sample": int(min(fit_sample, len(ids))), "seed": seed, "clusters": k}
 
 
 def _card_starts(path: Path, ids: pa.Array) -> pa.Array | None:
@@ -381,13 +435,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--label", default=None, help="name shown in the app")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--timings", action="store_true", help="print each stage's seconds and memory (stderr, and one "
+                        "'phylo-stages: <json>' line)")
+    parser.add_argument("--batch-rows", type=int, default=DEFAULT_BATCH_ROWS, help="rows read and normalised at a time")
     args = parser.parse_args(argv)
     if args.sample is not None and args.sample <= 0:
         parser.error("--sample must be a positive number of models")
+    if args.batch_rows <= 0:
+        parser.error("--batch-rows must be a positive number of rows")
+    log = StageLog()
     try:
         manifest = build_bundle(args.source, args.out, sample=args.sample, progress=not args.quiet, label=args.label,
                                 embed=not args.no_embed, backend=args.backend, model_path=args.model,
-                                fit_sample=args.fit_sample, seed=args.seed)
+                                fit_sample=args.fit_sample, seed=args.seed, batch_rows=args.batch_rows, log=log)
     except PhyloError as exc:
         print(f"phylo: error: {exc}", file=sys.stderr)
         return 2
@@ -396,6 +456,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(_summary(manifest))
     print(f"bundle written to {args.out}")
+    if args.timings:
+        print(log.table(), file=sys.stderr)
+        print("phylo-stages: " + json.dumps(log.rows), file=sys.stderr)
     return 0
 
 

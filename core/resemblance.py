@@ -16,6 +16,8 @@ from enum import Enum
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.lineage import Relation
 from core.scope import EdgeScope, edges_sql
@@ -301,29 +303,45 @@ def relative_pairs(parents: np.ndarray, children: np.ndarray, has_trait: np.ndar
 
 @dataclass(frozen=True, eq=False)
 class _Population:
-    model_ids: np.ndarray  # every model, sorted; pairs index into it
+    model_ids: pa.Array  # every model, sorted (Arrow: no Python string per model); pairs index into it
     has_trait: np.ndarray
     candidates: np.ndarray  # indices of the scope's models (random pairs, vectoriser fit)
     parents: np.ndarray
     children: np.ndarray
 
+    def ids(self, rows: np.ndarray) -> list[str]:
+        """The model ids of ``rows`` (only these become Python strings)."""
+        return self.model_ids.take(pa.array(np.asarray(rows, dtype=np.int64))).to_pylist()
+
+
+def _arrow(con, sql: str, params) -> pa.Table:
+    """A query's rows as Arrow, on whatever connection or cursor the caller holds (DuckDB 2 warns that a DB-API
+    result is copied once to Arrow: that copy is the point, it replaces a Python string per model)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return con.execute(sql, params).to_arrow_table()
+
 
 def _population(con, trait: TextTrait, scope: EdgeScope) -> _Population:
     """Models, trait flags and the scope's graph: ``scope.relation`` edges, finetune ones when it names none."""
     models_cond, models_params = dataclasses.replace(scope, relation=None).where(edge="e", child="m")
-    models = con.execute(
-        f"SELECT m.model_id, {_trait_sql(con, trait, 'm')} AS has_trait, coalesce(({models_cond}), FALSE) AS in_scope "
-        "FROM models m ORDER BY m.model_id", models_params).fetchnumpy()
-    model_ids = np.asarray(models["model_id"], dtype=object)
-    has_trait = np.asarray(models["has_trait"], dtype=bool)
-    in_scope = np.asarray(models["in_scope"], dtype=bool)
+    models = _arrow(con, f"SELECT m.model_id, {_trait_sql(con, trait, 'm')} AS has_trait, "
+                         f"coalesce(({models_cond}), FALSE) AS in_scope FROM models m ORDER BY m.model_id", models_params)
+    model_ids = models["model_id"].combine_chunks()
+    has_trait = models["has_trait"].to_numpy().astype(bool)
+    in_scope = models["in_scope"].to_numpy().astype(bool)
 
     edge_scope = scope if scope.relation else dataclasses.replace(scope, relation=Relation.FINETUNE)
     sql, params = edges_sql(edge_scope, columns="DISTINCT e.parent, e.child")
-    edges = con.execute(sql, params).df()
-    index = pd.Index(model_ids)
-    parents = index.get_indexer(edges["parent"]).astype(np.int64)
-    children = index.get_indexer(edges["child"]).astype(np.int64)
+    edges = _arrow(con, sql, params)
+
+    def index(column: str) -> np.ndarray:
+        found = pc.index_in(edges[column], value_set=model_ids)
+        return pc.fill_null(found, -1).to_numpy().astype(np.int64)
+
+    parents, children = index("parent"), index("child")
     keep = (parents >= 0) & (children >= 0) & (parents != children)
     parents, children = parents[keep], children[keep]
     order = np.lexsort((children, parents))  # DuckDB's DISTINCT comes back in any order; the draws must not
@@ -339,7 +357,7 @@ def sample_pairs(con, trait: TextTrait, scope: EdgeScope = EdgeScope(), draws: i
                  seed: int = 0) -> dict[Relative, pd.DataFrame]:
     """The pairs ``resemblance`` compares: per relative, a frame of model ids ``a``, ``b`` (see relative_pairs)."""
     population = _population(con, TextTrait(trait), scope)
-    return {r: pd.DataFrame({"a": population.model_ids[p[:, 0]], "b": population.model_ids[p[:, 1]]})
+    return {r: pd.DataFrame({"a": population.ids(p[:, 0]), "b": population.ids(p[:, 1])})
             for r, p in _index_pairs(population, draws, seed).items()}
 
 
@@ -439,8 +457,8 @@ def resemblance(con, trait: TextTrait, scope: EdgeScope = EdgeScope(), draws: in
     drawn = np.unique(np.concatenate([p.ravel() for p in pairs.values()]))
     rows = []
     if len(drawn):
-        texts = _texts(con, trait, population.model_ids[drawn])
-        fit_texts = _texts(con, trait, population.model_ids[pool]) if len(pool) else texts
+        texts = _texts(con, trait, population.ids(drawn))
+        fit_texts = _texts(con, trait, population.ids(pool)) if len(pool) else texts
         try:
             bow, tfidf = fit_vectorisers(fit_texts).transform(texts)
         except ValueError:  # no word of two letters in any text: no vocabulary, no cosine

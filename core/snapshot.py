@@ -86,6 +86,7 @@ class SnapshotReader:
         self.batch_rows = batch_rows
         self.sample: np.ndarray | None = None
         self.skipped_rows = 0
+        self.read_seconds = 0.0  # time spent reading and decoding the source (overlaps normalising)
         self._open = open_batches
 
     def count_rows(self) -> int:
@@ -103,9 +104,17 @@ class SnapshotReader:
         yield from _prefetched(self._batches(), prefetch)
 
     def _batches(self) -> Iterator[pa.Table]:
+        import time
+
         offset = 0
         try:
-            for raw in self._open(self):
+            raws = iter(self._open(self))
+            while True:
+                start = time.perf_counter()
+                raw = next(raws, None)
+                self.read_seconds += time.perf_counter() - start
+                if raw is None:
+                    return
                 for part in _split(raw, self.batch_rows):
                     table = _drop_index_columns(part)
                     if self.sample is not None:
