@@ -27,7 +27,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(bundle: Path | None = None):
+def streamlit_server(bundle: Path | None = None, with_pid: bool = False):
+    """A Streamlit server of the app on ``bundle``; yields its URL (and its pid, for memory readings)."""
     port = _free_port()
     env = dict(os.environ)
     if bundle is not None:
@@ -46,7 +47,7 @@ def streamlit_server(bundle: Path | None = None):
                 time.sleep(0.5)
         else:
             raise RuntimeError("streamlit did not start")
-        yield url
+        yield (url, proc.pid) if with_pid else url
     finally:
         proc.terminate()
         proc.wait(timeout=20)
