@@ -14,6 +14,7 @@ from enum import Enum
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pandas as pd
 
 __all__ = ["ColorBy", "SizeBy", "MapFilter", "PALETTE", "OTHER_COLOR", "GRID", "UNKNOWN_DAY", "EPOCH", "filter_sql",
@@ -132,8 +133,12 @@ def color_codes(con, color_by: ColorBy, top: int = len(PALETTE)) -> tuple[np.nda
         counts = counts.sort_values("category", key=lambda s: s.map(lambda v: (v == "in a cycle", v))).reset_index(drop=True)
     keep = counts.head(top if len(counts) <= top else top - 1)
     code_of = {c: i for i, c in enumerate(keep["category"])}
-    rows = con.execute("SELECT row, category FROM _cat ORDER BY row").df()
-    codes = rows["category"].map(code_of).fillna(len(keep)).to_numpy().astype(np.int16)
+    # Codes are joined in SQL: no Python string a model.
+    con.execute("CREATE OR REPLACE TEMP TABLE _code (category VARCHAR, code SMALLINT)")
+    if code_of:
+        con.executemany("INSERT INTO _code VALUES (?, ?)", list(code_of.items()))
+    codes = con.execute("SELECT coalesce(k.code, ?) AS code FROM _cat LEFT JOIN _code k USING (category) ORDER BY row",
+                        [len(keep)]).fetchnumpy()["code"].astype(np.int16)
     legend = keep.copy()
     if len(counts) > len(keep):
         legend = pd.concat([legend, pd.DataFrame({"category": ["other"], "models": [int(counts["models"].iloc[len(keep):].sum())]})],
@@ -223,7 +228,18 @@ def picked_model(pick: dict | None, order: np.ndarray, model_ids, points_key: st
     i = pick.get("index")
     if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(order):
         return None
-    return model_ids[int(order[i])]
+    picked = model_ids[int(order[i])]
+    return picked.as_py() if hasattr(picked, "as_py") else picked  # an Arrow array of ids, or a list
+
+
+def map_points(con) -> pa.Table:
+    """Map coordinates, downloads and model id of every model, in bundle order, as Arrow (no Python object a model)."""
+    import warnings
+
+    with warnings.catch_warnings():  # DuckDB 2 notes the one copy to Arrow of a DB-API result: that copy is wanted
+        warnings.simplefilter("ignore", UserWarning)
+        return con.execute("SELECT p.x, p.y, p.x3, p.y3, p.z3, m.downloads, m.model_id FROM models m "
+                           "JOIN points p USING (model_id) ORDER BY m.rowid").to_arrow_table()
 
 
 def family_segments(con, model_id: str, limit: int = 3000) -> pd.DataFrame:

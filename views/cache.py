@@ -106,12 +106,13 @@ def map_geometry(path: str) -> dict:
     from core import atlas
 
     con = cursor(path)
-    pts = con.execute("SELECT p.x, p.y, p.x3, p.y3, p.z3, m.downloads, m.model_id FROM models m "
-                      "JOIN points p USING (model_id) ORDER BY m.rowid").fetchnumpy()
-    gx, gy, grid = atlas.grid_coordinates(pts["x"], pts["y"])
-    g3 = atlas.grid_coordinates_3d(np.stack([pts["x3"], pts["y3"], pts["z3"]], axis=1))
-    return {"gx": gx, "gy": gy, "g3": g3, "grid": grid, "order": atlas.draw_order(pts["downloads"].astype(np.int64)),
-            "ids": pts["model_id"].tolist(), "key": _bundle_key(path)}
+    pts = atlas.map_points(con)
+    gx, gy, grid = atlas.grid_coordinates(pts["x"].to_numpy(), pts["y"].to_numpy())
+    g3 = atlas.grid_coordinates_3d(np.stack([pts[c].to_numpy() for c in ("x3", "y3", "z3")], axis=1))
+    # Ids stay one Arrow array (~40 bytes a model), not a Python string per model: 1.86M strings would be ~150 MB.
+    return {"gx": gx, "gy": gy, "g3": g3, "grid": grid,
+            "order": atlas.draw_order(pts["downloads"].to_numpy().astype(np.int64)),
+            "ids": pts["model_id"].combine_chunks(), "key": _bundle_key(path)}
 
 
 def rows_of(path: str, model_ids) -> dict[str, int]:
@@ -176,7 +177,7 @@ def matching(path: str, **filter_fields) -> dict:
     rows = atlas.matching_rows(cursor(path), f)
     bits = atlas.mask_bits(rows, map_geometry(path)["order"]) if has_map(path) else b""
     # The bundle is part of the digest: the map component keeps a mask until the digest changes.
-    return {"rows": rows, "mask": base64.b64encode(bits).decode(),
+    return {"count": len(rows), "mask": base64.b64encode(bits).decode(),
             "digest": hashlib.sha1(repr((_bundle_key(path), sorted(filter_fields.items()))).encode()).hexdigest()[:12]}
 
 
@@ -222,11 +223,17 @@ def vector_index(path: str):
     return VectorIndex(np.load(Path(path) / "embeddings.npy", mmap_mode="r"))
 
 
-@st.cache_resource(show_spinner="Loading the embedding model…")
-def encoder():
+@st.cache_resource(show_spinner="Loading the embedding model…", max_entries=3)
+def encoder(backend: str):
+    """The query encoder of one backend; a bundle's queries must use the backend its vectors came from."""
     from core.embedding import load_encoder
 
-    return load_encoder()
+    return load_encoder(backend)
+
+
+def map_backend(path: str) -> str:
+    """The embedding backend recorded in the bundle's manifest (older bundles: int8 ONNX MiniLM)."""
+    return str((bundle(path).manifest.get("map") or {}).get("backend") or "onnx-int8")
 
 
 @st.cache_resource(show_spinner="Loading the projection…", max_entries=2)
@@ -239,10 +246,10 @@ def projector(path: str) -> dict:
 @st.cache_data(show_spinner=False, max_entries=256)
 def nearest_to_text(path: str, text: str, k: int = 15):
     """Models nearest to a free text (the query is embedded like a model's text)."""
-    vec = encoder().encode([text])[0]
+    vec = encoder(map_backend(path)).encode([text])[0]
     rows, scores = vector_index(path).search(vec, k)
     ids = map_geometry(path)["ids"]
-    return [(ids[r], float(s)) for r, s in zip(rows, scores)], vec
+    return list(zip(ids.take(rows).to_pylist(), scores.astype(float).tolist())), vec
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -253,7 +260,7 @@ def nearest_to_model(path: str, model_id: str, k: int = 15):
         return []
     index = vector_index(path)
     rows, scores = index.search(index.vector(row), k, exclude=row)
-    return [(geo["ids"][r], float(s)) for r, s in zip(rows, scores)]
+    return list(zip(geo["ids"].take(rows).to_pylist(), scores.astype(float).tolist()))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -262,7 +269,7 @@ def place_text(path: str, text: str) -> tuple[float, float]:
     from core import atlas
     from core.projection import place_new
 
-    vec = encoder().encode([text])
+    vec = encoder(map_backend(path)).encode([text])
     xy = place_new(projector(path), vec)[0]
     gx, gy = atlas.to_grid([xy[0]], [xy[1]], map_geometry(path)["grid"])
     return int(gx[0]), int(gy[0])

@@ -183,7 +183,7 @@ size_by = c[1].segmented_control("Size by", [x.value for x in SizeBy], default=S
 three_d = c[2].toggle("3D", key="map_3d", bind="query-params", help="A 3D projection with an orbit camera")
 
 total = cache.summary(path).models
-n_match = len(cache.matching(path, **_filter_fields(f))["rows"]) if f.active else total
+n_match = cache.matching(path, **_filter_fields(f))["count"] if f.active else total
 st.markdown(f"**{n_match:,}** of {total:,} models match" + (" — the rest are dimmed." if f.active and n_match < total else "."))
 
 left, right = st.columns([3, 1.3])
