@@ -288,12 +288,13 @@ def _source_rows(h: dict, rows: np.ndarray, rng, corpus: str) -> dict[str, list]
         if present[j]:
             head = ("---\n" + (f"license: {lic}\n" if lic else "") + f"library_name: {lib}\npipeline_tag: {task}\n"
                     + ("language:\n" + "".join(f"- {c}\n" for c in langs) if langs else "")
-                    + (f"base_model: {names[parent[i]]}\n" if parent[i] >= 0 else "") + "---\n\n"
-                    + f"# {str(names[i]).split('/', 1)[1]}\n\n")
+                    + (f"base_model: {names[parent[i]]}\n" if parent[i] >= 0 else "") + "---\n\n")
+            if parent[i] >= 0 and rng.random() < 0.3:
+                head += ("<!-- This model card has been generated automatically according to the information the "
+                         "Trainer had access to. -->\n\n")
+            head += f"# {str(names[i]).split('/', 1)[1]}\n\n"
             if parent[i] >= 0:
                 head += f"This model is a {r} of [{names[parent[i]]}](https://huggingface.co/{names[parent[i]]}).\n\n"
-                if rng.random() < 0.3:
-                    head = "<!-- This model card has been generated automatically according to the information the Trainer had access to. -->\n" + head
             need = max(0, int(lengths[j]) - len(head))
             o = int(offsets[j])
             card = (head + corpus[o:o + need])[: max(int(lengths[j]), 4)]

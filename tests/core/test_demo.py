@@ -34,3 +34,33 @@ def test_demo_bundle_shape():
     assert auto.loc[2] > auto.loc[0]  # and get templated
     months = models["created_at"].dt.year.value_counts().sort_index()
     assert months.iloc[-1] > months.iloc[0]  # growth over time
+
+
+def test_full_size_source_generator_has_the_dataset_shape_and_real_card_lengths(tmp_path, shared_data):
+    import pandas as pd
+
+    from core.demo import CARD_LENGTH_KNOTS, CARD_LENGTH_QUANTILES, CARD_SHARE, DATASET_COLUMNS, write_source
+    from core.snapshot import read_snapshot
+
+    # The knots are the real cards' length quantiles.
+    real = pd.read_csv(shared_data / "family_trees_2025.csv", usecols=["modelCard"])["modelCard"].dropna().astype(str)
+    lengths = real[real.str.len() > 3].str.len().to_numpy()
+    assert np.allclose(np.quantile(lengths, CARD_LENGTH_QUANTILES), CARD_LENGTH_KNOTS, rtol=0.01, atol=1)
+
+    pq_path, csv_path = tmp_path / "hub.parquet", tmp_path / "hub.csv"
+    write_source(pq_path, n=12_000, seed=5, chunk=5_000)
+    write_source(csv_path, n=12_000, seed=5, chunk=5_000)
+    table = pq.read_table(pq_path)
+    assert tuple(table.column_names) == DATASET_COLUMNS and pq.ParquetFile(pq_path).num_row_groups == 3
+    cards = table["modelCard"].to_pandas().dropna()
+    assert abs(len(cards) / table.num_rows - CARD_SHARE) < 0.02
+    assert cards.str.startswith("---\n").all()  # a YAML header, as Hub READMEs have
+    got = np.quantile(cards.str.len(), [0.5, 0.9, 0.99])
+    assert np.allclose(got, [1515, 4541, 21993], rtol=0.15)
+    assert table["tags"][0].as_py().startswith("['")  # list columns as Python-list text
+    # Deterministic, and the CSV holds the same snapshot as the parquet.
+    write_source(tmp_path / "again.parquet", n=12_000, seed=5, chunk=5_000)
+    assert (tmp_path / "again.parquet").read_bytes() == pq_path.read_bytes()
+    a, b = read_snapshot(str(pq_path)).table, read_snapshot(str(csv_path)).table
+    assert a.column_names == b.column_names and a.num_rows == b.num_rows
+    assert a["model_id"].equals(b["model_id"]) and a["tags"].equals(b["tags"]) and a["modelCard"].equals(b["modelCard"])
