@@ -116,11 +116,15 @@ def _created_at(table: pa.Table, name: str, n: int, warnings: Counter) -> pa.Arr
     return pc.if_else(placeholder, pa.scalar(None, utc), ts)
 
 
-def card_features(cards: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
-    """(has_card, card_length, card_auto_generated) as the study defines them: a card is longer than 3 characters."""
+def card_features(cards: pa.Array, pool=None) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(has_card, card_length, card_auto_generated) as the study defines them: a card is longer than 3 characters.
+
+    With an executor ``pool``, the auto-generated scan runs beside the length count.
+    """
+    auto = pool.submit(pc.match_substring_regex, cards, AUTO_GENERATED) if pool else None
     length = pc.utf8_length(cards)
     has = pc.fill_null(pc.greater(length, 3), False)
-    auto = pc.fill_null(pc.match_substring_regex(cards, AUTO_GENERATED), False)
+    auto = pc.fill_null(auto.result() if auto else pc.match_substring_regex(cards, AUTO_GENERATED), False)
     return has, pc.fill_null(length, 0).cast(pa.int64()), pc.and_(auto, has)
 
 
@@ -130,8 +134,13 @@ def _cards(table: pa.Table, ids: pa.Array, warnings: Counter):
         n = len(ids)
         return pa.nulls(n, pa.bool_()), pa.nulls(n, pa.int64()), pa.nulls(n, pa.bool_()), None
     text = table[name].combine_chunks().cast(pa.string())
-    has, length, auto = card_features(text)
-    control = pc.fill_null(pc.match_substring_regex(text, _CONTROL), False)
+    # The three scans of the card text run at once: Arrow's kernels release the GIL.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        control = pool.submit(lambda: pc.fill_null(pc.match_substring_regex(text, _CONTROL), False))
+        has, length, auto = card_features(text, pool)
+        control = control.result()
     if n_ctrl := pc.sum(control).as_py():
         warnings["card_control_characters"] += n_ctrl
         text = pc.replace_substring_regex(text, _CONTROL, "")
