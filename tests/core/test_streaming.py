@@ -123,3 +123,37 @@ def test_stopping_early_ends_the_reading_thread(card_heavy):
     next(batches)
     batches.close()
     assert not any(t.name == "phylo-read" and t.is_alive() for t in threading.enumerate())
+
+
+def test_hub_dataset_source_streams_from_the_memory_mapped_table(card_heavy, tmp_path, monkeypatch):
+    """A Hub dataset id goes through ``datasets.load_dataset``; here it resolves to a local parquet of the same shape."""
+    import datasets
+
+    real_load = datasets.load_dataset
+    asked = []
+
+    def load_dataset(repo_id, split=None, **kwargs):
+        asked.append(repo_id)
+        return real_load("parquet", data_files=str(card_heavy), split=split, cache_dir=str(tmp_path / "hf"))
+
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    reader = open_snapshot("modelbiome/ai_ecosystem_withmodelcards", batch_rows=700)
+    assert asked == ["modelbiome/ai_ecosystem_withmodelcards"] and reader.num_rows == 3000
+    assert max(b.num_rows for b in reader.batches()) <= 700
+    build_bundle("modelbiome/ai_ecosystem_withmodelcards", tmp_path / "hub", batch_rows=700)
+    build_bundle(str(card_heavy), tmp_path / "file", batch_rows=None)
+    for name in ("models", "edges", "families", "cards"):
+        assert pq.read_table(tmp_path / "hub" / f"{name}.parquet").equals(pq.read_table(tmp_path / "file" / f"{name}.parquet"))
+
+
+def test_hub_dataset_offline_is_one_clear_error(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PATH": "/usr/bin:/bin"}
+    res = subprocess.run([sys.executable, "-m", "core.precompute", "--source", "nobody/no-such-dataset", "--out",
+                          str(tmp_path / "b"), "--no-embed", "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert res.returncode == 2
+    assert res.stderr.strip().count("\n") == 0 and "cannot load Hub dataset 'nobody/no-such-dataset'" in res.stderr
