@@ -1,10 +1,23 @@
-"""Sentence embeddings of models (all-MiniLM-L6-v2), with a fast int8 ONNX backend for CPUs.
+"""Sentence embeddings of models (all-MiniLM-L6-v2), with fast backends for CPUs.
 
 The text of a model is its id, task, library, informative tags and the start of
 its card. Two backends give the same 384-d normalised vectors: ``torch`` (the
 reference, sentence-transformers float32) and ``onnx-int8`` (the model exported
 to ONNX, MatMul weights quantised per channel to int8, run by onnxruntime with
 the ``tokenizers`` fast tokenizer), ~4x faster at cosine ≥ 0.99 to the reference.
+
+A third, ``static`` (:mod:`core.static_embedding`), is a 256-d table of token vectors
+distilled from MiniLM: a text is the weighted mean of its tokens' vectors, ~170x
+faster than onnx-int8 on metadata texts and ~110x on texts with a card start (2
+threads, bench/embed.py). Its vectors live in their own space: a bundle embedded
+with it must be queried with it (``Encoder.dim`` is 256, not ``DIM``).
+
+Which backend "auto" picks (:func:`best_backend`): torch on a GPU, onnx-int8 on a
+CPU. Static was measured against MiniLM in the same run (bench/embed.py, 2024-07
+listing): family coherence of the 10 nearest neighbours 0.65 against 0.60, but
+precision@10 of 26 free-text queries 0.49 against 0.68 (0.72x, below the 0.9x bar):
+a bag of tokens loses which words matter in a short query. So static is for
+embedding a whole Hub in minutes when asked for by name, not the default.
 """
 
 from __future__ import annotations
@@ -18,7 +31,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["VectorIndex", "Backend", "DIM", "informative_tags", "embed_resumable", "model_texts", "model_text", "load_encoder", "default_model_path", "Encoder"]
+__all__ = ["VectorIndex", "Backend", "DIM", "informative_tags", "embed_resumable", "model_texts", "model_text", "load_encoder", "default_model_path", "Encoder",
+           "best_backend"]
 
 DIM = 384
 MAX_TOKENS = 128
@@ -34,6 +48,7 @@ MAX_TAGS = 16
 class Backend(str, Enum):
     TORCH = "torch"
     ONNX_INT8 = "onnx-int8"
+    STATIC = "static"  # token vectors distilled from MiniLM, weighted mean (core.static_embedding)
 
 
 def _strip_front_matter(cards: pa.Array) -> pa.Array:
@@ -93,16 +108,21 @@ def _cache_dir() -> Path:
     return Path(os.environ.get("PHYLO_CACHE", Path.home() / ".cache" / "phylo"))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Encoder:
-    """Encodes texts into L2-normalised float32 vectors of size ``DIM``."""
+    """Encodes texts into L2-normalised float32 vectors of size ``dim`` (``DIM`` for MiniLM itself).
+
+    Vectors of different backends live in different spaces unless both are MiniLM (torch, onnx-int8):
+    query a bundle with the backend that embedded it.
+    """
 
     backend: Backend
     _encode: object
+    dim: int = DIM
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         if not texts:
-            return np.zeros((0, DIM), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32)
         return self._encode(texts, batch_size)
 
 
@@ -117,7 +137,7 @@ def _torch_encoder(model_path: Path, threads: int | None) -> Encoder:
     model.max_seq_length = MAX_TOKENS
 
     def encode(texts, batch_size):
-        return model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+        return model.encode(texts, batch_size=batch_size or 64, normalize_embeddings=True, convert_to_numpy=True,
                             show_progress_bar=False).astype(np.float32)
 
     return Encoder(Backend.TORCH, encode)
@@ -172,6 +192,7 @@ def _onnx_encoder(model_path: Path, threads: int | None) -> Encoder:
     tok.enable_padding()
 
     def encode(texts, batch_size):
+        batch_size = batch_size or 64
         out = np.empty((len(texts), DIM), dtype=np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths share a batch: less padding
         for start in range(0, len(texts), batch_size):
@@ -188,8 +209,20 @@ def _onnx_encoder(model_path: Path, threads: int | None) -> Encoder:
     return Encoder(Backend.ONNX_INT8, encode)
 
 
+def _static_encoder(model_path: Path, threads: int | None) -> Encoder:
+    from core.static_embedding import load_static
+
+    if threads:
+        os.environ.setdefault("RAYON_NUM_THREADS", str(threads))  # the tokenizer's pool, read once per process
+    model = load_static(model_path)
+    return Encoder(Backend.STATIC, lambda texts, batch_size: model.encode(texts, batch_size or 16_384), model.dim)
+
+
 def best_backend() -> Backend:
-    """torch on a GPU when one is present, else the int8 ONNX backend (the fastest correct one on CPUs)."""
+    """torch on a GPU when one is present, else the int8 ONNX backend.
+
+    Not static: it is ~170x faster but measured 0.72x MiniLM's free-text query precision (module docstring).
+    """
     try:
         import torch
 
@@ -203,22 +236,26 @@ def load_encoder(backend: Backend | str = Backend.ONNX_INT8, model_path: str | P
     """An encoder for ``backend`` ("auto" picks :func:`best_backend`); the torch backend uses the GPU when present."""
     path = Path(model_path) if model_path else default_model_path()
     backend = best_backend() if backend == "auto" else Backend(backend)
+    if backend is Backend.STATIC:
+        return _static_encoder(path, threads)
     return _torch_encoder(path, threads) if backend is Backend.TORCH else _onnx_encoder(path, threads)
 
 
 def embed_resumable(texts: list[str], folder: Path, encoder: Encoder, chunk: int = 20_000, progress=None) -> np.ndarray:
     """Embed ``texts`` in chunks saved under ``folder``; a stopped run resumes at the first missing chunk.
 
-    A chunk is reused only if its file name carries the hash of the same texts.
+    A chunk is reused only if its file name carries the hash of the same texts (and, for a non-MiniLM
+    encoder, its backend and size: static vectors must not be mixed with MiniLM ones).
     """
     import hashlib
 
+    space = "" if encoder.backend in (Backend.TORCH, Backend.ONNX_INT8) else f"-{encoder.backend.value}{encoder.dim}"
     folder.mkdir(parents=True, exist_ok=True)
-    out = np.empty((len(texts), DIM), dtype=np.float32)
+    out = np.empty((len(texts), encoder.dim), dtype=np.float32)
     for start in range(0, len(texts), chunk):
         part = texts[start:start + chunk]
         digest = hashlib.sha1("\x1f".join(part).encode("utf-8", "replace")).hexdigest()[:16]
-        path = folder / f"part-{start // chunk:05d}-{digest}.npy"
+        path = folder / f"part-{start // chunk:05d}-{digest}{space}.npy"
         if path.exists():
             out[start:start + len(part)] = np.load(path)
         else:
