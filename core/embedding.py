@@ -7,8 +7,8 @@ to ONNX, MatMul weights quantised per channel to int8, run by onnxruntime with
 the ``tokenizers`` fast tokenizer), ~4x faster at cosine ≥ 0.99 to the reference.
 
 A third, ``static`` (:mod:`core.static_embedding`), is a 256-d table of token vectors
-distilled from MiniLM: a text is the weighted mean of its tokens' vectors, ~170x
-faster than onnx-int8 on metadata texts and ~110x on texts with a card start (2
+distilled from MiniLM: a text is the weighted mean of its tokens' vectors, ~155-180x
+faster than onnx-int8 on metadata texts and ~115-125x on texts with a card start (2
 threads, bench/embed.py). Its vectors live in their own space: a bundle embedded
 with it must be queried with it (``Encoder.dim`` is 256, not ``DIM``).
 
@@ -221,7 +221,7 @@ def _static_encoder(model_path: Path, threads: int | None) -> Encoder:
 def best_backend() -> Backend:
     """torch on a GPU when one is present, else the int8 ONNX backend.
 
-    Not static: it is ~170x faster but measured 0.72x MiniLM's free-text query precision (module docstring).
+    Not static: it is >150x faster but measured 0.72x MiniLM's free-text query precision (module docstring).
     """
     try:
         import torch

@@ -201,7 +201,7 @@ def _write_npz(path: Path, **arrays: np.ndarray) -> None:
 
 def load_static(model_path: Path, dim: int = DEFAULT_DIM, weighting: Weighting | str = Weighting.SIF_ZIPF,
                 max_tokens: int | None = None) -> StaticEmbedding:
-    """The static model from the cache, distilled and cached first if absent (~30 s on 2 cores)."""
+    """The static model from the cache, distilled and cached first if absent (15-30 s on 2 cores)."""
     path = static_cache_path(dim, weighting)
     vectors = None
     if path.exists():
