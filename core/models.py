@@ -48,6 +48,7 @@ class Normalized:
     cards: pa.Table | None  # None when the source has no cards or they went to a card sink
     warnings: Counter = field(default_factory=Counter)
     n_cards: int | None = None  # models with a card row; None when the source has no card column
+    dropped_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # later duplicates, source order
 
 
 def _text(table: pa.Table, name: str, n: int) -> pa.Array:
@@ -132,7 +133,7 @@ def _cards(table: pa.Table, ids: pa.Array, warnings: Counter):
     name = next((c for c in ("modelCard", "card", "card_text", "readme") if c in table.column_names), None)
     if name is None:
         n = len(ids)
-        return pa.nulls(n, pa.bool_()), pa.nulls(n, pa.int64()), pa.nulls(n, pa.bool_()), None
+        return pa.nulls(n, pa.bool_()), pa.nulls(n, pa.int64()), pa.nulls(n, pa.bool_()), None, None
     text = table[name].combine_chunks().cast(pa.string())
     # The three scans of the card text run at once: Arrow's kernels release the GIL.
     from concurrent.futures import ThreadPoolExecutor
@@ -150,7 +151,7 @@ def _cards(table: pa.Table, ids: pa.Array, warnings: Counter):
         text = pc.if_else(long, pc.utf8_slice_codeunits(text, 0, MAX_CARD_CHARS), text)
     present = pc.is_valid(text)
     cards = pa.table({"model_id": ids.filter(present), "card": text.filter(present)})
-    return has, length, auto, cards
+    return has, length, auto, cards, np.flatnonzero(present.to_numpy(zero_copy_only=False))
 
 
 def _prefixed(rows: np.ndarray, flat: pa.Array, prefix: str) -> tuple[np.ndarray, pa.Array]:
@@ -164,44 +165,80 @@ def _any_tag(n: int, rows: np.ndarray, flat_lower: pa.Array, values: tuple[str, 
     return np.bincount(rows[hit], minlength=n) > 0
 
 
-def normalize(snapshot: Snapshot | SnapshotReader, card_sink: Callable[[pa.Table], None] | None = None) -> Normalized:
+def normalize(snapshot: Snapshot | SnapshotReader,
+              card_sink: Callable[[pa.Table, np.ndarray], None] | None = None) -> Normalized:
     """Normalise a raw snapshot into the canonical models table and lineage mentions.
 
     A :class:`SnapshotReader` is normalised batch by batch: only the models table
     (no card text) and the lineage mentions are kept; each batch's cards go to
-    ``card_sink`` (e.g. a parquet writer) when given, else they are collected into
-    ``Normalized.cards``. Duplicate ids keep their first occurrence across batches.
+    ``card_sink(cards, rows)`` (e.g. a parquet writer; ``rows`` numbers the cards'
+    models in source order, before duplicates are dropped) when given, else they
+    are collected into ``Normalized.cards``. Duplicate ids keep their first
+    occurrence; ones that recur in a later batch are dropped once every batch is
+    read (one hash of all ids, not one per batch) and listed in ``dropped_rows``.
     """
     reader = open_snapshot(snapshot, batch_rows=None) if isinstance(snapshot, Snapshot) else snapshot
     warnings: Counter = Counter()
     parts: list[_Batch] = []
-    seen: list[pa.Array] = []
     offset, n_cards, card_column = 0, 0, False
     for raw in reader.batches():
-        part = _normalize_batch(raw, reader.shape, warnings, pa.concat_arrays(seen) if seen else None)
-        seen.append(part.models["model_id"].combine_chunks())
+        part = _normalize_batch(raw, reader.shape, warnings)
         if part.cards is not None:
-            card_column, n_cards = True, n_cards + part.cards.num_rows
+            card_column = True
+            rows = part.card_rows + offset
             if card_sink is not None:
-                card_sink(part.cards)
+                card_sink(part.cards, rows)
                 part = replace(part, cards=None)
+            part = replace(part, card_rows=rows)
         parts.append(replace(part, mention_child=part.mention_child + offset))
         offset += part.models.num_rows
     if reader.skipped_rows:
         warnings["unparseable_rows"] += reader.skipped_rows
     if not parts:
         raise SourceError(f"{reader.source} has no rows")
-    with_cards = [p.cards for p in parts if p.cards is not None]
+    models = pa.concat_tables([p.models for p in parts])
+    mention_child = np.concatenate([p.mention_child for p in parts])
+    mention_parent = pa.concat_arrays([p.mention_parent for p in parts])
+    mention_code = np.concatenate([p.mention_code for p in parts])
+    signals = {k: (pa.concat_arrays([p.signals[k] for p in parts]) if isinstance(parts[0].signals[k], pa.Array)
+                   else np.concatenate([p.signals[k] for p in parts])) for k in parts[0].signals}
+    with_cards = [p for p in parts if p.cards is not None]
+    cards = pa.concat_tables([p.cards for p in with_cards]) if with_cards else None
+    card_rows = np.concatenate([p.card_rows for p in parts if p.card_rows is not None]) if card_column else None
+
+    dropped = np.empty(0, dtype=np.int64)
+    if len(parts) > 1:  # within a batch, duplicates are already gone
+        codes = pc.dictionary_encode(models["model_id"].combine_chunks()).indices.to_numpy(zero_copy_only=False)
+        _, first = np.unique(codes, return_index=True)
+        if len(first) < len(codes):
+            keep = np.zeros(len(codes), dtype=bool)
+            keep[first] = True
+            dropped = np.flatnonzero(~keep)
+            warnings["duplicate_id"] += len(dropped)
+            new_row = np.cumsum(keep) - 1
+            mention_keep = keep[mention_child]
+            mention_child = new_row[mention_child[mention_keep]]
+            mention_parent = mention_parent.filter(pa.array(mention_keep))
+            mention_code = mention_code[mention_keep]
+            signals = {k: (v.filter(pa.array(keep)) if isinstance(v, pa.Array) else v[keep]) for k, v in signals.items()}
+            models = models.filter(pa.array(keep))
+            if card_rows is not None:
+                card_keep = keep[card_rows]
+                if cards is not None:
+                    cards = cards.filter(pa.array(card_keep))
+                n_cards = int(card_keep.sum())
+    if card_rows is not None and not len(dropped):
+        n_cards = len(card_rows)
     return Normalized(
-        models=pa.concat_tables([p.models for p in parts]),
-        mention_child=np.concatenate([p.mention_child for p in parts]),
-        mention_parent=pa.concat_arrays([p.mention_parent for p in parts]),
-        mention_code=np.concatenate([p.mention_code for p in parts]),
-        signals={k: (pa.concat_arrays([p.signals[k] for p in parts]) if isinstance(parts[0].signals[k], pa.Array)
-                     else np.concatenate([p.signals[k] for p in parts])) for k in parts[0].signals},
-        cards=pa.concat_tables(with_cards) if with_cards else None,
+        models=models,
+        mention_child=mention_child,
+        mention_parent=mention_parent,
+        mention_code=mention_code,
+        signals=signals,
+        cards=cards,
         warnings=warnings,
         n_cards=n_cards if card_column else None,
+        dropped_rows=dropped,
     )
 
 
@@ -213,9 +250,10 @@ class _Batch:
     mention_code: np.ndarray
     signals: dict
     cards: pa.Table | None
+    card_rows: np.ndarray | None  # row of each card's model in the batch
 
 
-def _normalize_batch(t: pa.Table, shape: SourceShape, warnings: Counter, seen: pa.Array | None) -> _Batch:
+def _normalize_batch(t: pa.Table, shape: SourceShape, warnings: Counter) -> _Batch:
     """One batch of raw rows to canonical models, mentions (row numbers within the batch) and cards."""
     id_col = "model_id" if shape is SourceShape.DATASET else ("id" if "id" in t.column_names else "modelId")
     ids = pc.utf8_trim_whitespace(_text(t, id_col, t.num_rows))
@@ -228,8 +266,6 @@ def _normalize_batch(t: pa.Table, shape: SourceShape, warnings: Counter, seen: p
     keep = np.zeros(t.num_rows, dtype=bool)
     keep[first] = True
     keep &= valid
-    if seen is not None and len(seen):
-        keep &= ~pc.fill_null(pc.is_in(ids, value_set=seen), False).to_numpy(zero_copy_only=False)
     if (dups := int(valid.sum() - keep.sum())):
         warnings["duplicate_id"] += dups
     if not keep.all():
@@ -274,7 +310,7 @@ def _normalize_batch(t: pa.Table, shape: SourceShape, warnings: Counter, seen: p
             parent_parts.append(v)
             code_parts.append(np.full(len(r), code, dtype=np.int8))
 
-    has_card, card_length, card_auto, cards = _cards(t, ids, warnings)
+    has_card, card_length, card_auto, cards, card_rows = _cards(t, ids, warnings)
     author = _text(t, "author", n)
     if author.null_count:
         author = pc.coalesce(author, pc.if_else(pc.match_substring(ids, "/"), pc.list_element(pc.split_pattern(ids, "/", max_splits=1), 0), pa.scalar(None, pa.string())))
@@ -308,4 +344,5 @@ def _normalize_batch(t: pa.Table, shape: SourceShape, warnings: Counter, seen: p
         mention_code=np.concatenate(code_parts),
         signals=signals,
         cards=cards,
+        card_rows=card_rows,
     )

@@ -143,21 +143,37 @@ class _CardWriter:
     def __init__(self, path: Path):
         self.path, self.tmp = path, path.with_name(path.name + ".tmp")
         self._writer = None
+        self._rows: list[np.ndarray] = []
 
-    def write(self, cards: pa.Table) -> None:
+    def write(self, cards: pa.Table, rows: np.ndarray) -> None:
+        """Append ``cards``; ``rows`` are their models' source rows (to drop later duplicates at the end)."""
         if self._writer is None:
             self._writer = pq.ParquetWriter(self.tmp, self.SCHEMA, compression="zstd")
         self._writer.write_table(cards.cast(self.SCHEMA))
+        self._rows.append(np.asarray(rows, dtype=np.int64))
 
-    def finish(self, keep: bool) -> None:
-        """Install the file (an empty one when the source had a card column but no cards), or drop it."""
+    def finish(self, keep: bool, dropped_rows: np.ndarray) -> None:
+        """Install the file (an empty one when the source had a card column but no cards), or drop it.
+
+        Cards of models dropped as later duplicates are filtered out in one streaming pass (rare).
+        """
         if keep and self._writer is None:
-            self.write(self.SCHEMA.empty_table())
-        if self._writer is not None:
-            self._writer.close()
-            self.tmp.replace(self.path)
-        else:
+            self.write(self.SCHEMA.empty_table(), np.empty(0, dtype=np.int64))
+        if self._writer is None:
             self.path.unlink(missing_ok=True)
+            return
+        self._writer.close()
+        rows = np.concatenate(self._rows)
+        if len(dropped_rows) and np.isin(rows, dropped_rows).any():
+            kept = ~np.isin(rows, dropped_rows)
+            again = self.tmp.with_name(self.tmp.name + "2")
+            with pq.ParquetWriter(again, self.SCHEMA, compression="zstd") as out:
+                start = 0
+                for batch in pq.ParquetFile(self.tmp).iter_batches(batch_size=65_536):
+                    out.write_table(pa.Table.from_batches([batch]).filter(pa.array(kept[start:start + batch.num_rows])))
+                    start += batch.num_rows
+            again.replace(self.tmp)
+        self.tmp.replace(self.path)
 
     def abort(self) -> None:
         if self._writer is not None:
@@ -238,7 +254,7 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     bar.set_description("write")
     for name, table in (("models", models), ("edges", edge_table), ("families", families)):
         pq.write_table(table, out / f"{name}.parquet", compression="zstd", row_group_size=256_000)
-    cards.finish(keep=norm.n_cards is not None)
+    cards.finish(keep=norm.n_cards is not None, dropped_rows=norm.dropped_rows)
     log.mark("write")
     warnings = Counter(norm.warnings)
     for key in ("self_loops", "unknown_parents"):

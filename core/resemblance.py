@@ -448,10 +448,15 @@ def resemblance(con, trait: TextTrait, scope: EdgeScope = EdgeScope(), draws: in
     TF-IDF means by up to 0.05.
     """
     trait = TextTrait(trait)
-    population = _population(con, trait, scope)
-    pairs = _index_pairs(population, draws, seed)
+    if trait is TextTrait.CARDS and not _has_cards(con):  # a listing without cards: no pair to draw
+        pairs = {r: np.empty((0, 2), dtype=np.int64) for r in Relative}
+        population = None
+    else:
+        population = _population(con, trait, scope)
+        pairs = _index_pairs(population, draws, seed)
 
-    pool = population.candidates[population.has_trait[population.candidates]]
+    pool = (np.empty(0, dtype=np.int64) if population is None
+            else population.candidates[population.has_trait[population.candidates]])
     if fit_sample is not None and len(pool) > fit_sample:
         pool = np.sort(np.random.default_rng([seed, len(Relative)]).choice(pool, size=fit_sample, replace=False))
     drawn = np.unique(np.concatenate([p.ravel() for p in pairs.values()]))

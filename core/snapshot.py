@@ -106,16 +106,21 @@ class SnapshotReader:
     def _batches(self) -> Iterator[pa.Table]:
         import time
 
-        offset = 0
-        try:
-            raws = iter(self._open(self))
+        def timed(items):
+            items = iter(items)
             while True:
                 start = time.perf_counter()
-                raw = next(raws, None)
+                item = next(items, None)
                 self.read_seconds += time.perf_counter() - start
-                if raw is None:
+                if item is None:
                     return
-                for part in _split(raw, self.batch_rows):
+                yield item
+
+        offset = 0
+        try:
+            raws = timed(self._open(self))
+            for raw in raws:
+                for part in _rebatch(raw, self.batch_rows, raws):
                     table = _drop_index_columns(part)
                     if self.sample is not None:
                         lo, hi = np.searchsorted(self.sample, [offset, offset + table.num_rows])
@@ -177,12 +182,20 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _split(table: pa.Table | pa.RecordBatch, rows: int | None) -> Iterator[pa.Table]:
-    if isinstance(table, pa.RecordBatch):
-        table = pa.Table.from_batches([table])
-    if rows is None or table.num_rows <= rows:
+def _rebatch(first: pa.Table | pa.RecordBatch, rows: int | None, rest: Iterator) -> Iterator[pa.Table]:
+    """Tables of ``rows`` rows (the last may be shorter): ``first`` cut up, or joined with the next items of
+    ``rest`` when it is smaller (the CSV reader yields one batch a block, ~12k rows of cards)."""
+    table = pa.Table.from_batches([first]) if isinstance(first, pa.RecordBatch) else first
+    if rows is None:
         yield table
         return
+    parts = [table]
+    while sum(p.num_rows for p in parts) < rows:
+        more = next(rest, None)
+        if more is None:
+            break
+        parts.append(pa.Table.from_batches([more]) if isinstance(more, pa.RecordBatch) else more)
+    table = pa.concat_tables(parts) if len(parts) > 1 else table
     for start in range(0, table.num_rows, rows):
         yield table.slice(start, rows)
 

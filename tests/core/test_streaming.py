@@ -78,14 +78,15 @@ def card_heavy(tmp_path_factory):
 def test_card_heavy_source_is_ingested_without_holding_all_cards(card_heavy, tmp_path, monkeypatch):
     written = []
     original = precompute._CardWriter.write
-    monkeypatch.setattr(precompute._CardWriter, "write", lambda self, cards: (written.append(cards.num_rows), original(self, cards)))
+    monkeypatch.setattr(precompute._CardWriter, "write",
+                        lambda self, cards, rows: (written.append(cards.num_rows), original(self, cards, rows)))
     manifest = build_bundle(str(card_heavy), tmp_path / "b", batch_rows=250)
     assert len(written) == 12 and max(written) <= 250  # cards left batch by batch
     assert sum(written) == manifest["counts"]["cards"] == pq.read_metadata(tmp_path / "b" / "cards.parquet").num_rows
     # The normaliser itself keeps no card text when it has a sink.
     reader = open_snapshot(str(card_heavy), batch_rows=250)
     sizes = []
-    norm = normalize(reader, card_sink=lambda cards: sizes.append(cards.num_rows))
+    norm = normalize(reader, card_sink=lambda cards, rows: sizes.append(cards.num_rows))
     assert norm.cards is None and norm.n_cards == sum(sizes) == manifest["counts"]["cards"]
     assert "card" not in norm.models.column_names
 
@@ -105,6 +106,18 @@ def test_duplicate_ids_across_batches_keep_the_first(tmp_path):
     assert norm.models["model_id"].to_pylist() == [f"a/m{i}" for i in range(7)]
     assert norm.models["downloads"].to_pylist() == list(range(7))
     assert norm.warnings["duplicate_id"] == 13
+
+
+def test_duplicates_across_batches_lose_their_cards_too(tmp_path):
+    rows = [{"model_id": f"a/m{i % 5}", "downloads": str(i), "tags": "[]", "modelCard": f"card {i} " * 3}
+            for i in range(12)]
+    path = tmp_path / "dups.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    manifest = build_bundle(str(path), tmp_path / "b", batch_rows=4)
+    cards = pq.read_table(tmp_path / "b" / "cards.parquet").to_pylist()
+    assert cards == [{"model_id": f"a/m{i}", "card": f"card {i} " * 3} for i in range(5)]
+    assert manifest["counts"]["models"] == 5 and manifest["counts"]["cards"] == 5
+    assert manifest["warnings"]["duplicate_id"] == 7
 
 
 def test_a_read_error_mid_stream_is_one_clear_error(card_heavy, tmp_path):
