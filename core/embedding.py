@@ -6,18 +6,16 @@ reference, sentence-transformers float32) and ``onnx-int8`` (the model exported
 to ONNX, MatMul weights quantised per channel to int8, run by onnxruntime with
 the ``tokenizers`` fast tokenizer), ~4x faster at cosine ≥ 0.99 to the reference.
 
-A third, ``static`` (:mod:`core.static_embedding`), is a 256-d table of token vectors
-distilled from MiniLM: a text is the weighted mean of its tokens' vectors, ~155-180x
-faster than onnx-int8 on metadata texts and ~115-125x on texts with a card start (2
-threads, bench/embed.py). Its vectors live in their own space: a bundle embedded
-with it must be queried with it (``Encoder.dim`` is 256, not ``DIM``).
+A third, ``static`` (:mod:`core.static_embedding`), is a table of token vectors
+distilled from MiniLM: a text is the weighted mean of its tokens' vectors, one sparse
+product for a whole batch, ~150x faster than onnx-int8. A bundle built with it first
+fits the table to MiniLM's own vectors of a seeded sample of the bundle's texts
+(:func:`fit_static`), so its vectors live in MiniLM's 384-d space and MiniLM embeds
+the free-text queries (:func:`query_backend`): the distilled table alone lost too
+much (query precision 0.72x MiniLM's), the fitted one keeps 0.93x of it and places
+families better than MiniLM does (bench/embed.py).
 
-Which backend "auto" picks (:func:`best_backend`): torch on a GPU, onnx-int8 on a
-CPU. Static was measured against MiniLM in the same run (bench/embed.py, 2024-07
-listing): family coherence of the 10 nearest neighbours 0.65 against 0.60, but
-precision@10 of 26 free-text queries 0.49 against 0.68 (0.72x, below the 0.9x bar):
-a bag of tokens loses which words matter in a short query. So static is for
-embedding a whole Hub in minutes when asked for by name, not the default.
+Which backend "auto" picks (:func:`best_backend`): torch on a GPU, static on a CPU.
 """
 
 from __future__ import annotations
@@ -32,11 +30,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = ["VectorIndex", "Backend", "DIM", "informative_tags", "embed_resumable", "model_texts", "model_text", "load_encoder", "default_model_path", "Encoder",
-           "best_backend"]
+           "best_backend", "query_backend", "fit_static", "TEACHER_SAMPLE"]
 
 DIM = 384
 MAX_TOKENS = 128
 CARD_CHARS = 400
+TEACHER_SAMPLE = 20_000  # texts MiniLM embeds to fit a bundle's static vectors
 # Tags that say nothing about what a model is (the Hub adds them to nearly every model).
 NOISE_TAG_PREFIXES = ("region:", "endpoints_compatible", "autotrain_compatible", "text-generation-inference",
                       "has_space", "deploy:", "inference:", "arxiv:", "doi:", "tensorboard", "model-index")
@@ -219,16 +218,45 @@ def _static_encoder(model_path: Path, threads: int | None) -> Encoder:
 
 
 def best_backend() -> Backend:
-    """torch on a GPU when one is present, else the int8 ONNX backend.
+    """torch MiniLM on a GPU when one is present, else static (fitted to MiniLM on the bundle's texts, see add_map).
 
-    Not static: it is >150x faster but measured 0.72x MiniLM's free-text query precision (module docstring).
+    Static became the CPU default once fitted to MiniLM (bench/embed.py, 2024-07 listing): family coherence 0.64
+    against MiniLM's 0.60, free-text query precision (queries by MiniLM) 0.93x MiniLM's, at ~150x its speed.
     """
     try:
         import torch
 
-        return Backend.TORCH if torch.cuda.is_available() else Backend.ONNX_INT8
+        return Backend.TORCH if torch.cuda.is_available() else Backend.STATIC
     except ImportError:
-        return Backend.ONNX_INT8
+        return Backend.STATIC
+
+
+def query_backend(backend: Backend | str) -> Backend:
+    """The backend that embeds free-text queries and drafts for vectors made by ``backend``.
+
+    Static vectors of a bundle are fitted into MiniLM's space, so MiniLM (int8 ONNX, ~10 ms a query on a CPU)
+    embeds their queries: it reads word order and weighting that a bag of tokens cannot.
+    """
+    backend = Backend(backend)
+    return Backend.ONNX_INT8 if backend is Backend.STATIC else backend
+
+
+def fit_static(texts: list[str], teacher: "Encoder", sample: int = TEACHER_SAMPLE, seed: int = 0,
+               model_path: str | Path | None = None, threads: int | None = None) -> "Encoder":
+    """The static encoder fitted to ``teacher`` (MiniLM) on a seeded sample of ``texts`` (:func:`fit_to_teacher`).
+
+    The teacher embeds ``sample`` texts (~2 min on a CPU without int8 dot products), then every text costs a
+    tokenisation and one sparse product; the vectors land in the teacher's space.
+    """
+    from core.static_embedding import fit_to_teacher, load_static
+
+    if threads:
+        os.environ.setdefault("RAYON_NUM_THREADS", str(threads))
+    base = load_static(Path(model_path) if model_path else default_model_path())
+    rows = np.sort(np.random.default_rng([seed, 11]).choice(len(texts), size=min(sample, len(texts)), replace=False))
+    fit_texts = [texts[i] for i in rows]
+    tuned = fit_to_teacher(base, fit_texts, teacher.encode(fit_texts))
+    return Encoder(Backend.STATIC, lambda part, batch_size: tuned.encode(part, batch_size or 16_384), tuned.dim)
 
 
 def load_encoder(backend: Backend | str = Backend.ONNX_INT8, model_path: str | Path | None = None,

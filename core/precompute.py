@@ -349,7 +349,8 @@ def add_map(out: Path, backend: str = "onnx-int8", model_path: str | None = None
     import joblib
     from tqdm import tqdm
 
-    from core.embedding import embed_resumable, informative_tags, load_encoder, model_texts
+    from core.embedding import (TEACHER_SAMPLE, Backend, best_backend, embed_resumable, fit_static, informative_tags,
+                                load_encoder, model_texts, query_backend)
     from core.projection import cluster_labels, cluster_points, project, quantize
 
     models = pq.read_table(out / "models.parquet", columns=["model_id", "pipeline_tag", "library_name", "tags"])
@@ -361,8 +362,15 @@ def add_map(out: Path, backend: str = "onnx-int8", model_path: str | None = None
     del card_text
     log = log or StageLog()
     log.mark("texts")
+    resolved = best_backend() if backend == "auto" else Backend(backend)
+    teacher_sample = 0
+    if resolved is Backend.STATIC:  # fitted to MiniLM on a sample of this bundle's texts; queries go to MiniLM
+        teacher_sample = min(TEACHER_SAMPLE, len(texts))
+        encoder = fit_static(texts, load_encoder(query_backend(resolved), model_path), teacher_sample, seed, model_path)
+        log.mark("fit static", teacher_texts=teacher_sample)
+    else:
+        encoder = load_encoder(resolved, model_path)
     t0 = time.perf_counter()
-    encoder = load_encoder(backend, model_path)
     with tqdm(total=len(texts), unit="model", desc="embed", disable=not progress, file=sys.stderr, smoothing=0.05) as bar:
         vectors = embed_resumable(texts, out / ".embeddings", encoder, progress=bar.update)
     embed_s = time.perf_counter() - t0
@@ -396,7 +404,9 @@ def add_map(out: Path, backend: str = "onnx-int8", model_path: str | None = None
     if progress:  # timings go to the terminal, not the manifest, so rebuilds stay byte-identical
         print(f"embedded {len(ids):,} models in {embed_s:.0f} s ({len(ids) / max(embed_s, 1e-9):.0f}/s, {encoder.backend.value}); "
               f"projected in {project_s:.0f} s", file=sys.stderr)
-    return {"backend": encoder.backend.value, "model": "sentence-transformers/all-MiniLM-L6-v2", "dim": int(vectors.shape[1]),
+    return {"backend": encoder.backend.value, "query_backend": query_backend(encoder.backend).value,
+            "model": "sentence-transformers/all-MiniLM-L6-v2", "dim": int(vectors.shape[1]),
+            **({"teacher_sample": teacher_sample} if teacher_sample else {}),
             "fit_sample": int(min(fit_sample, len(ids))), "seed": seed, "clusters": k}
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["Weighting", "StaticEmbedding", "token_weights", "token_matrix", "pool", "distill_token_vectors",
-           "principal_axes", "build_static", "load_static", "static_cache_path"]
+           "principal_axes", "build_static", "load_static", "static_cache_path", "fit_to_teacher"]
 
 DEFAULT_DIM = 256
 SIF_A = 1e-4  # model2vec's coefficient; 1e-3 and 1e-5 measured worse for queries
@@ -212,3 +212,46 @@ def load_static(model_path: Path, dim: int = DEFAULT_DIM, weighting: Weighting |
         vectors, weights = build_static(model_path, dim, weighting)
         _write_npz(path, vectors=vectors, weights=weights, version=np.array([FORMAT_VERSION]))
     return StaticEmbedding(vectors, weights, _tokenizer(model_path, max_tokens))
+
+
+def fit_to_teacher(model: StaticEmbedding, texts: list[str], teacher: np.ndarray, ridge: float = 0.01,
+                   iters: int = 60) -> StaticEmbedding:
+    """A static model whose pooled vectors approximate ``teacher`` (e.g. MiniLM's) on ``texts``.
+
+    Token vectors ``V`` (vocab x teacher dim) minimise ``|A V - T|^2 + ridge * s * |V - V0|^2``, with ``A`` the
+    weighted-mean matrix of the texts (:func:`token_matrix`), ``T`` the teacher's unit vectors and ``V0`` the
+    distilled table mapped to the teacher's space by least squares (so tokens the texts never use keep their
+    distilled meaning); ``s`` scales the ridge to ``A``'s mean squared column norm. Solved by conjugate gradients
+    over all columns at once (float64 maths: deterministic for the same inputs). This is tokenlearn's idea
+    (learn token vectors from a teacher's sentence vectors) by linear algebra instead of training.
+    """
+    a = token_matrix(model.token_ids(texts), model.weights, len(model.weights)).astype(np.float64)
+    t = teacher.astype(np.float64)
+    base = np.asarray(a @ model.vectors, dtype=np.float64)
+    bridge, *_ = np.linalg.lstsq(base, t, rcond=None)  # static space -> teacher space
+    v0 = model.vectors.astype(np.float64) @ bridge
+    v0[model.weights == 0] = 0
+    at = a.T.tocsr()
+    col_sq = np.asarray(a.multiply(a).sum(axis=0)).ravel()
+    lam = ridge * float(col_sq[col_sq > 0].mean())
+
+    def apply(x):
+        return at @ (a @ x) + lam * x
+
+    rhs = at @ t + lam * v0
+    x = v0.copy()
+    r = rhs - apply(x)
+    p = r.copy()
+    rs = (r * r).sum(axis=0)
+    for _ in range(iters):
+        ap = apply(p)
+        alpha = rs / np.maximum((p * ap).sum(axis=0), 1e-300)
+        x += p * alpha
+        r -= ap * alpha
+        rs_new = (r * r).sum(axis=0)
+        if float(np.sqrt(rs_new.max())) < 1e-10:
+            break
+        p = r + p * (rs_new / np.maximum(rs, 1e-300))
+        rs = rs_new
+    x[model.weights == 0] = 0
+    return StaticEmbedding(x.astype(np.float32), model.weights, model.tokenizer)

@@ -232,8 +232,10 @@ def encoder(backend: str):
 
 
 def map_backend(path: str) -> str:
-    """The embedding backend recorded in the bundle's manifest (older bundles: int8 ONNX MiniLM)."""
-    return str((bundle(path).manifest.get("map") or {}).get("backend") or "onnx-int8")
+    """The backend that embeds queries in the space of the bundle's vectors, as its manifest records it
+    (``map.query_backend``; before it, ``map.backend``; older bundles: int8 ONNX MiniLM)."""
+    recorded = bundle(path).manifest.get("map") or {}
+    return str(recorded.get("query_backend") or recorded.get("backend") or "onnx-int8")
 
 
 @st.cache_resource(show_spinner="Loading the projection…", max_entries=2)

@@ -82,3 +82,37 @@ def test_embed_resumable_uses_the_encoder_dimension(tmp_path):
     small = Encoder(Backend.STATIC, lambda texts, batch_size: np.ones((len(texts), 8), np.float32), dim=8)
     out = embed_resumable(["a", "b", "c"], tmp_path, small, chunk=2)
     assert out.shape == (3, 8) and np.all(out == 1)
+
+
+def test_fitting_to_a_teacher_recovers_its_vectors(small_build):
+    """Texts whose teacher vectors are an exact weighted mean of hidden token vectors: the fit finds them."""
+    from core.static_embedding import fit_to_teacher
+
+    model = StaticEmbedding(*small_build, _tokenizer(default_model_path(), None))
+    rng = np.random.default_rng(0)
+    words = ["the", "first", "of", "in", "and", "to", "was", "he", "is", "as", "for", "on", "with", "by"]
+    texts = [" ".join(rng.choice(words, size=int(rng.integers(2, 6)))) for _ in range(400)]
+    hidden = rng.normal(size=(len(model.weights), 12)).astype(np.float32)
+    teacher = np.asarray(token_matrix(model.token_ids(texts), model.weights, len(model.weights)) @ hidden)
+    fitted = fit_to_teacher(model, texts, teacher, ridge=1e-6, iters=300)
+    unit = teacher / np.linalg.norm(teacher, axis=1, keepdims=True)
+    assert fitted.dim == 12 and fitted.vectors.dtype == np.float32
+    got = fitted.encode(texts)
+    before = np.asarray(pool(token_matrix(model.token_ids(texts), model.weights, len(model.weights)), model.vectors))
+    assert (got * unit).sum(1).min() > 0.99  # the fitted vectors match the teacher's
+    assert np.allclose(np.linalg.norm(got, axis=1), 1, atol=1e-5)
+    assert before.shape[1] == 64  # (the distilled table lives in its own 64-d space)
+    again = fit_to_teacher(model, texts, teacher, ridge=1e-6, iters=300)
+    assert np.array_equal(again.vectors, fitted.vectors)  # deterministic
+
+
+def test_precompute_default_on_a_cpu_is_static_queried_by_minilm(monkeypatch):
+    from core.embedding import best_backend, query_backend
+
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert best_backend() is Backend.STATIC
+    assert query_backend(Backend.STATIC) is Backend.ONNX_INT8 and query_backend("torch") is Backend.TORCH
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert best_backend() is Backend.TORCH
