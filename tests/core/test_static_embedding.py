@@ -116,3 +116,15 @@ def test_precompute_default_on_a_cpu_is_static_queried_by_minilm(monkeypatch):
     assert query_backend(Backend.STATIC) is Backend.ONNX_INT8 and query_backend("torch") is Backend.TORCH
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert best_backend() is Backend.TORCH
+
+
+def test_the_fast_pooling_equals_the_sparse_product():
+    from core.static_embedding import _fast_pool
+
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(50, 7)).astype(np.float32)
+    weights = rng.random(50).astype(np.float32)
+    ids = [list(rng.integers(0, 50, size=int(k))) for k in rng.integers(0, 9, size=40)]
+    m = token_matrix(ids, weights, 50)
+    assert np.allclose(_fast_pool(m, vectors), pool(m, vectors), atol=1e-6)  # float32 rounding only
+    assert np.array_equal(_fast_pool(m, vectors), _fast_pool(m, vectors))
