@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from core.bundle import BUNDLE_FORMAT
+from core.cards import CardWriter, card_starts
 from core.errors import PhyloError
 from core.lineage import RELATION_PRIORITY, Relation, RelationSource, build_edges, compute_lineage, family_roots, weak_components
 from core.models import normalize
@@ -135,87 +136,6 @@ class StageLog:
         return "\n".join(lines)
 
 
-class _CardWriter:
-    """Writes cards.parquet batch by batch under a temporary name; ``finish`` puts it in place.
-
-    Compressing GBs of card text is a third of the ingest's work: a thread does it (Arrow releases the GIL) while
-    the next batch is normalised; at most two batches wait, so memory stays bounded.
-    """
-
-    SCHEMA = pa.schema([("model_id", pa.string()), ("card", pa.string())])
-
-    def __init__(self, path: Path):
-        import queue
-
-        self.path, self.tmp = path, path.with_name(path.name + ".tmp")
-        self._writer = None
-        self._rows: list[np.ndarray] = []
-        self._queue: queue.Queue = queue.Queue(maxsize=2)
-        self._thread = None
-        self._error: BaseException | None = None
-
-    def _drain(self) -> None:
-        while (cards := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    self._writer.write_table(cards)
-                except BaseException as exc:  # reported by finish()
-                    self._error = exc
-
-    def write(self, cards: pa.Table, rows: np.ndarray) -> None:
-        """Append ``cards``; ``rows`` are their models' source rows (to drop later duplicates at the end)."""
-        import threading
-
-        if self._writer is None:
-            self._writer = pq.ParquetWriter(self.tmp, self.SCHEMA, compression="zstd")
-            self._thread = threading.Thread(target=self._drain, name="phylo-cards", daemon=True)
-            self._thread.start()
-        if self._error is not None:
-            raise self._error
-        self._queue.put(cards.cast(self.SCHEMA))
-        self._rows.append(np.asarray(rows, dtype=np.int64))
-
-    def _close(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join()
-            self._thread = None
-        self._writer.close()
-        if self._error is not None:
-            raise self._error
-
-    def finish(self, keep: bool, dropped_rows: np.ndarray) -> None:
-        """Install the file (an empty one when the source had a card column but no cards), or drop it.
-
-        Cards of models dropped as later duplicates are filtered out in one streaming pass (rare).
-        """
-        if keep and self._writer is None:
-            self.write(self.SCHEMA.empty_table(), np.empty(0, dtype=np.int64))
-        if self._writer is None:
-            self.path.unlink(missing_ok=True)
-            return
-        self._close()
-        rows = np.concatenate(self._rows)
-        if len(dropped_rows) and np.isin(rows, dropped_rows).any():
-            kept = ~np.isin(rows, dropped_rows)
-            again = self.tmp.with_name(self.tmp.name + "2")
-            with pq.ParquetWriter(again, self.SCHEMA, compression="zstd") as out:
-                start = 0
-                for batch in pq.ParquetFile(self.tmp).iter_batches(batch_size=65_536):
-                    out.write_table(pa.Table.from_batches([batch]).filter(pa.array(kept[start:start + batch.num_rows])))
-                    start += batch.num_rows
-            again.replace(self.tmp)
-        self.tmp.replace(self.path)
-
-    def abort(self) -> None:
-        if self._writer is not None:
-            try:
-                self._close()
-            except BaseException:  # the first error is the one being raised
-                pass
-        self.tmp.unlink(missing_ok=True)
-
-
 def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = None, progress: bool = False,
                  synthetic: bool = False, label: str | None = None, embed: bool = False,
                  backend: str = "onnx-int8", model_path: str | None = None, fit_sample: int = 50_000,
@@ -237,7 +157,7 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     bar.update()
     bar.set_description("normalise")
     out.mkdir(parents=True, exist_ok=True)
-    cards = _CardWriter(out / "cards.parquet")
+    cards = CardWriter(out / "cards.parquet")
     try:
         norm = normalize(reader, card_sink=cards.write)
     except BaseException:
@@ -390,7 +310,7 @@ def add_map(out: Path, backend: str = "onnx-int8", model_path: str | None = None
 
     models = pq.read_table(out / "models.parquet", columns=["model_id", "pipeline_tag", "library_name", "tags"])
     ids = models["model_id"].combine_chunks()
-    card_text = _card_starts(out / "cards.parquet", ids)
+    card_text = card_starts(out / "cards.parquet", ids)
     tasks, libs = models["pipeline_tag"].combine_chunks(), models["library_name"].combine_chunks()
     tags = models["tags"].combine_chunks()
     texts = model_texts(ids, tasks, libs, tags, card_text)
@@ -443,28 +363,6 @@ def add_map(out: Path, backend: str = "onnx-int8", model_path: str | None = None
             "model": "sentence-transformers/all-MiniLM-L6-v2", "dim": int(vectors.shape[1]),
             **({"teacher_sample": teacher_sample} if teacher_sample else {}),
             "fit_sample": int(min(fit_sample, len(ids))), "seed": seed, "clusters": k}
-
-
-def _card_starts(path: Path, ids: pa.Array) -> pa.Array | None:
-    """The start of each model's card (YAML header dropped), in bundle order; null without a card.
-
-    Only the first characters the embedding text uses are kept, so this holds ~0.5 kB a card, not the card.
-    """
-    from core.embedding import CARD_CHARS, _strip_front_matter
-
-    if not path.is_file():
-        return None
-    pos_parts, start_parts = [], []
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=65_536, columns=["model_id", "card"]):
-        pos_parts.append(pc.index_in(batch["model_id"], value_set=ids).to_numpy(zero_copy_only=False))
-        start_parts.append(pc.utf8_slice_codeunits(_strip_front_matter(batch["card"]), 0, CARD_CHARS))
-    if not pos_parts:
-        return pa.nulls(len(ids), pa.string())
-    pos = np.concatenate(pos_parts)
-    where = np.full(len(ids), len(pos), dtype=np.int64)  # len(pos): the null appended below
-    where[pos] = np.arange(len(pos))
-    starts = pa.concat_arrays([*start_parts, pa.nulls(1, pa.string())])
-    return starts.take(pa.array(where))
 
 
 def _summary(manifest: dict) -> str:

@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import core.precompute as precompute
+import core.cards as cards_module
 from core.demo import write_source
 from core.errors import SourceError
 from core.models import normalize
@@ -77,8 +77,8 @@ def card_heavy(tmp_path_factory):
 
 def test_card_heavy_source_is_ingested_without_holding_all_cards(card_heavy, tmp_path, monkeypatch):
     written = []
-    original = precompute._CardWriter.write
-    monkeypatch.setattr(precompute._CardWriter, "write",
+    original = cards_module.CardWriter.write
+    monkeypatch.setattr(cards_module.CardWriter, "write",
                         lambda self, cards, rows: (written.append(cards.num_rows), original(self, cards, rows)))
     manifest = build_bundle(str(card_heavy), tmp_path / "b", batch_rows=250)
     assert len(written) == 12 and max(written) <= 250  # cards left batch by batch
