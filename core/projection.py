@@ -27,8 +27,12 @@ class Projection:
 def quantize(vectors: np.ndarray) -> np.ndarray:
     """Vectors to int8, each scaled so its largest component is ±127: a quarter of float32's size,
     cosine to the original above 0.999 (the direction is all that search and projection use)."""
-    peak = np.maximum(np.abs(vectors).max(axis=1, keepdims=True), 1e-12)
-    return np.clip(np.rint(vectors / peak * 127.0), -127, 127).astype(np.int8)
+    out = np.empty(vectors.shape, dtype=np.int8)
+    for start in range(0, len(vectors), 65_536):  # in blocks: float temporaries of 1.86M x 384 would be GBs
+        block = vectors[start:start + 65_536]
+        peak = np.maximum(np.abs(block).max(axis=1, keepdims=True), 1e-12)
+        out[start:start + 65_536] = np.clip(np.rint(block / peak * 127.0), -127, 127)
+    return out
 
 
 def dequantize(codes: np.ndarray) -> np.ndarray:
@@ -56,7 +60,7 @@ def project(embeddings: np.ndarray, seed: int = 0, fit_sample: int = 50_000, pro
     n = len(embeddings)
     rng = np.random.default_rng(seed)
     sample = np.sort(rng.choice(n, size=min(n, fit_sample), replace=False))
-    x = dequantize(embeddings) if embeddings.dtype == np.int8 else embeddings.astype(np.float32)
+    x = dequantize(embeddings) if embeddings.dtype == np.int8 else np.asarray(embeddings, dtype=np.float32)  # no copy
     pca = PCA(n_components=min(PCA_DIMS, x.shape[1], max(2, len(sample) - 1)), random_state=seed).fit(x[sample])
     reduced = np.empty((n, pca.n_components_), dtype=np.float32)
     for start in range(0, n, 100_000):
