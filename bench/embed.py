@@ -4,7 +4,9 @@ Texts per second of the static backend, the int8 ONNX backend and plain torch fl
 the same texts from the 760k listing, with and without the start of a real card), the cosine of
 onnx-int8 to torch, and the quality of static against MiniLM (onnx-int8) in the same run: family
 coherence of 10 nearest neighbours over a seeded pool, neighbour overlap, and precision@10 of
-free-text queries (bench/queries.py). Then UMAP projection time at 100k and at the full listing,
+free-text queries (bench/queries.py), for the distilled table and for the table fitted to MiniLM on
+20,000 other texts (what precompute does; its queries are embedded by MiniLM) against the bar for the
+CPU default (coherence >= MiniLM's, precision >= 0.9x MiniLM's). Then UMAP projection time at 100k and at the full listing,
 extrapolated to the 1.86M-model Hub.
 
     python bench/embed.py [--bundle bundles/hub_listing_2024-07] [--texts 3000] [--skip-projection]
