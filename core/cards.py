@@ -18,51 +18,23 @@ __all__ = ["CardWriter", "card_starts"]
 class CardWriter:
     """Writes cards.parquet batch by batch under a temporary name; ``finish`` puts it in place.
 
-    Compressing GBs of card text is a third of the ingest's work: a thread does it (Arrow releases the GIL) while
-    the next batch is normalised; at most two batches wait, so memory stays bounded.
+    (A writer thread that compressed one batch while the next was normalised saved no time on 2 cores and held
+    two more batches of card text: measured, then removed.)
     """
 
     SCHEMA = pa.schema([("model_id", pa.string()), ("card", pa.string())])
 
     def __init__(self, path: Path):
-        import queue
-
         self.path, self.tmp = path, path.with_name(path.name + ".tmp")
         self._writer = None
         self._rows: list[np.ndarray] = []
-        self._queue: queue.Queue = queue.Queue(maxsize=2)
-        self._thread = None
-        self._error: BaseException | None = None
-
-    def _drain(self) -> None:
-        while (cards := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    self._writer.write_table(cards)
-                except BaseException as exc:  # reported by finish()
-                    self._error = exc
 
     def write(self, cards: pa.Table, rows: np.ndarray) -> None:
         """Append ``cards``; ``rows`` are their models' source rows (to drop later duplicates at the end)."""
-        import threading
-
         if self._writer is None:
             self._writer = pq.ParquetWriter(self.tmp, self.SCHEMA, compression="zstd")
-            self._thread = threading.Thread(target=self._drain, name="phylo-cards", daemon=True)
-            self._thread.start()
-        if self._error is not None:
-            raise self._error
-        self._queue.put(cards.cast(self.SCHEMA))
+        self._writer.write_table(cards.cast(self.SCHEMA))
         self._rows.append(np.asarray(rows, dtype=np.int64))
-
-    def _close(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join()
-            self._thread = None
-        self._writer.close()
-        if self._error is not None:
-            raise self._error
 
     def finish(self, keep: bool, dropped_rows: np.ndarray) -> None:
         """Install the file (an empty one when the source had a card column but no cards), or drop it.
@@ -74,7 +46,7 @@ class CardWriter:
         if self._writer is None:
             self.path.unlink(missing_ok=True)
             return
-        self._close()
+        self._writer.close()
         rows = np.concatenate(self._rows)
         if len(dropped_rows) and np.isin(rows, dropped_rows).any():
             kept = ~np.isin(rows, dropped_rows)
@@ -89,10 +61,7 @@ class CardWriter:
 
     def abort(self) -> None:
         if self._writer is not None:
-            try:
-                self._close()
-            except BaseException:  # the first error is the one being raised
-                pass
+            self._writer.close()
         self.tmp.unlink(missing_ok=True)
 
 
