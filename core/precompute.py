@@ -136,6 +136,17 @@ class StageLog:
         return "\n".join(lines)
 
 
+def _write_table(table: pa.Table, path: Path, row_group: int = 256_000) -> None:
+    """Parquet with row groups of ``row_group`` rows, each made contiguous first: the file's bytes then do not
+    depend on the batches the table was built from (a rebuild with any ``batch_rows`` writes the same bytes)."""
+    if not table.num_rows:
+        pq.write_table(table, path, compression="zstd")
+        return
+    with pq.ParquetWriter(path, table.schema, compression="zstd") as writer:
+        for start in range(0, table.num_rows, row_group):
+            writer.write_table(table.slice(start, row_group).combine_chunks(), row_group_size=row_group)
+
+
 def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = None, progress: bool = False,
                  synthetic: bool = False, label: str | None = None, embed: bool = False,
                  backend: str = "onnx-int8", model_path: str | None = None, fit_sample: int = 50_000,
@@ -208,7 +219,7 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
 
     bar.set_description("write")
     for name, table in (("models", models), ("edges", edge_table), ("families", families)):
-        pq.write_table(table, out / f"{name}.parquet", compression="zstd", row_group_size=256_000)
+        _write_table(table, out / f"{name}.parquet")
     cards.finish(keep=norm.n_cards is not None, dropped_rows=norm.dropped_rows)
     log.mark("write")
     warnings = Counter(norm.warnings)

@@ -64,7 +64,7 @@ def _drop_index_columns(table: pa.Table) -> pa.Table:
 
 
 CSV_BLOCK_BYTES = 1 << 25  # a CSV row (a card included) must fit in one block of the streaming reader
-DEFAULT_BATCH_ROWS = 131_072
+DEFAULT_BATCH_ROWS = 65_536  # 131,072 took no less time on 1.86M models and peaked 0.6 GB higher
 
 
 class SnapshotReader:

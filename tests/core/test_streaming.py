@@ -43,6 +43,8 @@ def test_streamed_listing_equals_in_memory(listing_slice, tmp_path):
     build_bundle(str(listing_slice), tmp_path / "whole", batch_rows=None)
     build_bundle(str(listing_slice), tmp_path / "stream", batch_rows=7_000)
     _assert_same_bundle(tmp_path / "whole", tmp_path / "stream")
+    for name in ("models.parquet", "edges.parquet", "families.parquet", "resemblance.parquet", "manifest.json"):
+        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "stream" / name).read_bytes(), name
     assert json.loads((tmp_path / "stream" / "manifest.json").read_text())["counts"]["models"] == 60_000
 
 
