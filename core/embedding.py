@@ -8,7 +8,8 @@ the ``tokenizers`` fast tokenizer), ~4x faster at cosine ≥ 0.99 to the referen
 
 A third, ``static`` (:mod:`core.static_embedding`), is a table of token vectors
 distilled from MiniLM: a text is the weighted mean of its tokens' vectors, one sparse
-product for a whole batch, ~150x faster than onnx-int8. A bundle built with it first
+product for a whole batch, 86-95x faster than onnx-int8 on a CPU with int8 dot products
+(~230x where onnx-int8 runs at the AVX2 rate of 163/s). A bundle built with it first
 fits the table to MiniLM's own vectors of a seeded sample of the bundle's texts
 (:func:`fit_static`), so its vectors live in MiniLM's 384-d space and MiniLM embeds
 the free-text queries (:func:`query_backend`): the distilled table alone lost too
@@ -111,8 +112,9 @@ def _cache_dir() -> Path:
 class Encoder:
     """Encodes texts into L2-normalised float32 vectors of size ``dim`` (``DIM`` for MiniLM itself).
 
-    Vectors of different backends live in different spaces unless both are MiniLM (torch, onnx-int8):
-    query a bundle with the backend that embedded it.
+    Vectors of different backends live in different spaces unless both are MiniLM (torch, onnx-int8) or
+    the static table was fitted to MiniLM (:func:`fit_static`): query a bundle with :func:`query_backend`
+    of the backend that embedded it (its manifest's ``map.query_backend``).
     """
 
     backend: Backend
@@ -221,7 +223,7 @@ def best_backend() -> Backend:
     """torch MiniLM on a GPU when one is present, else static (fitted to MiniLM on the bundle's texts, see add_map).
 
     Static became the CPU default once fitted to MiniLM (bench/embed.py, 2024-07 listing): family coherence 0.64
-    against MiniLM's 0.60, free-text query precision (queries by MiniLM) 0.93x MiniLM's, at ~150x its speed.
+    against MiniLM's 0.60, free-text query precision (queries by MiniLM) 0.93x MiniLM's, at 86-95x its speed.
     """
     try:
         import torch
