@@ -115,6 +115,16 @@ def map_geometry(path: str) -> dict:
             "ids": pts["model_id"].combine_chunks(), "key": _bundle_key(path)}
 
 
+def warm(path: str) -> None:
+    """Build the shared map state with the bundle, once per server: Map and Growth need it, and at 1.86M models
+    it takes seconds that no page's first render should pay. A failure is left to the page that needs it."""
+    try:
+        if has_map(path):
+            map_geometry(path)
+    except Exception:  # noqa: BLE001 — the page that opens this bundle reports what is wrong, in one line
+        pass
+
+
 def rows_of(path: str, model_ids) -> dict[str, int]:
     """Bundle row of each given model id that exists (one DuckDB lookup, not a scan of the id list)."""
     found = cursor(path).execute("SELECT model_id, rowid FROM models WHERE model_id IN (SELECT unnest(?::VARCHAR[]))",

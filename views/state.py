@@ -32,6 +32,8 @@ def choose_bundle() -> str | None:
                                 help="Parquet bundles found under data/, bundles/ and PHYLO_BUNDLES")
     path = bundles.get(name or names[0])
     st.session_state["_bundle_path"] = path
+    if path:
+        cache.warm(path)
     return path
 
 
