@@ -16,8 +16,17 @@ def test_generator_is_deterministic_and_hub_shaped():
 def test_committed_demo_bundle_is_what_the_generator_writes(tmp_path):
     """data/demo must be reproducible from the project's own code (python -m core.demo)."""
     build_bundle(demo_snapshot(), tmp_path, synthetic=True, label="Synthetic demo Hub (generated, not real models)")
-    for name in ("models", "edges", "families", "cards", "resemblance"):
+    for name in ("models", "edges", "families", "cards"):
         assert pq.read_table(tmp_path / f"{name}.parquet").equals(pq.read_table(ROOT / "data" / "demo" / f"{name}.parquet")), name
+    # Resemblance means are float sums over BoW/TF-IDF vectors: another CPU's BLAS rounds them differently (up to
+    # 2.6e-4 seen), so they are compared within 1e-3 (about 4x that); pair counts and labels exactly.
+    import pandas as pd
+
+    built = pq.read_table(tmp_path / "resemblance.parquet").to_pandas()
+    committed = pq.read_table(ROOT / "data" / "demo" / "resemblance.parquet").to_pandas()
+    exact = ["trait", "relative", "measure", "n"]
+    pd.testing.assert_frame_equal(built[exact], committed[exact])
+    pd.testing.assert_frame_equal(built.drop(columns=exact), committed.drop(columns=exact), check_exact=False, atol=1e-3, rtol=0)
 
 
 def test_demo_bundle_shape():
