@@ -54,7 +54,7 @@ def card_texts(path: Path) -> list[str]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from core.embedding import model_texts
+    from core.embedding import card_start, model_texts
     from core.models import normalize
     from core.snapshot import read_snapshot
 
@@ -62,7 +62,7 @@ def card_texts(path: Path) -> list[str]:
     m = n.models.filter(pc.is_in(n.models["model_id"], n.cards["model_id"]))
     cards = pa.chunked_array([pc.take(n.cards["card"], pc.index_in(m["model_id"], n.cards["model_id"]))]).combine_chunks()
     return model_texts(m["model_id"].combine_chunks(), m["pipeline_tag"].combine_chunks(),
-                       m["library_name"].combine_chunks(), m["tags"].combine_chunks(), cards)
+                       m["library_name"].combine_chunks(), m["tags"].combine_chunks(), card_start(cards))
 
 
 def static_rate(encoder, texts: list[str], min_s: float = 2.0) -> float:

@@ -234,12 +234,10 @@ def picked_model(pick: dict | None, order: np.ndarray, model_ids, points_key: st
 
 def map_points(con) -> pa.Table:
     """Map coordinates, downloads and model id of every model, in bundle order, as Arrow (no Python object a model)."""
-    import warnings
+    from core.bundle import arrow_rows
 
-    with warnings.catch_warnings():  # DuckDB 2 notes the one copy to Arrow of a DB-API result: that copy is wanted
-        warnings.simplefilter("ignore", UserWarning)
-        return con.execute("SELECT p.x, p.y, p.x3, p.y3, p.z3, m.downloads, m.model_id FROM models m "
-                           "JOIN points p USING (model_id) ORDER BY m.rowid").to_arrow_table()
+    return arrow_rows(con, "SELECT p.x, p.y, p.x3, p.y3, p.z3, m.downloads, m.model_id FROM models m "
+                           "JOIN points p USING (model_id) ORDER BY m.rowid")
 
 
 def family_segments(con, model_id: str, limit: int = 3000) -> pd.DataFrame:

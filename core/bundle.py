@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.errors import BundleError
 
-__all__ = ["BUNDLE_FORMAT", "TABLES", "Bundle", "open_bundle", "connect", "list_bundles"]
+__all__ = ["BUNDLE_FORMAT", "TABLES", "Bundle", "open_bundle", "connect", "arrow_rows", "list_bundles"]
 
 BUNDLE_FORMAT = 1
 TABLES = ("models", "edges", "families")
@@ -97,6 +97,19 @@ def _add_license_classes(con) -> None:
     con.execute("ALTER TABLE models ADD COLUMN license_class VARCHAR DEFAULT 'other/unknown'")
     con.execute("""UPDATE models SET license_class = ml.license_class FROM model_license ml
                    WHERE models.model_id = ml.model_id""")
+
+
+def arrow_rows(con, sql: str, params=None):
+    """A query's rows as one Arrow table, on whatever connection or cursor the caller holds.
+
+    Columns such as every model id stay columnar this way (a Python string each would cost ~80 bytes a model).
+    DuckDB 2 warns that a DB-API result is copied once to Arrow: that copy is the point, so the warning is muted.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return con.execute(sql, params or []).to_arrow_table()
 
 
 def list_bundles(root: str | Path) -> list[Path]:

@@ -66,18 +66,17 @@ class CardWriter:
 
 
 def card_starts(path: Path, ids: pa.Array) -> pa.Array | None:
-    """The start of each model's card (YAML header dropped), in bundle order; null without a card.
-
-    Only the first characters the embedding text uses are kept, so this holds ~0.5 kB a card, not the card.
+    """The start of each model's card as its embedding text uses it (:func:`core.embedding.card_start`), in bundle
+    order; null without a card. ~0.4 kB a card is held, not the card.
     """
-    from core.embedding import CARD_CHARS, _strip_front_matter
+    from core.embedding import card_start
 
     if not path.is_file():
         return None
     pos_parts, start_parts = [], []
     for batch in pq.ParquetFile(path).iter_batches(batch_size=65_536, columns=["model_id", "card"]):
         pos_parts.append(pc.index_in(batch["model_id"], value_set=ids).to_numpy(zero_copy_only=False))
-        start_parts.append(pc.utf8_slice_codeunits(_strip_front_matter(batch["card"]), 0, CARD_CHARS))
+        start_parts.append(card_start(batch["card"]))
     if not pos_parts:
         return pa.nulls(len(ids), pa.string())
     pos = np.concatenate(pos_parts)

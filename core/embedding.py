@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["VectorIndex", "Backend", "DIM", "informative_tags", "embed_resumable", "model_texts", "model_text", "load_encoder", "default_model_path", "Encoder",
+__all__ = ["VectorIndex", "Backend", "DIM", "informative_tags", "embed_resumable", "card_start", "model_texts", "model_text", "load_encoder", "default_model_path", "Encoder",
            "best_backend", "query_backend", "fit_static", "TEACHER_SAMPLE"]
 
 DIM = 384
@@ -77,14 +77,23 @@ def informative_tags(tasks: pa.Array, libraries: pa.Array, tags: pa.ListArray) -
     return pa.ListArray.from_arrays(pa.array(offsets), flat)
 
 
+def card_start(cards: pa.Array) -> pa.Array:
+    """The part of each card a model's text uses: the prose after a YAML header, ``CARD_CHARS`` characters,
+    whitespace runs as one space ("" without a card)."""
+    start = pc.utf8_slice_codeunits(_strip_front_matter(pc.fill_null(cards.cast(pa.string()), "")), 0, CARD_CHARS)
+    return pc.replace_substring_regex(start, r"\s+", " ")
+
+
 def model_texts(ids: pa.Array, tasks: pa.Array, libraries: pa.Array, tags: pa.ListArray,
-                cards: pa.Array | None = None) -> list[str]:
-    """One text per model: ``id | task | library | tags | card start`` (parent ids stay: they place kin together)."""
+                card_starts: pa.Array | None = None) -> list[str]:
+    """One text per model: ``id | task | library | tags | card start`` (parent ids stay: they place kin together).
+
+    ``card_starts`` come from :func:`card_start` (cut once, where the cards are read).
+    """
     joined = pc.binary_join(informative_tags(tasks, libraries, tags), ", ")
     parts = [ids.cast(pa.string()), pc.fill_null(tasks.cast(pa.string()), ""), pc.fill_null(libraries.cast(pa.string()), ""), joined]
-    if cards is not None:
-        start = pc.utf8_slice_codeunits(_strip_front_matter(pc.fill_null(cards.cast(pa.string()), "")), 0, CARD_CHARS)
-        parts.append(pc.replace_substring_regex(start, r"\s+", " "))
+    if card_starts is not None:
+        parts.append(pc.fill_null(card_starts.cast(pa.string()), ""))
     return pc.binary_join_element_wise(*parts, pa.scalar(" | ")).to_pylist()
 
 
@@ -93,7 +102,7 @@ def model_text(model_id: str, task: str | None = None, library: str | None = Non
     """The text of one model (or of a user's draft model: ``where would my model sit``)."""
     return model_texts(pa.array([model_id]), pa.array([task], pa.string()), pa.array([library], pa.string()),
                        pa.array([tags or []], pa.list_(pa.string())),
-                       None if card is None else pa.array([card], pa.string()))[0]
+                       None if card is None else card_start(pa.array([card], pa.string())))[0]
 
 
 def default_model_path() -> Path:

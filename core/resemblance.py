@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.bundle import arrow_rows
 from core.lineage import Relation
 from core.scope import EdgeScope, edges_sql
 
@@ -314,20 +315,10 @@ class _Population:
         return self.model_ids.take(pa.array(np.asarray(rows, dtype=np.int64))).to_pylist()
 
 
-def _arrow(con, sql: str, params) -> pa.Table:
-    """A query's rows as Arrow, on whatever connection or cursor the caller holds (DuckDB 2 warns that a DB-API
-    result is copied once to Arrow: that copy is the point, it replaces a Python string per model)."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return con.execute(sql, params).to_arrow_table()
-
-
 def _population(con, trait: TextTrait, scope: EdgeScope) -> _Population:
     """Models, trait flags and the scope's graph: ``scope.relation`` edges, finetune ones when it names none."""
     models_cond, models_params = dataclasses.replace(scope, relation=None).where(edge="e", child="m")
-    models = _arrow(con, f"SELECT m.model_id, {_trait_sql(con, trait, 'm')} AS has_trait, "
+    models = arrow_rows(con, f"SELECT m.model_id, {_trait_sql(con, trait, 'm')} AS has_trait, "
                          f"coalesce(({models_cond}), FALSE) AS in_scope FROM models m ORDER BY m.model_id", models_params)
     model_ids = models["model_id"].combine_chunks()
     has_trait = models["has_trait"].to_numpy().astype(bool)
@@ -335,7 +326,7 @@ def _population(con, trait: TextTrait, scope: EdgeScope) -> _Population:
 
     edge_scope = scope if scope.relation else dataclasses.replace(scope, relation=Relation.FINETUNE)
     sql, params = edges_sql(edge_scope, columns="DISTINCT e.parent, e.child")
-    edges = _arrow(con, sql, params)
+    edges = arrow_rows(con, sql, params)
 
     def index(column: str) -> np.ndarray:
         found = pc.index_in(edges[column], value_set=model_ids)

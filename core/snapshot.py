@@ -96,12 +96,9 @@ class SnapshotReader:
             self.skipped_rows = 0  # counted again when the rows are read
         return self.num_rows
 
-    def batches(self, prefetch: int = 1) -> Iterator[pa.Table]:
-        """The rows in batches; the next ``prefetch`` batches are read (decoded) in a thread meanwhile."""
-        if prefetch <= 0:
-            yield from self._batches()
-            return
-        yield from _prefetched(self._batches(), prefetch)
+    def batches(self) -> Iterator[pa.Table]:
+        """The rows in batches; the next batch is read (decoded) in a thread meanwhile."""
+        yield from _prefetched(self._batches(), depth=1)
 
     def _batches(self) -> Iterator[pa.Table]:
         import time

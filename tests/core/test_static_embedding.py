@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from core.embedding import Backend, Encoder, default_model_path, embed_resumable, load_encoder
-from core.static_embedding import (StaticEmbedding, Weighting, _tokenizer, _vocab, _write_npz, build_static, pool,
+from core.static_embedding import (StaticEmbedding, Weighting, _tokenizer, _write_npz, build_static, pool,
                                    token_matrix, token_weights)
 
 
