@@ -33,7 +33,7 @@ def _scope(path: str) -> dict:
 def _classes(path: str) -> None:
     with st.expander("License classes, from most to least restrictive"):
         counts = cache.license_class_counts(path).set_index("license_class")
-        rows = [{"class": c, "rank": RESTRICTIVENESS.get(LicenseClass(c), "—"), "means": CLASS_HELP[LicenseClass(c)],
+        rows = [{"class": c, "rank": str(RESTRICTIVENESS.get(LicenseClass(c), "—")), "means": CLASS_HELP[LicenseClass(c)],
                  "models": int(counts["models"].get(c, 0)), "most common licenses": counts["examples"].get(c) or ""}
                 for c in CLASS_ORDER]
         st.dataframe(rows, hide_index=True, key="lic_classes")
