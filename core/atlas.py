@@ -267,7 +267,8 @@ def model_details(con, model_id: str, card_chars: int = 1500) -> dict | None:
         return None
     out = row.iloc[0].to_dict()
     out["parents"] = con.execute("""
-        SELECT parent, relation, relation_source, parent_in_snapshot FROM edges WHERE child = ? ORDER BY parent""",
+        SELECT parent, relation, relation_source, parent_in_snapshot, parent_as_written, parent_match
+        FROM edges WHERE child = ? ORDER BY parent""",
                                  [model_id]).df()
     out["children"] = con.execute("""
         SELECT e.child, e.relation, m.downloads FROM edges e JOIN models m ON m.model_id = e.child

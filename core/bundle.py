@@ -10,7 +10,7 @@ from core.errors import BundleError
 
 __all__ = ["BUNDLE_FORMAT", "TABLES", "Bundle", "open_bundle", "connect", "arrow_rows", "list_bundles"]
 
-BUNDLE_FORMAT = 1
+BUNDLE_FORMAT = 2  # 2: edges carry parent_as_written and parent_match (parents matched as the Hub resolves ids)
 TABLES = ("models", "edges", "families")
 OPTIONAL_TABLES = ("cards", "points", "clusters", "resemblance")
 

@@ -22,14 +22,16 @@ import pyarrow.parquet as pq
 from core.bundle import BUNDLE_FORMAT
 from core.cards import CardWriter, card_starts
 from core.errors import PhyloError
-from core.lineage import RELATION_PRIORITY, Relation, RelationSource, build_edges, compute_lineage, family_roots, weak_components
+from core.lineage import CANONICAL_ORGS, RELATION_PRIORITY, ParentMatch, Relation, RelationSource, build_edges, compute_lineage, family_roots, weak_components
 from core.models import normalize
 from core.snapshot import DEFAULT_BATCH_ROWS, DEFAULT_DATASET, Snapshot, open_snapshot
 
 __all__ = ["build_bundle", "main"]
 
+MAX_LISTED = 1000  # ids listed in the manifest per kind of problem (all are counted)
 STEPS = ("read", "normalise", "edges", "lineage", "write")
 _REL_NAMES = pa.array([r.value for r in RELATION_PRIORITY])
+_MATCH_NAMES = pa.array([m.value for m in ParentMatch])
 
 
 def _progress(enabled: bool):
@@ -190,6 +192,8 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
         "relation": pc.take(_REL_NAMES, pa.array(edges.relation.astype(np.int64) - 1)),
         "relation_source": pa.array(np.where(edges.declared, RelationSource.DECLARED.value, RelationSource.INFERRED.value)),
         "parent_in_snapshot": pa.array(inside),
+        "parent_as_written": edges.parent_as_written,
+        "parent_match": pc.take(_MATCH_NAMES, pa.array(edges.match.astype(np.int64))),
     })
     log.mark("edges")
     bar.update()
@@ -251,6 +255,12 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
             "cards": norm.n_cards or 0,
         },
         "warnings": dict(sorted(warnings.items())),
+        "identity": {
+            "parents_by_match": {m.value: edge_stats[f"parents_{m.value}"] for m in ParentMatch},
+            "edges_written_several_ways": edge_stats["spellings_merged"],
+            "canonical_orgs": list(CANONICAL_ORGS),
+        },
+        "self_loops": sorted(edge_stats["self_loop_ids"])[:MAX_LISTED],
         "cycles": [ids.take(pa.array(np.asarray(group[:20], dtype=np.int64))).to_pylist() for group in lin.cycles[:50]],
         "relation_inference": {
             "declared_edges_checked": checked,

@@ -12,6 +12,7 @@ import streamlit as st
 from core import atlas
 from core.atlas import ColorBy, SizeBy
 from core.licenses import LicenseClass
+from core.lineage import MATCH_REASONS
 from views import cache, pointmap, state
 
 COLOR_LABELS = {ColorBy.CLUSTER: "cluster", ColorBy.LIBRARY: "library", ColorBy.TASK: "task", ColorBy.LICENSE: "license class",
@@ -149,6 +150,8 @@ def _details(path: str, model_id: str) -> None:
         st.caption("Parents")
         for p in parents.itertuples():
             label = f"{p.parent} — {p.relation} ({p.relation_source})" + ("" if p.parent_in_snapshot else " · not in this snapshot")
+            if p.parent_as_written != p.parent:
+                label += f" · written {p.parent_as_written!r}, {MATCH_REASONS.get(p.parent_match, p.parent_match)}"
             if p.parent_in_snapshot:
                 st.button(label, key=f"map_parent_{p.parent}", on_click=_select, args=(p.parent,), type="tertiary")
             else:

@@ -98,3 +98,51 @@ def test_walks_are_safe_on_cycles_and_respect_depth():
     edges = [("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")]
     assert descendants_of("a", edges) == {"b": 1, "c": 2, "d": 3}
     assert ancestors_of("d", edges, max_depth=2) == {"c": 1, "b": 2}
+
+
+def test_legacy_ids_resolve_to_the_canonical_model_the_hub_redirects_to():
+    ids, edges, stats, lin = _bundle_parts([
+        {"id": "distilbert/distilbert-base-uncased", "downloads": 10, "tags": []},
+        {"id": "someone/distilbert-base-uncased"},  # a copy: the canonical organisation wins
+        {"id": "openai-community/gpt2"},
+        {"id": "a/bert-base"}, {"id": "b/bert-base"},  # two namespaced models of one name: never a guess
+        {"id": "u/only-one"},
+        {"id": "c1", "tags": ["base_model:distilbert-base-uncased"]},
+        {"id": "c2", "tags": ["base_model:GPT2", "base_model:openai-community/gpt2"]},  # one parent, written twice
+        {"id": "c3", "tags": ["base_model:bert-base"]},
+        {"id": "c4", "tags": ["base_model:only-one"]},
+    ])
+    parent_of = {ids[c]: (ids[p] if p >= 0 else None, w) for c, p, w in
+                 zip(edges.child, edges.parent, edges.parent_as_written.to_pylist())}
+    assert parent_of["c1"] == ("distilbert/distilbert-base-uncased", "distilbert-base-uncased")
+    assert parent_of["c2"] == ("openai-community/gpt2", "GPT2")
+    assert parent_of["c3"] == (None, "bert-base")
+    assert parent_of["c4"] == ("u/only-one", "only-one")
+    assert lin.n_parents[ids.index("c2")] == 1  # not two edges, not an inferred merge
+    assert _relation_names(edges)[list(edges.child).index(ids.index("c2"))] == "finetune"
+    assert stats["parents_redirect"] == 2 and stats["parents_name"] == 1 and stats["parents_outside"] == 1
+    assert stats["spellings_merged"] == 1
+
+
+def test_ids_match_ignoring_case_one_edge_per_parent():
+    ids, edges, stats, lin = _bundle_parts([
+        {"id": "o/base", "tags": []},
+        {"id": "kid", "tags": ["base_model:o/base", "base_model:O/Base"]},
+        {"id": "kid2", "tags": ["base_model:O/BASE"]},
+        {"id": "orphan", "tags": ["base_model:x/Gone", "base_model:X/gone"]},  # outside, folded too
+        {"id": "Self/Loop", "tags": ["base_model:self/loop"]},
+    ])
+    assert lin.n_parents[ids.index("kid")] == 1 and lin.n_parents[ids.index("orphan")] == 1
+    assert set(_relation_names(edges)) == {"finetune"}
+    assert stats["parents_case"] == 1 and stats["parents_exact"] == 1  # kid2 by case, kid exactly
+    assert stats["self_loop_ids"] == ["Self/Loop"]
+    assert edges.parent_as_written.to_pylist()[list(edges.child).index(ids.index("orphan"))] == "x/Gone"
+
+
+def test_name_rules_read_the_name_not_the_author():
+    n = np.ones(7, dtype=np.int64)
+    f = np.zeros(7, dtype=bool)
+    names = pa.array(["squantumengine/tiny-bert", "a/quantum-chem-bert", "a/quantile-regressor", "a/llama-quantized",
+                      "quant-chef/mistral-ft", "a/mistral-7b-unquantized", "a/phi-2-quant"])
+    got = infer_relations(n, f, f, f, pa.nulls(7, pa.string()), names)
+    assert got.tolist() == [1, 1, 1, 2, 1, 1, 2]

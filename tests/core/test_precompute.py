@@ -60,18 +60,30 @@ def test_sample_keeps_parents_outside_the_sample(tmp_path, shared_data):
 
 
 def test_real_listing_lineage_facts(listing_bundle):
-    """The July 2024 listing: 760k models, 665 self-references and 7 non-trivial cycles (ANALYSES.md §2)."""
+    """The July 2024 listing: 760k models, 665 self-references and 7 non-trivial cycles (ANALYSES.md §2).
+
+    Matched as the Hub matches ids, 26 more parents are the model itself (by case or a legacy id), and 16,194
+    edges that named a legacy id (``distilbert-base-uncased``) reach the canonical model.
+    """
     m = json.loads((listing_bundle / "manifest.json").read_text())
     assert m["counts"]["models"] == 760_000
-    assert m["warnings"]["self_loops"] == 665
+    assert m["warnings"]["self_loops"] == 665 + 26 == len(m["self_loops"])
     assert m["warnings"]["cycles"] == 7 and len(m["cycles"]) == 7
-    assert m["counts"]["largest_family"] == 26_327
+    assert m["identity"]["parents_by_match"] == {"exact": 104_738, "case": 696, "redirect": 16_194, "name": 47,
+                                                 "outside": 4_283}
+    assert m["counts"]["largest_family"] == 28_036
     assert m["counts"]["edges_by_source"] == {"inferred": m["counts"]["edges"]}  # 2024 tags are untyped
     con = connect(open_bundle(listing_bundle))
     # Families partition the in-snapshot edges: both ends of every such edge share a family.
     split = con.execute("""SELECT count(*) FROM edges e JOIN models p ON p.model_id = e.parent
                            JOIN models c ON c.model_id = e.child WHERE p.family_id <> c.family_id""").fetchone()[0]
     assert split == 0
+    distilbert = con.execute("""SELECT n_children, (SELECT count(*) FROM models WHERE family_no_merge = m.model_id)
+                                FROM models m WHERE model_id = 'distilbert/distilbert-base-uncased'""").fetchone()
+    assert distilbert == (5_239, 5_282)  # 541 children and 547 models when legacy ids were left outside
+    written = con.execute("SELECT count(*) FROM edges WHERE parent = 'distilbert/distilbert-base-uncased' "
+                          "AND parent_as_written = 'distilbert-base-uncased' AND parent_match = 'redirect'").fetchone()[0]
+    assert written == 4_698
 
 
 def test_resemblance_table_is_the_default_scope_resemblance(family_trees_bundle, tmp_path, shared_data):
