@@ -12,7 +12,7 @@ __all__ = ["BUNDLE_FORMAT", "TABLES", "Bundle", "open_bundle", "connect", "arrow
 
 BUNDLE_FORMAT = 2  # 2: edges carry parent_as_written and parent_match (parents matched as the Hub resolves ids)
 TABLES = ("models", "edges", "families")
-OPTIONAL_TABLES = ("cards", "points", "clusters", "resemblance")
+OPTIONAL_TABLES = ("cards", "points", "clusters", "resemblance", "vectorisers")
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,8 @@ def connect(bundle: Bundle, in_memory: bool = True, license_classes: bool = True
         # Paths come from the bundle folder, not from users; quote them as SQL literals.
         literal = "'" + str(path).replace("'", "''") + "'"
         con.execute(f"CREATE {kind} {table} AS SELECT * FROM read_parquet({literal})")
+    # What queries need of the manifest: the shape of the source (the study's metadata record has its fields).
+    con.execute("CREATE TABLE bundle_facts AS SELECT ?::VARCHAR AS source_shape", [bundle.manifest.get("source_shape")])
     if license_classes and in_memory:
         _add_license_classes(con)
     return con

@@ -91,7 +91,8 @@ def prune(nodes: set[str], edges: list[tuple[str, str]], downloads: dict[str, in
     """Keep a readable tree: from the roots of ``nodes``, each node shows its top-``k`` children by downloads
     (all of them, up to ``cap``, once expanded), down to ``max_depth`` generations below the roots, and at
     most ``budget`` models in all (generation by generation, so the browser never gets a hairball);
-    the path from the roots to ``focus`` is always shown. Folded children are counted per parent.
+    the path from the roots to ``focus`` is always shown. A parent's children that are drawn nowhere are
+    counted in its "+N more".
 
     >>> t = prune({"r", "a", "b", "c"}, [("r", "a"), ("r", "b"), ("r", "c")], {"a": 3, "b": 2, "c": 1}, "r", k=2)
     >>> t.nodes, t.more
@@ -118,13 +119,14 @@ def prune(nodes: set[str], edges: list[tuple[str, str]], downloads: dict[str, in
         queue.append(r)
     for m in must:  # make sure the focus path survives depth and top-k limits
         shown.setdefault(m, 0)
-    more: dict[str, int] = {}
+    processed: list[str] = []
     while queue:
         node = queue.popleft()
         depth = shown[node]
         kids = children.get(node, [])
         if not kids:
             continue
+        processed.append(node)
         limit = cap if node in expanded else k
         room = max(budget - len(shown), 0) if node not in expanded else limit
         visible = [c for c in kids[:min(limit, room)] if c not in shown or c in must] if depth < max_depth else []
@@ -136,10 +138,10 @@ def prune(nodes: set[str], edges: list[tuple[str, str]], downloads: dict[str, in
             elif c in must and shown[c] == 0 and c not in roots:
                 shown[c] = depth + 1
                 queue.append(c)
-        folded = [c for c in kids if c not in visible]
-        if folded:
-            more[node] = len(folded)
     shown_set = set(shown)
+    # Folded: a parent's children that are not drawn anywhere (one drawn through another parent is not folded).
+    more = {node: folded for node in processed
+            if (folded := sum(c not in shown_set for c in children[node]))}
     kept_edges = [(p, c) for p, c in edges if p in shown_set and c in shown_set and p != c]
     order = sorted(shown, key=lambda n: (shown[n], -downloads.get(n, 0), n))
     return PrunedTree(nodes=order, edges=kept_edges, more=more, hidden=len(nodes) - len(shown_set))

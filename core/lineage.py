@@ -116,7 +116,7 @@ class Lineage:
 
     family_index: np.ndarray  # int64 family number per model (0 = largest family)
     family_root: np.ndarray  # int64 row index of the family's root per model
-    depth: np.ndarray  # int64 generations below the nearest root; -1 if only reachable through a cycle
+    depth: np.ndarray  # int64 generations below the nearest root, or below a cycle's entry node (see _cycle_entries)
     n_parents: np.ndarray  # int64 distinct parents, in or out of the snapshot
     n_children: np.ndarray  # int64 distinct children in the snapshot
     n_descendants: np.ndarray  # int64 distinct models reachable below, excluding the model itself
@@ -336,11 +336,11 @@ def family_roots(labels: np.ndarray, has_parent: np.ndarray, downloads: np.ndarr
     return number[labels], root_of_label[labels]
 
 
-def _depths(n: int, parent: np.ndarray, child: np.ndarray, has_parent: np.ndarray) -> np.ndarray:
-    """Generations below the nearest root (multi-source BFS); -1 where no root reaches."""
+def _depths(n: int, parent: np.ndarray, child: np.ndarray, has_parent: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """Generations below the nearest root (multi-source BFS from roots and ``seeds``); -1 where none reaches."""
     indptr, targets = _csr(n, parent, child)
     depth = np.full(n, -1, dtype=np.int64)
-    frontier = np.flatnonzero(~has_parent)
+    frontier = np.union1d(np.flatnonzero(~has_parent), seeds)
     depth[frontier] = 0
     level = 0
     while len(frontier):
@@ -351,6 +351,23 @@ def _depths(n: int, parent: np.ndarray, child: np.ndarray, has_parent: np.ndarra
         depth[nxt] = level
         frontier = nxt
     return depth
+
+
+def _cycle_entries(labels: np.ndarray, parent: np.ndarray, child: np.ndarray, downloads: np.ndarray) -> np.ndarray:
+    """One node per cycle that nothing outside it leads into (its most downloaded member, then the lowest index):
+    what a family made only of cycles, or hanging below one, is measured from, as if that node were its root."""
+    sizes = np.bincount(labels)
+    entered = np.zeros(len(sizes), dtype=bool)
+    cross = labels[parent] != labels[child]
+    entered[labels[child[cross]]] = True
+    nodes = np.flatnonzero((sizes[labels] > 1) & ~entered[labels])
+    if not len(nodes):
+        return nodes
+    order = np.lexsort((nodes, -downloads[nodes], labels[nodes]))
+    lab = labels[nodes[order]]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = lab[1:] != lab[:-1]
+    return nodes[order[first]]
 
 
 def _descendant_counts(n: int, parent: np.ndarray, child: np.ndarray) -> np.ndarray:
@@ -382,12 +399,13 @@ def _descendant_counts(n: int, parent: np.ndarray, child: np.ndarray) -> np.ndar
     return np.bincount(keys // mult, minlength=n).astype(np.int64)
 
 
-def _cycles(n: int, parent: np.ndarray, child: np.ndarray) -> tuple[list[list[int]], np.ndarray]:
+def _cycles(n: int, parent: np.ndarray, child: np.ndarray) -> tuple[list[list[int]], np.ndarray, np.ndarray]:
+    """Strongly connected components larger than one (node lists), membership, and each node's component."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     if not len(parent):
-        return [], np.zeros(n, dtype=bool)
+        return [], np.zeros(n, dtype=bool), np.arange(n)
     g = coo_matrix((np.ones(len(parent), dtype=np.int8), (parent, child)), shape=(n, n)).tocsr()
     _, labels = connected_components(g, directed=True, connection="strong")
     sizes = np.bincount(labels)
@@ -397,7 +415,7 @@ def _cycles(n: int, parent: np.ndarray, child: np.ndarray) -> tuple[list[list[in
     groups: dict[int, list[int]] = {}
     for node, lab in zip(members.tolist(), labels[members].tolist()):
         groups.setdefault(lab, []).append(node)
-    return sorted(groups.values(), key=lambda g: (-len(g), g[0])), in_cycle
+    return sorted(groups.values(), key=lambda g: (-len(g), g[0])), in_cycle, labels
 
 
 def compute_lineage(n: int, edges: LineageEdges, downloads: np.ndarray) -> Lineage:
@@ -407,11 +425,11 @@ def compute_lineage(n: int, edges: LineageEdges, downloads: np.ndarray) -> Linea
     has_parent = np.bincount(c, minlength=n) > 0
     labels = weak_components(n, p, c)
     family, root = family_roots(labels, has_parent, downloads)
-    cycles, in_cycle = _cycles(n, p, c)
+    cycles, in_cycle, strong = _cycles(n, p, c)
     return Lineage(
         family_index=family,
         family_root=root,
-        depth=_depths(n, p, c, has_parent),
+        depth=_depths(n, p, c, has_parent, _cycle_entries(strong, p, c, downloads)),
         n_parents=np.bincount(edges.child, minlength=n).astype(np.int64),
         n_children=np.bincount(p, minlength=n).astype(np.int64),
         n_descendants=_descendant_counts(n, p, c),

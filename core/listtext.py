@@ -13,10 +13,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["as_string_lists", "explode", "collect"]
+__all__ = ["MISSING_TEXT", "as_string_lists", "explode", "collect"]
 
 _SIMPLE = r"^\['[^'\\\\\"]*'(, '[^'\\\\\"]*')*\]$"
 LIST_OF_STRINGS = pa.list_(pa.string())
+MISSING_TEXT = pa.array(["None", "nan", "NaN", "null"])  # how pandas and JSON dumps spell a missing value
+_EMPTY = pa.array(["[]", ""])
 
 
 def _parse_one(text: str) -> list[str] | None:
@@ -32,7 +34,8 @@ def _parse_one(text: str) -> list[str] | None:
 def as_string_lists(column: pa.ChunkedArray | pa.Array) -> tuple[pa.ListArray, int]:
     """Return ``column`` as ``list<string>`` and the number of malformed values.
 
-    Nulls and malformed values become empty lists, so no row is lost.
+    Nulls, missing-value text (``"None"``) and malformed values become empty lists, so no row is lost; only
+    the malformed ones are counted.
     """
     arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
@@ -42,7 +45,8 @@ def as_string_lists(column: pa.ChunkedArray | pa.Array) -> tuple[pa.ListArray, i
         return pa.array([[]] * len(arr), LIST_OF_STRINGS), 0
     text = pc.utf8_trim_whitespace(arr.cast(pa.string()))
     n = len(text)
-    empty = pc.fill_null(pc.or_(pc.equal(text, "[]"), pc.equal(text, "")), True).to_numpy(zero_copy_only=False)
+    empty = pc.or_(pc.is_null(text), pc.or_(pc.is_in(text, value_set=_EMPTY),
+                                            pc.is_in(text, value_set=MISSING_TEXT))).to_numpy(zero_copy_only=False)
     simple = pc.fill_null(pc.match_substring_regex(text, _SIMPLE), False).to_numpy(zero_copy_only=False)
     simple &= ~empty
     out: list = [None] * n

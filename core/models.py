@@ -16,9 +16,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.languages import language_names
+from core.languages import canonical_languages, language_names
 from core.lineage import QUANT_TAGS, ADAPTER_TAGS, MERGE_TAGS, RELATION_PRIORITY
-from core.listtext import as_string_lists, collect, explode
+from core.listtext import MISSING_TEXT, as_string_lists, collect, explode
 from core.errors import SourceError
 from core.snapshot import Snapshot, SnapshotReader, SourceShape, open_snapshot
 
@@ -64,14 +64,12 @@ def _text(table: pa.Table, name: str, n: int) -> pa.Array:
 
 
 def _count(table: pa.Table, name: str, n: int, warnings: Counter) -> pa.Array:
-    """A non-negative int64 count column; unparseable values become null and are counted."""
+    """A non-negative int64 count column; unparseable and negative values become null and are counted, typed or text."""
     if name not in table.column_names:
         return pa.nulls(n, pa.int64())
     arr = table[name].combine_chunks()
-    if pa.types.is_integer(arr.type):
-        return arr.cast(pa.int64())
-    if pa.types.is_floating(arr.type):
-        num = arr
+    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
+        num = arr.cast(pa.float64())  # typed values pass the same range check as text ones
     else:
         text = pc.utf8_trim_whitespace(arr.cast(pa.string()))
         ok = pc.fill_null(pc.match_substring_regex(text, r"^-?\d+(\.\d*)?([eE]\d+)?$"), False)
@@ -86,6 +84,47 @@ def _count(table: pa.Table, name: str, n: int, warnings: Counter) -> pa.Array:
     return pc.cast(pc.floor(num), pa.int64())
 
 
+_ISO = (r"^(?P<date>\d{4}-\d{2}-\d{2})(?:[T ](?P<hm>\d{2}:\d{2})(?::(?P<s>\d{2}))?(?:[.,](?P<frac>\d+))?)?"
+        r"\s*(?P<tz>[Zz]|UTC|[+-]\d{2}(?::?\d{2})?)?$")
+
+
+_HUB_FORMAT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$"
+
+
+def parse_timestamps(text: pa.Array) -> pa.Array:
+    """ISO 8601 text to UTC ``timestamp[ms]``, the one date parser for every source format.
+
+    Takes a date alone, a time with or without seconds and fraction, and a ``Z``
+    or ``±hh[:mm]`` offset (none means UTC): ``2023-01-01T10:00:00+02:00`` is
+    08:00 UTC. Anything else, or an impossible date, becomes null.
+    """
+    text = pc.utf8_trim_whitespace(text.cast(pa.string()))
+    canonical = pc.match_substring_regex(text, _HUB_FORMAT)
+    if pc.all(canonical).as_py() is not False:  # the Hub's own format (nulls aside): Arrow's cast parses it
+        try:
+            return pc.cast(text, pa.timestamp("ms", tz="UTC"))
+        except pa.ArrowInvalid:  # an impossible date such as 02-30: the general path nulls it
+            pass
+    parts = pc.extract_regex(text, _ISO)
+    field = {name: pc.struct_field(parts, name) for name in ("date", "hm", "s", "frac", "tz")}
+    hm = pc.if_else(pc.equal(field["hm"], ""), "00:00", field["hm"])
+    sec = pc.if_else(pc.equal(field["s"], ""), "00", field["s"])
+    local = pc.strptime(pc.binary_join_element_wise(pc.binary_join_element_wise(field["date"], hm, "T"), sec, ":"),
+                        format="%Y-%m-%dT%H:%M:%S", unit="ms", error_is_null=True)
+    ms = local.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
+    frac = pc.utf8_slice_codeunits(pc.binary_join_element_wise(field["frac"], "000", ""), 0, 3)
+    ms += pc.fill_null(pc.cast(frac, pa.int64(), safe=False), 0).to_numpy(zero_copy_only=False)
+    tz = pc.fill_null(pc.replace_substring(field["tz"], ":", ""), "")
+    sign = np.where(pc.starts_with(tz, "-").to_numpy(zero_copy_only=False), -1, 1)
+    offset_text = pc.utf8_slice_codeunits(pc.binary_join_element_wise(pc.utf8_slice_codeunits(tz, 1, 5), "0000", ""), 0, 4)
+    digits = pc.match_substring_regex(offset_text, r"^\d{4}$").to_numpy(zero_copy_only=False)
+    hhmm = np.where(digits, pc.cast(pc.if_else(pa.array(digits), offset_text, "0000"), pa.int64()).to_numpy(zero_copy_only=False), 0)
+    ms -= sign * (hhmm // 100 * 60 + hhmm % 100) * 60_000
+    # strptime rolls 2023-02-30 over to March: a date that does not print back as written is impossible.
+    valid = pc.fill_null(pc.equal(pc.strftime(local, format="%Y-%m-%d"), field["date"]), False).to_numpy(zero_copy_only=False)
+    return pa.array(np.where(valid, ms, 0).astype(np.int64), pa.timestamp("ms", tz="UTC"), mask=~valid)
+
+
 def _created_at(table: pa.Table, name: str, n: int, warnings: Counter) -> pa.Array:
     """UTC timestamps; missing, unparseable and 2022-03-02 placeholder dates become null."""
     utc = pa.timestamp("ms", tz="UTC")
@@ -95,18 +134,14 @@ def _created_at(table: pa.Table, name: str, n: int, warnings: Counter) -> pa.Arr
     arr = table[name].combine_chunks()
     if pa.types.is_timestamp(arr.type):
         ts = arr.cast(pa.timestamp("ms", tz="UTC")) if arr.type.tz else pc.assume_timezone(arr.cast(pa.timestamp("ms")), "UTC")
+        missing = arr.null_count
     else:
         text = pc.utf8_trim_whitespace(arr.cast(pa.string()))
-        head = pc.utf8_slice_codeunits(pc.replace_substring(text, " ", "T"), 0, 19)
-        parsed = pc.strptime(head, format="%Y-%m-%dT%H:%M:%S", unit="ms", error_is_null=True)
-        if parsed.null_count > text.null_count:  # date-only values
-            short = pc.strptime(pc.utf8_slice_codeunits(text, 0, 10), format="%Y-%m-%d", unit="ms", error_is_null=True)
-            parsed = pc.coalesce(parsed, short)
-        bad = pc.sum(pc.and_(pc.is_null(parsed), pc.is_valid(pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)))).as_py() or 0
-        if bad:
+        ts = parse_timestamps(text)
+        blank = pc.fill_null(pc.equal(text, ""), True)
+        missing = pc.sum(blank).as_py() or 0
+        if bad := (pc.sum(pc.and_(pc.is_null(ts), pc.invert(blank))).as_py() or 0):
             warnings["bad_date"] += bad
-        ts = pc.assume_timezone(parsed, "UTC")
-    missing = pc.sum(pc.is_null(arr)).as_py() or 0
     if missing:
         warnings["missing_date"] += missing
     day = pc.cast(pc.cast(ts, pa.timestamp("ms")), pa.date32())
@@ -135,6 +170,8 @@ def _cards(table: pa.Table, ids: pa.Array, warnings: Counter):
         n = len(ids)
         return pa.nulls(n, pa.bool_()), pa.nulls(n, pa.int64()), pa.nulls(n, pa.bool_()), None, None
     text = table[name].combine_chunks().cast(pa.string())
+    # pandas writes a missing card as the text "None": that is no card, not a 4-character one.
+    text = pc.if_else(pc.fill_null(pc.is_in(text, value_set=MISSING_TEXT), False), pa.scalar(None, pa.string()), text)
     # The three scans of the card text run at once: Arrow's kernels release the GIL.
     from concurrent.futures import ThreadPoolExecutor
 
@@ -194,9 +231,13 @@ def normalize(snapshot: Snapshot | SnapshotReader,
         offset += part.models.num_rows
     if reader.skipped_rows:
         warnings["unparseable_rows"] += reader.skipped_rows
+    if reader.repaired_rows:
+        warnings["invalid_utf8_rows"] += reader.repaired_rows
     if not parts:
         raise SourceError(f"{reader.source} has no rows")
     models = pa.concat_tables([p.models for p in parts])
+    if not models.num_rows:
+        raise SourceError(f"{reader.source}: no row has a model id ({warnings['missing_id']:,} rows without one)")
     mention_child = np.concatenate([p.mention_child for p in parts])
     mention_parent = pa.concat_arrays([p.mention_parent for p in parts])
     mention_code = np.concatenate([p.mention_code for p in parts])
@@ -293,7 +334,8 @@ def _normalize_batch(t: pa.Table, shape: SourceShape, warnings: Counter) -> _Bat
     names = language_names()
     is_lang = pc.is_in(flat, pa.array(list(names))).to_numpy(zero_copy_only=False)
     lang_names = pc.take(pa.array(list(names.values())), pc.index_in(flat.filter(pa.array(is_lang)), pa.array(list(names))))
-    languages = collect(n, [(rows[is_lang], lang_names), *from_column("languages")])
+    languages = collect(n, [(rows[is_lang], lang_names),
+                            *((r, canonical_languages(v)) for r, v in from_column("languages"))])
 
     # Lineage mentions: base_model:X (untyped), base_model:<type>:X (declared), and parent columns.
     m_rows, m_vals = _prefixed(rows, flat, "base_model:")

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from core.bundle import BUNDLE_FORMAT
 from core.cards import CardWriter, card_starts
-from core.errors import PhyloError
+from core.errors import BundleError, PhyloError
 from core.lineage import CANONICAL_ORGS, RELATION_PRIORITY, ParentMatch, Relation, RelationSource, build_edges, compute_lineage, family_roots, weak_components
 from core.models import normalize
 from core.snapshot import DEFAULT_BATCH_ROWS, DEFAULT_DATASET, Snapshot, open_snapshot
@@ -160,6 +160,8 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     With ``embed``, also embed every model, project to 2D/3D and cluster (see :func:`add_map`).
     """
     out = Path(out)
+    if out.exists() and not out.is_dir():  # found before the work, not after it
+        raise BundleError(f"--out {out} is a file; give a folder for the bundle")
     log = log or StageLog()
     bar = _progress(progress)
     bar.set_description("read")
@@ -276,7 +278,7 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     # What is written is read back by the later steps: drop the ingest's tables before they run.
     del norm, models, edges, edge_table, families, lin, ids, downloads, p_in, c_in, rel_in, depth, inside
     pa.default_memory_pool().release_unused()
-    add_resemblance(out)
+    add_resemblance(out, reader.shape.value)
     log.mark("resemblance")
     if embed:
         manifest["map"] = add_map(out, backend=backend, model_path=model_path,
@@ -285,29 +287,33 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     return manifest
 
 
-def add_resemblance(out: Path) -> None:
-    """Write resemblance.parquet: §3 resemblance of every trait over the whole bundle (default draws and seed).
+def add_resemblance(out: Path, source_shape: str | None = None) -> None:
+    """Write vectorisers.parquet and resemblance.parquet: each trait's BoW/TF-IDF vectorisers, fitted once on the
+    whole bundle, and §3 resemblance of every trait over the whole bundle (default draws and seed).
 
-    It is the Resemblance page's first view, which would take seconds to compute
-    on the Hub listing; restricted scopes are computed by the page.
+    Every later score (a scoped run, Compare, the report) uses these vectorisers; the table is the Resemblance
+    page's first view, which would take seconds to compute on the Hub listing.
     """
     from core.bundle import Bundle, connect
-    from core.resemblance import TextTrait, resemblance
+    from core.resemblance import TextTrait, bundle_vectorisers, resemblance, vectorisers_table
 
-    target = out / "resemblance.parquet"
+    target, fitted_path = out / "resemblance.parquet", out / "vectorisers.parquet"
     target.unlink(missing_ok=True)
-    con = connect(Bundle(path=out, manifest={}), in_memory=False, license_classes=False)
+    fitted_path.unlink(missing_ok=True)
+    con = connect(Bundle(path=out, manifest={"source_shape": source_shape}), in_memory=False, license_classes=False)
     try:
-        frames = [(t.value, resemblance(con, t)) for t in TextTrait]
+        fitted = {t: bundle_vectorisers(con, t) for t in TextTrait}
+        frames = [(t.value, resemblance(con, t, vectorisers=fitted[t])) for t in TextTrait]
     finally:
         con.close()
+    pq.write_table(vectorisers_table(fitted), fitted_path, compression="zstd")
     table = pa.table({
         "trait": pa.array([t for t, df in frames for _ in range(len(df))], pa.string()),
         **{c: pa.array([v for _, df in frames for v in df[c].tolist()], pa.string())
            for c in ("relative", "measure")},
         **{c: pa.array([v for _, df in frames for v in df[c].tolist()], pa.float64())
            for c in ("mean", "ci_low", "ci_high")},
-        "n": pa.array([v for _, df in frames for v in df["n"].tolist()], pa.int64()),
+        **{c: pa.array([v for _, df in frames for v in df[c].tolist()], pa.int64()) for c in ("n", "distinct_pairs")},
     })
     pq.write_table(table, target, compression="zstd")
 
@@ -434,6 +440,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except MemoryError:
         print("phylo: error: out of memory; try --sample N", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the bundle folder cannot be written
+        print(f"phylo: error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     print(_summary(manifest))
     print(f"bundle written to {args.out}")

@@ -98,8 +98,11 @@ def _build_reference() -> dict:
         ref[f"mutation_rate.{trait.value}.finetune.n"] = n
     for trait, o in drift.REFERENCE_ORDERINGS.items():
         key = f"ordering.{trait.value}"
-        if o.head or o.tail:
-            ref[key] = list(o.head) + ["…"] + list(o.tail)
+        # The study prints the ends of its ordering only: they are compared end to end, never as a whole list.
+        if o.head:
+            ref[f"{key}.head"] = list(o.head)
+        if o.tail:
+            ref[f"{key}.tail"] = list(o.tail)
         ref.update({f"{key}.agreeing_pairs": o.agreeing_pairs, f"{key}.oriented_pairs": o.oriented_pairs,
                     f"{key}.agreement": o.agreement, f"{key}.flow_share": o.flow_share, f"{key}.values": o.top_n})
     for d in drift.REFERENCE_NUMERICAL_DRIFT:
@@ -183,6 +186,7 @@ def _resemblance(con, draws: int, seed: int) -> dict:
         for r in df.itertuples(index=False):
             key = f"resemblance.{trait.value}.{r.measure}.{r.relative}"
             out[key], out[f"{key}.ci_low"], out[f"{key}.ci_high"], out[f"{key}.n"] = r.mean, r.ci_low, r.ci_high, r.n
+            out[f"{key}.distinct_pairs"] = r.distinct_pairs
         f = resemblance.findings(df)
         related, above = related + len(f.related), above + len(f.above_random)
         sibling_measures, siblings_win = sibling_measures + len(f.sibling_measures), siblings_win + len(f.siblings_win)
@@ -204,7 +208,10 @@ def _drift(con, draws: int, seed: int) -> dict:
     for trait, top_n in ((t, o.top_n) for t, o in drift.REFERENCE_ORDERINGS.items()):  # the study's top-N
         key = f"ordering.{trait.value}"
         o = drift.ordering(con, trait, top_n)  # finetune edges, as the study
+        ref = drift.REFERENCE_ORDERINGS[trait]
         out[key] = list(o.order)
+        out[f"{key}.head"] = list(o.order[:len(ref.head)]) if ref.head else None
+        out[f"{key}.tail"] = list(o.order[len(o.order) - len(ref.tail):]) if ref.tail and len(o.order) else None
         out[f"{key}.n"] = out[f"mutation_rate.{trait.value}.finetune.n"]
         out.update({f"{key}.agreeing_pairs": o.agreeing_pairs, f"{key}.oriented_pairs": o.oriented_pairs,
                     f"{key}.agreement": o.agreement, f"{key}.flow_share": o.flow_share, f"{key}.values": o.n_values})
@@ -216,12 +223,12 @@ def _drift(con, draws: int, seed: int) -> dict:
             for stat in ("parent", "child", "change"):
                 out[f"{name}.{stat}{suffix}"] = getattr(r, stat)
                 out[f"{name}.{stat}{suffix}.n"] = r.n
-        if by is not None:  # an edge type without edges still gets its keys
-            for rel in Relation:
-                for name in _MEASURE_NAMES.values():
-                    for stat in ("parent", "child", "change"):
-                        out.setdefault(f"{name}.{stat}.{rel.value}", None)
-                        out.setdefault(f"{name}.{stat}.{rel.value}.n", 0)
+        # Every bundle gets the same keys: all edges and each edge type, with or without edges.
+        for suffix in ([""] if by is None else [f".{rel.value}" for rel in Relation]):
+            for name in _MEASURE_NAMES.values():
+                for stat in ("parent", "child", "change"):
+                    out.setdefault(f"{name}.{stat}{suffix}", None)
+                    out.setdefault(f"{name}.{stat}{suffix}.n", 0)
 
     edges = licenses.license_edges(con)
     ranked = [c.value for c in licenses.RESTRICTIVENESS]
@@ -295,7 +302,7 @@ def compute_report(con, draws: int = 5000, seed: int = 0) -> dict:
 
 
 # ---- the printed table ---------------------------------------------------------------------------------------------
-_SIDE = (".n", ".ci_low", ".ci_high")
+_SIDE = (".n", ".ci_low", ".ci_high", ".distinct_pairs")
 
 
 _CELL = 40  # widest list shown inline; longer lists are printed in full below their section

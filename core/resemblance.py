@@ -10,6 +10,7 @@ are only built for the models that are drawn or that fit the vectorisers.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -22,11 +23,13 @@ import pyarrow.compute as pc
 from core.bundle import arrow_rows
 from core.lineage import Relation
 from core.scope import EdgeScope, edges_sql
+from core.snapshot import SourceShape
 
 __all__ = [
     "Relative", "TextTrait", "Measure", "METADATA_FIELDS", "CARD_EXCERPT", "REFERENCE", "Vectorisers", "Comparison",
     "levenshtein_similarity", "metadata_text", "card_excerpt", "bootstrap_ci", "relative_pairs", "sample_pairs",
     "fit_vectorisers", "pair_similarities", "resemblance", "with_reference", "compare", "bundle_vectorisers",
+    "vectorisers_table", "FIT_SAMPLE", "RECORD_FIELDS", "record_shape",
     "Findings", "findings",
 ]
 
@@ -64,7 +67,24 @@ class Measure(str, Enum):
 
 METADATA_FIELDS: tuple[str, ...] = (
     "pipeline_tag", "library_name", "licenses", "languages", "datasets", "arxiv", "tags")
+"""The fields the Compare tab lines up side by side."""
 _LIST_FIELDS = frozenset({"licenses", "languages", "datasets", "arxiv", "tags"})
+
+RECORD_FIELDS: dict[SourceShape, tuple[str, ...]] = {
+    SourceShape.DATASET: (
+        "model_id", "likes", "downloads", "tags", "pipeline_tag", "library_name", "createdAt", "regions", "licenses",
+        "arxiv_papers", "datasets", "parent_model", "finetune_parent", "quantized_parent", "adapter_parent",
+        "merge_parent", "languages"),
+    SourceShape.LISTING: ("id", "author", "createdAt", "downloads", "likes", "library_name", "pipeline_tag", "tags"),
+}
+"""The metadata record the study compares, with the fields of the snapshot the bundle was built from. The study's
+dataset (modelbiome/ai_ecosystem_withmodelcards): every column but the card, the crawl's bookkeeping
+(ratelimit_retries, exception_raised) and two a bundle does not keep (trendingScore, a crawl-time score; private,
+false for every public model); its list columns are Python-list text and derive from the tags. A Hub listing
+(/api/models): its eight fields, tags a JSON list."""
+_RECORD_COLUMNS = ("model_id", "author", "likes", "downloads", "tags", "pipeline_tag", "library_name", "created_at",
+                   "licenses", "arxiv", "datasets", "languages")
+_TYPED_PARENTS = ("finetune", "quantized", "adapter", "merge")
 
 
 def _ref(metadata: tuple[float, float, float], cards: tuple[float, float, float]) -> dict:
@@ -112,30 +132,66 @@ def _render(field: str, value) -> str:
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
-def metadata_text(row: Mapping) -> str:
-    """A model's metadata record as one string: ``field: value`` lines in METADATA_FIELDS order, lists joined by ", ".
+def _hub_date(value) -> str | None:
+    """A timestamp as the dataset writes ``createdAt``: ``2025-07-11T00:55:12.000Z``."""
+    if value is None or value != value:
+        return None
+    ts = pd.Timestamp(value)
+    ts = ts.tz_convert("UTC") if ts.tzinfo else ts
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
 
-    The id, author, counts and dates are left out: relatives share name parts and
-    authors by construction, so those fields would make them look alike by name alone.
-    Tags keep the Hub's ``base_model:…`` entries, as in the study.
+
+def _int(value):
+    return None if value is None or value != value else int(value)
+
+
+def metadata_text(row: Mapping, shape: SourceShape = SourceShape.DATASET) -> str:
+    """A model's metadata record as the study compares it: ``json.dumps`` of the RECORD_FIELDS of ``shape``, values
+    as that snapshot holds them (the dataset's list columns as the text of a Python list, ``"['a', 'b']"``).
+
+    ``row`` holds the bundle's columns (``model_id``, ``author``, ``likes``, ``downloads``, ``tags``,
+    ``pipeline_tag``, ``library_name``, ``created_at``, ``licenses``, ``arxiv``, ``datasets``, ``languages``); the
+    dataset's regions and five parent columns are read from the tags, as the dataset derives them.
     """
-    return "\n".join(f"{field}: {_render(field, row.get(field))}" for field in METADATA_FIELDS)
+    tags = _values(row.get("tags"))
+    date = _hub_date(row.get("created_at"))
+    if SourceShape(shape) is SourceShape.LISTING:
+        return json.dumps({"id": row.get("model_id"), "author": row.get("author"), "createdAt": date,
+                           "downloads": _int(row.get("downloads")), "likes": _int(row.get("likes")),
+                           "library_name": row.get("library_name"), "pipeline_tag": row.get("pipeline_tag"),
+                           "tags": tags})
+    typed: dict[str, list[str]] = {t: [] for t in _TYPED_PARENTS}
+    untyped, regions = [], []
+    for tag in tags:
+        if tag.startswith("base_model:"):
+            rest = tag[len("base_model:"):]
+            kind, _, parent = rest.partition(":")
+            if kind in typed and parent:
+                typed[kind].append(parent)
+            else:
+                untyped.append(rest)
+        elif tag.startswith("region:"):
+            regions.append(tag[len("region:"):])
+    return json.dumps({
+        "model_id": row.get("model_id"), "likes": _int(row.get("likes")), "downloads": _int(row.get("downloads")),
+        "tags": str(tags), "pipeline_tag": row.get("pipeline_tag"), "library_name": row.get("library_name"),
+        "createdAt": date, "regions": str(regions), "licenses": str(_values(row.get("licenses"))),
+        "arxiv_papers": str(_values(row.get("arxiv"))), "datasets": str(_values(row.get("datasets"))),
+        "parent_model": str(untyped), **{f"{t}_parent": str(typed[t]) for t in _TYPED_PARENTS},
+        "languages": str(_values(row.get("languages"))),
+    })
+
+
+def record_shape(con) -> SourceShape:
+    """The shape of the snapshot behind ``con`` (its ``bundle_facts``; the dataset's when unknown)."""
+    known = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'bundle_facts'").fetchone()[0]
+    shape = con.execute("SELECT source_shape FROM bundle_facts").fetchone()[0] if known else None
+    return SourceShape(shape) if shape in {s.value for s in SourceShape} else SourceShape.DATASET
 
 
 def card_excerpt(card: str) -> str:
     """The part of a card that is compared: its first CARD_EXCERPT characters."""
     return card[:CARD_EXCERPT]
-
-
-def _metadata_sql(alias: str = "m") -> str:
-    """metadata_text in SQL (fixed fragment); a test checks both agree."""
-    parts = []
-    for field in METADATA_FIELDS:
-        column = f"{alias}.{field}"
-        value = (f"coalesce(array_to_string({column}, ', '), '')" if field in _LIST_FIELDS
-                 else f"coalesce(CAST({column} AS VARCHAR), '')")
-        parts.append(f"'{field}: ' || {value}")
-    return f"concat_ws(chr(10), {', '.join(parts)})"
 
 
 def _has_cards(con) -> bool:
@@ -158,11 +214,13 @@ def _texts(con, trait: TextTrait, model_ids: Sequence[str]) -> list[str]:
     if not ids:
         return []
     if TextTrait(trait) is TextTrait.METADATA:
-        sql = f"SELECT m.model_id, {_metadata_sql('m')} FROM models m WHERE m.model_id IN (SELECT unnest(?::VARCHAR[]))"
+        rows = arrow_rows(con, f"SELECT {', '.join(_RECORD_COLUMNS)} FROM models "
+                          "WHERE model_id IN (SELECT unnest(?::VARCHAR[]))", [ids]).to_pylist()
+        shape = record_shape(con)
+        found = {r["model_id"]: metadata_text(r, shape) for r in rows}
     else:
-        sql = (f"SELECT model_id, substring(card, 1, {CARD_EXCERPT}) FROM cards "
-               "WHERE model_id IN (SELECT unnest(?::VARCHAR[]))")
-    found = dict(con.execute(sql, [ids]).fetchall())
+        found = dict(con.execute(f"SELECT model_id, substring(card, 1, {CARD_EXCERPT}) FROM cards "
+                                 "WHERE model_id IN (SELECT unnest(?::VARCHAR[]))", [ids]).fetchall())
     return [found[i] for i in ids]
 
 
@@ -356,29 +414,81 @@ def sample_pairs(con, trait: TextTrait, scope: EdgeScope = EdgeScope(), draws: i
 
 @dataclass(frozen=True, eq=False)
 class Vectorisers:
-    """Bag-of-words counts and TF-IDF weights (unigrams + bigrams, 512 features) fitted on one corpus."""
+    """Bag-of-words counts and TF-IDF weights (unigrams + bigrams, 512 features) of one trait, as plain data.
 
-    counts: object  # sklearn CountVectorizer
-    tfidf: object  # sklearn TfidfTransformer
+    ``terms`` are the vocabulary in column order and ``idf`` their smoothed inverse document frequencies, so a
+    bundle stores them (vectorisers.parquet) and every page, the report and Compare score a pair alike.
+    """
+
+    terms: tuple[str, ...]
+    idf: np.ndarray
 
     def transform(self, texts: Sequence[str]):
-        """Row-normalised BoW and TF-IDF matrices of ``texts`` (a zero row stays zero)."""
+        """Row-normalised BoW and TF-IDF matrices of ``texts`` (a zero row stays zero); as sklearn's
+        CountVectorizer + TfidfTransformer fitted on the same corpus would give."""
+        from sklearn.feature_extraction.text import CountVectorizer
         from sklearn.preprocessing import normalize
 
-        counts = self.counts.transform(texts)
-        return normalize(counts.astype(np.float64)), self.tfidf.transform(counts)
+        counts = CountVectorizer(ngram_range=NGRAMS, vocabulary={t: i for i, t in enumerate(self.terms)},
+                                 dtype=np.float64).transform(texts)
+        return normalize(counts), normalize(counts.multiply(self.idf).tocsr())
 
 
 def fit_vectorisers(texts: Sequence[str]) -> Vectorisers:
     """Fit the BoW vocabulary (the 512 most frequent uni- and bigrams) and the IDF weights on ``texts``.
 
-    BoW and TF-IDF share the vocabulary, as sklearn's TfidfVectorizer with the
-    same settings would choose it.
+    BoW and TF-IDF share the vocabulary, as sklearn's TfidfVectorizer with the same settings would choose it.
+    Raises ValueError when no text has a word of two letters.
     """
     from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
     counts = CountVectorizer(ngram_range=NGRAMS, max_features=MAX_FEATURES, dtype=np.float64)
-    return Vectorisers(counts, TfidfTransformer().fit(counts.fit_transform(texts)))
+    matrix = counts.fit_transform(texts)
+    terms = tuple(sorted(counts.vocabulary_, key=counts.vocabulary_.get))
+    return Vectorisers(terms, TfidfTransformer().fit(matrix).idf_)
+
+
+FIT_SAMPLE = 100_000
+"""Texts of a trait the vectorisers are fitted on: a seeded sample over the whole bundle. On the Hub listing (760k
+records) fitting on all of them took 16 s against 4.5 s and moved no mean by more than 0.005, under half a CI."""
+
+
+def _fit_corpus(con, trait: TextTrait, size: int = FIT_SAMPLE, seed: int = 0) -> list[str]:
+    """The corpus a trait's vectorisers are fitted on: a seeded sample of ``size`` of all the bundle's texts of it
+    (never a scope's: the vocabulary is the bundle's, scoping only selects pairs)."""
+    ids = arrow_rows(con, f"SELECT model_id FROM models m WHERE {_trait_sql(con, trait, 'm')} ORDER BY model_id")
+    ids = ids["model_id"].combine_chunks()
+    if len(ids) > size:
+        ids = ids.take(pa.array(np.sort(np.random.default_rng([seed, len(Relative)]).choice(len(ids), size, replace=False))))
+    return _texts(con, trait, ids.to_pylist())
+
+
+def bundle_vectorisers(con, trait: TextTrait) -> Vectorisers | None:
+    """The trait's vectorisers of this bundle: read from its vectorisers table, else fitted as precompute fits them
+    (same sample, same seed, so the same numbers); None when the trait has no text to fit on."""
+    trait = TextTrait(trait)
+    stored = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'vectorisers'").fetchone()[0]
+    if stored:
+        rows = arrow_rows(con, "SELECT term, idf FROM vectorisers WHERE trait = ? ORDER BY position", [trait.value])
+        if rows.num_rows:
+            return Vectorisers(tuple(rows["term"].to_pylist()), rows["idf"].to_numpy())
+        return None
+    corpus = _fit_corpus(con, trait) if trait is TextTrait.METADATA or _has_cards(con) else []
+    try:
+        return fit_vectorisers(corpus) if corpus else None
+    except ValueError:  # no word of two letters in any text: no vocabulary
+        return None
+
+
+def vectorisers_table(fitted: Mapping[TextTrait, Vectorisers | None]) -> pa.Table:
+    """Fitted vectorisers as the rows of vectorisers.parquet: trait, position, term, idf."""
+    items = [(t, v) for t, v in fitted.items() if v is not None]
+    return pa.table({
+        "trait": pa.array([t.value for t, v in items for _ in v.terms], pa.string()),
+        "position": pa.array([i for _, v in items for i in range(len(v.terms))], pa.int32()),
+        "term": pa.array([term for _, v in items for term in v.terms], pa.string()),
+        "idf": pa.array(np.concatenate([v.idf for _, v in items]) if items else np.empty(0), pa.float64()),
+    })
 
 
 def _row_cosines(x, y) -> np.ndarray:
@@ -424,19 +534,14 @@ def bootstrap_ci(values: np.ndarray, resamples: int = 1000, level: float = 0.95,
 
 
 def resemblance(con, trait: TextTrait, scope: EdgeScope = EdgeScope(), draws: int = 5000, seed: int = 0,
-                fit_sample: int | None = 100_000, resamples: int = 1000) -> pd.DataFrame:
+                resamples: int = 1000, vectorisers: Vectorisers | None = None) -> pd.DataFrame:
     """Mean similarity of each relative class under each measure, with a bootstrap 95% CI.
 
-    One row per (relative, measure), in enum order: ``relative``, ``measure``
-    (enum values as strings), ``mean``, ``ci_low``, ``ci_high``, ``n`` (pairs
-    drawn; 0 with NaNs when the class is empty, e.g. cards in a bundle without
-    cards). The vectorisers are fitted on the trait's texts of the scope's
-    models; ``fit_sample`` caps that corpus at a seeded random sample of that
-    many texts (``None``: all). On the Hub listing (760k metadata strings) the
-    cap takes the metadata run from ~16 s to ~4.5 s and moves no mean by more
-    than 0.005, under half a CI. The drawn texts are transformed, not fitted on:
-    adding them biased the vocabulary and IDF towards big families and moved
-    TF-IDF means by up to 0.05.
+    One row per (relative, measure), in enum order: ``relative``, ``measure`` (enum values as strings), ``mean``,
+    ``ci_low``, ``ci_high``, ``n`` (pairs drawn) and ``distinct_pairs`` (different pairs among them: a small class is
+    drawn many times over, and its interval then describes those few pairs only); n is 0 with NaNs when the class
+    is empty, e.g. cards in a bundle without cards. BoW and TF-IDF use the bundle's vectorisers of the trait
+    (``bundle_vectorisers``, or the ones given): a scope selects the pairs, never the vocabulary.
     """
     trait = TextTrait(trait)
     if trait is TextTrait.CARDS and not _has_cards(con):  # a listing without cards: no pair to draw
@@ -446,33 +551,29 @@ def resemblance(con, trait: TextTrait, scope: EdgeScope = EdgeScope(), draws: in
         population = _population(con, trait, scope)
         pairs = _index_pairs(population, draws, seed)
 
-    pool = (np.empty(0, dtype=np.int64) if population is None
-            else population.candidates[population.has_trait[population.candidates]])
-    if fit_sample is not None and len(pool) > fit_sample:
-        pool = np.sort(np.random.default_rng([seed, len(Relative)]).choice(pool, size=fit_sample, replace=False))
     drawn = np.unique(np.concatenate([p.ravel() for p in pairs.values()]))
     rows = []
     if len(drawn):
         texts = _texts(con, trait, population.ids(drawn))
-        fit_texts = _texts(con, trait, population.ids(pool)) if len(pool) else texts
-        try:
-            bow, tfidf = fit_vectorisers(fit_texts).transform(texts)
-        except ValueError:  # no word of two letters in any text: no vocabulary, no cosine
-            bow = tfidf = None
+        fitted = vectorisers if vectorisers is not None else bundle_vectorisers(con, trait)
+        bow, tfidf = fitted.transform(texts) if fitted is not None else (None, None)
     for relative, pair in pairs.items():
         if len(pair):
             a, b = np.searchsorted(drawn, pair[:, 0]), np.searchsorted(drawn, pair[:, 1])
             scores = {Measure.LEVENSHTEIN: _levenshtein_many([texts[i] for i in a], [texts[i] for i in b]),
                       Measure.BOW: _indexed_cosines(bow, a, b), Measure.TFIDF: _indexed_cosines(tfidf, a, b)}
+            symmetric = relative in (Relative.RANDOM, Relative.SIBLINGS)
+            ends = np.sort(pair, axis=1) if symmetric else pair
+            distinct = len(np.unique(ends[:, 0] * (int(drawn.max()) + 1) + ends[:, 1]))
         else:
-            scores = {m: np.empty(0) for m in Measure}
+            scores, distinct = {m: np.empty(0) for m in Measure}, 0
         for measure in Measure:
             values = scores[measure]
             low, high = bootstrap_ci(values, resamples=resamples, seed=seed)
             rows.append({"relative": relative.value, "measure": measure.value,
                          "mean": float(values.mean()) if len(values) else float("nan"),
-                         "ci_low": low, "ci_high": high, "n": len(values)})
-    return pd.DataFrame(rows, columns=["relative", "measure", "mean", "ci_low", "ci_high", "n"])
+                         "ci_low": low, "ci_high": high, "n": len(values), "distinct_pairs": distinct})
+    return pd.DataFrame(rows, columns=["relative", "measure", "mean", "ci_low", "ci_high", "n", "distinct_pairs"])
 
 
 @dataclass(frozen=True)
@@ -537,53 +638,32 @@ def _same(field: str, a, b) -> bool:
     return _render(field, a) == _render(field, b)
 
 
-def compare(con, a: str, b: str, vectorisers: Mapping[TextTrait, Vectorisers] | None = None,
-            fit_sample: int = 20_000, seed: int = 0) -> Comparison | None:
+def compare(con, a: str, b: str, vectorisers: Mapping[TextTrait, Vectorisers | None] | None = None) -> Comparison | None:
     """Models ``a`` and ``b`` side by side; None when either id is not in the bundle (as family.load_family).
 
-    BoW and TF-IDF need vectorisers fitted on the trait's texts: pass them
-    (e.g. cached per bundle) or they are fitted on a seeded sample of
-    ``fit_sample`` texts of the trait over the whole bundle.
+    BoW and TF-IDF use the bundle's vectorisers of each trait (pass them, e.g. cached per bundle, or they are
+    read with ``bundle_vectorisers``), the same that score the relative classes.
     """
-    columns = ", ".join(METADATA_FIELDS)
-    rows = con.execute(f"SELECT model_id, {columns}, {_trait_sql(con, TextTrait.CARDS, 'm')} AS card_ok "
-                       "FROM models m WHERE model_id IN (?, ?)", [a, b]).df()
-    if not {a, b} <= set(rows["model_id"]):
+    columns = ", ".join(dict.fromkeys(METADATA_FIELDS + _RECORD_COLUMNS))
+    rows = arrow_rows(con, f"SELECT {columns}, {_trait_sql(con, TextTrait.CARDS, 'm')} AS card_ok "
+                      "FROM models m WHERE model_id IN (?, ?)", [a, b]).to_pylist()
+    record = {r["model_id"]: r for r in rows}
+    if not {a, b} <= set(record):
         return None
-    record = {r["model_id"]: r for r in rows.to_dict("records")}
     ra, rb = record[a], record[b]
-    meta = (metadata_text(ra), metadata_text(rb))
+    meta = (metadata_text(ra, record_shape(con)), metadata_text(rb, record_shape(con)))
     cards = tuple(_texts(con, TextTrait.CARDS, [m])[0] if record[m]["card_ok"] else None for m in (a, b))
 
     similarity = {}
     for trait, (ta, tb) in ((TextTrait.METADATA, meta), (TextTrait.CARDS, cards)):
         if ta is None or tb is None:
             continue
-        fitted = (vectorisers or {}).get(trait)
+        fitted = vectorisers[trait] if vectorisers is not None and trait in vectorisers else bundle_vectorisers(con, trait)
         if fitted is None:
-            fitted = fit_vectorisers(_fit_corpus(con, trait, fit_sample, seed) or [ta, tb])
+            continue
         scores = pair_similarities([ta], [tb], fitted)
         similarity[trait] = {m: float(v[0]) for m, v in scores.items()}
 
     fields = pd.DataFrame([{"field": f, "value_a": _render(f, ra.get(f)), "value_b": _render(f, rb.get(f)),
                             "same": _same(f, ra.get(f), rb.get(f))} for f in METADATA_FIELDS])
     return Comparison(a, b, meta[0], meta[1], cards[0], cards[1], similarity, fields)
-
-
-def bundle_vectorisers(con, fit_sample: int = 20_000, seed: int = 0) -> dict[TextTrait, Vectorisers]:
-    """Vectorisers of each trait that has texts, fitted once per bundle for ``compare`` (a page caches them)."""
-    out = {}
-    for trait in TextTrait:
-        corpus = _fit_corpus(con, trait, fit_sample, seed)
-        if corpus:
-            out[trait] = fit_vectorisers(corpus)
-    return out
-
-
-def _fit_corpus(con, trait: TextTrait, size: int, seed: int) -> list[str]:
-    """A seeded sample of ``size`` texts of the trait over the whole bundle."""
-    ids = con.execute(f"SELECT model_id FROM models m WHERE {_trait_sql(con, trait, 'm')} ORDER BY model_id").fetchall()
-    ids = np.array([i for (i,) in ids], dtype=object)
-    if len(ids) > size:
-        ids = ids[np.sort(np.random.default_rng(seed).choice(len(ids), size=size, replace=False))]
-    return _texts(con, trait, ids)

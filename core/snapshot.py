@@ -86,6 +86,7 @@ class SnapshotReader:
         self.batch_rows = batch_rows
         self.sample: np.ndarray | None = None
         self.skipped_rows = 0
+        self.repaired_rows = 0  # rows kept with invalid UTF-8 bytes replaced (CSV)
         self.read_seconds = 0.0  # time spent reading and decoding the source (overlaps normalising)
         self._open = open_batches
 
@@ -93,7 +94,7 @@ class SnapshotReader:
         """Rows in the source (known from metadata, else counted by one streaming pass)."""
         if self.num_rows is None:
             self.num_rows = sum(b.num_rows for b in self._open(self))
-            self.skipped_rows = 0  # counted again when the rows are read
+            self.skipped_rows = self.repaired_rows = 0  # counted again when the rows are read
         return self.num_rows
 
     def batches(self) -> Iterator[pa.Table]:
@@ -208,7 +209,7 @@ def _csv_reader(path: Path, source: str, batch_rows: int | None) -> SnapshotRead
 
     import csv as pycsv
 
-    with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:  # Arrow skips a BOM too
         header = next(pycsv.reader(fh), [])
     if not header:
         raise SourceError(f"{path} has no header row")
@@ -218,22 +219,54 @@ def _csv_reader(path: Path, source: str, batch_rows: int | None) -> SnapshotRead
             reader.skipped_rows += 1
             return "skip"
 
-        # Every column as text: types are fixed during normalisation, where bad values are counted
-        # instead of failing the whole file on one odd row.
+        # Every column as bytes, decoded per batch: types are fixed during normalisation, where bad values are
+        # counted, and one invalid UTF-8 byte costs its row's field, not the file.
         stream = csv.open_csv(
             path,
             read_options=csv.ReadOptions(block_size=CSV_BLOCK_BYTES),
             parse_options=csv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip),
-            convert_options=csv.ConvertOptions(column_types={name: pa.string() for name in header},
+            convert_options=csv.ConvertOptions(column_types={name: pa.binary() for name in header},
                                                strings_can_be_null=True),
         )
-        if reader.batch_rows is None:
-            yield stream.read_all()
-            return
-        for batch in stream:
-            yield batch
+        batches = [stream.read_all()] if reader.batch_rows is None else stream
+        for batch in batches:
+            yield _decoded(batch, reader)
 
     return SnapshotReader(source, header, open_batches, batch_rows=batch_rows)
+
+
+def _decoded(batch: pa.RecordBatch | pa.Table, reader: SnapshotReader) -> pa.Table:
+    """Binary CSV columns as text. A field that is not valid UTF-8 keeps its text with U+FFFD for the bad bytes
+    (counted in ``reader.repaired_rows``); a row whose model id is not valid UTF-8 is skipped, as its id is unknown."""
+    table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
+    id_column = {SourceShape.DATASET: "model_id"}.get(reader.shape) or ("id" if "id" in table.column_names else "modelId")
+    columns, repaired, drop = [], np.zeros(table.num_rows, dtype=bool), np.zeros(table.num_rows, dtype=bool)
+    for name, column in zip(table.column_names, table.columns):
+        try:
+            columns.append(column.cast(pa.string()))
+            continue
+        except pa.ArrowInvalid:
+            pass
+        values = column.to_pylist()
+        bad = np.zeros(len(values), dtype=bool)
+        text = []
+        for i, v in enumerate(values):
+            if v is None:
+                text.append(None)
+                continue
+            try:
+                text.append(v.decode("utf-8"))
+            except UnicodeDecodeError:
+                bad[i] = True
+                text.append(v.decode("utf-8", errors="replace"))
+        columns.append(pa.array(text, pa.string()))
+        (drop if name == id_column else repaired)[bad] = True
+    table = pa.table(dict(zip(table.column_names, columns)))
+    reader.repaired_rows += int((repaired & ~drop).sum())
+    if drop.any():
+        reader.skipped_rows += int(drop.sum())
+        table = table.filter(pa.array(~drop))
+    return table
 
 
 def _parquet_reader(path: Path, source: str, batch_rows: int | None) -> SnapshotReader:
@@ -257,18 +290,66 @@ def _table_reader(table: pa.Table, source: str, batch_rows: int | None) -> Snaps
                           batch_rows=batch_rows)
 
 
-def _json_table(path: Path) -> pa.Table:
+def _records_table(records: list[dict]) -> pa.Table:
+    """Records to a table: every key of any record is a column, and a key whose values mix types (an integer in one
+    record, a string in the next) becomes text, to be typed, and its bad values counted, by normalisation."""
+    keys: dict[str, None] = {}
+    for record in records:
+        keys.update(dict.fromkeys(record))
+    columns = {}
+    for key in keys:
+        values = [r.get(key) for r in records]
+        try:
+            columns[key] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            columns[key] = pa.array([None if v is None else v if isinstance(v, str) else json.dumps(v)
+                                     for v in values], pa.string())
+    return pa.table(columns) if columns else pa.table({})
+
+
+def _json_table(path: Path) -> tuple[pa.Table, int]:
+    """A JSON array of objects or JSON Lines, and the number of records that could not be read.
+
+    JSON Lines go through Arrow's reader; a file it rejects (a broken line, a column whose type changes) is read
+    line by line, keeping every record that parses. A UTF-8 byte-order mark is skipped.
+    """
     with path.open("rb") as fh:
         head = fh.read(64).lstrip()
+    bom = head.startswith(b"\xef\xbb\xbf")
+    if bom:
+        head = head[3:].lstrip()
     if head.startswith(b"["):
-        with path.open("r", encoding="utf-8") as fh:
-            records = json.load(fh)
-        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        try:
+            records = json.loads(path.read_text(encoding="utf-8-sig"))
+        except ValueError as exc:
+            raise SourceError(f"{path} is not a valid JSON array ({_first_line(exc)}); "
+                              "JSON Lines, one record a line, lose only a broken line") from exc
+        if not isinstance(records, list):
             raise SourceError(f"{path}: a JSON listing must be an array of objects")
-        return pa.Table.from_pylist(records)
+        good = [r for r in records if isinstance(r, dict)]
+        return _records_table(good), len(records) - len(good)
     from pyarrow import json as pjson
 
-    return pjson.read_json(path, read_options=pjson.ReadOptions(block_size=1 << 24))
+    try:
+        if not bom:
+            return pjson.read_json(path, read_options=pjson.ReadOptions(block_size=1 << 24)), 0
+    except pa.ArrowInvalid:
+        pass
+    records, bad = [], 0
+    with path.open("r", encoding="utf-8-sig", errors="replace") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                bad += 1
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+            else:
+                bad += 1
+    return _records_table(records), bad
 
 
 def _file_reader(path: Path, source: str, batch_rows: int | None) -> SnapshotReader:
@@ -280,7 +361,12 @@ def _file_reader(path: Path, source: str, batch_rows: int | None) -> SnapshotRea
             return _csv_reader(path, source, batch_rows)
         if suffix.endswith((".json", ".jsonl", ".ndjson", ".jsonl.gz")):
             # JSON listings (Hub API dumps) are small next to the card-carrying dataset: read whole.
-            return _table_reader(_json_table(path), source, batch_rows)
+            table, bad = _json_table(path)
+            if not table.num_columns:
+                raise SourceError(f"{path} has no readable records")
+            reader = _table_reader(table, source, batch_rows)
+            reader.skipped_rows = bad
+            return reader
     except SourceError:
         raise
     except (pa.ArrowException, OSError, ValueError, UnicodeDecodeError) as exc:

@@ -72,7 +72,10 @@ def test_resemblance_widgets_driven_by_key():
     at.run()
     _clean(at)
     assert not at.warning
-    assert _frame(at, "reference")["n"].gt(0).any() or any("No pair" in i.value for i in at.info)
+    frame = _frame(at, "reference")
+    assert frame["n"].gt(0).any() or any("No pair" in i.value for i in at.info)
+    few = frame[(frame["n"] > 0) & (frame["distinct_pairs"] < frame["n"] / 10)]
+    assert any("Few distinct pairs" in i.value for i in at.info) == (len(few) > 0)
     at.button_group(key="res_trait").set_value("metadata")
     at.selectbox(key="res_relation").set_value("finetune")
     at.run()

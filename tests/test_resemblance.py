@@ -1,3 +1,4 @@
+import json
 import math
 
 import duckdb
@@ -10,6 +11,7 @@ from core.bundle import connect, open_bundle
 from core.lineage import Relation
 from core.resemblance import Measure, Relative, TextTrait
 from core.scope import EdgeScope
+from core.snapshot import SourceShape
 
 # A hand-made lineage. Family r: r → a, b, c; a → a1, a2; a1 → x (finetune); r → z (adapter).
 # Family s: s → t. An edge from u, which is not in the snapshot, must be ignored.
@@ -23,7 +25,7 @@ AUTO = {"c"}
 def _tiny(with_cards: bool = True):
     ids = list(FAMILY)
     models = pd.DataFrame({
-        "model_id": ids, "author": "someone", "family": [FAMILY[m] for m in ids],
+        "model_id": ids, "author": "someone", "family": [FAMILY[m] for m in ids], "likes": 1, "downloads": 10,
         "created_at": pd.to_datetime(["2024-01-01"] * len(ids), utc=True),
         "pipeline_tag": ["text-generation" if FAMILY[m] == "r" else "fill-mask" for m in ids],
         "library_name": "transformers", "licenses": [["mit"] for _ in ids], "languages": [["English"] for _ in ids],
@@ -80,13 +82,51 @@ def test_bootstrap_ci_contains_the_mean_and_shrinks_with_n():
     assert all(math.isnan(x) for x in res.bootstrap_ci(np.empty(0)))
 
 
-def test_metadata_text_order_and_what_it_leaves_out():
-    row = {"model_id": "org/secret-name", "author": "org", "downloads": 7, "tags": ["b", "a"], "licenses": ["mit"],
-           "pipeline_tag": "text-generation", "library_name": None, "languages": np.array(["English", "French"])}
+def test_metadata_text_is_the_dataset_record_as_one_json_string():
+    row = {"model_id": "org/m", "likes": 2, "downloads": 7, "pipeline_tag": "text-generation", "library_name": None,
+           "created_at": pd.Timestamp("2025-07-11T00:55:12.5", tz="UTC"), "licenses": ["mit"], "arxiv": [],
+           "datasets": ["squad"], "languages": np.array(["English", "French"]),
+           "tags": ["base_model:org/base", "base_model:finetune:org/base", "region:us", "license:mit"]}
     text = res.metadata_text(row)
-    assert text.splitlines() == ["pipeline_tag: text-generation", "library_name: ", "licenses: mit",
-                                 "languages: English, French", "datasets: ", "arxiv: ", "tags: b, a"]
-    assert "secret" not in text and "org" not in text and "7" not in text
+    assert text.startswith('{"model_id": "org/m", "likes": 2, "downloads": 7, "tags": "[\'base_model:org/base\'')
+    record = json.loads(text)
+    assert list(record) == list(res.RECORD_FIELDS[SourceShape.DATASET])
+    assert record["createdAt"] == "2025-07-11T00:55:12.500Z" and record["library_name"] is None
+    assert (record["parent_model"], record["finetune_parent"], record["merge_parent"]) == ("['org/base']", "['org/base']", "[]")
+    assert record["regions"] == "['us']" and record["languages"] == "['English', 'French']"
+
+
+def test_a_listing_s_record_has_the_listing_s_fields(listing_bundle, shared_data):
+    con = connect(open_bundle(listing_bundle))
+    assert res.record_shape(con) is SourceShape.LISTING
+    (text,) = res._texts(con, TextTrait.METADATA, ["openai-community/gpt2"])
+    record = json.loads(text)
+    assert list(record) == list(res.RECORD_FIELDS[SourceShape.LISTING])
+    raw = duckdb.execute("SELECT * FROM read_parquet(?) WHERE id = 'openai-community/gpt2'",
+                         [str(shared_data / "hub_listing_2024-07.parquet")]).df().iloc[0]
+    for field in ("id", "author", "downloads", "likes", "library_name", "pipeline_tag"):
+        assert record[field] == raw[field], field
+    assert record["tags"] == list(raw["tags"])
+    assert raw["createdAt"].startswith("2022-03-02") and record["createdAt"] is None  # the migration placeholder
+
+
+def test_metadata_text_rebuilds_the_study_s_own_records(family_trees_bundle, shared_data):
+    """The bundle's rows give back the dataset's records, field by field (family_trees_2025.csv is that dataset)."""
+    source = pd.read_csv(shared_data / "family_trees_2025.csv", dtype=str, keep_default_na=False).set_index("model_id")
+    con = connect(open_bundle(family_trees_bundle))
+    ids = con.execute("SELECT model_id FROM models WHERE created_at IS NOT NULL ORDER BY model_id").fetchall()
+    ids = [i for (i,) in ids]
+    texts = res._texts(con, TextTrait.METADATA, ids)
+    assert res.record_shape(con) is SourceShape.DATASET
+    fields = [f for f in res.RECORD_FIELDS[SourceShape.DATASET] if f != "model_id"]
+    same = {f: 0 for f in fields}
+    for model_id, text in zip(ids, texts):
+        record, raw = json.loads(text), source.loc[model_id]
+        for f in fields:
+            want = raw[f]
+            got = record[f]
+            same[f] += (str(got) if got is not None else "") == (str(int(float(want))) if f in ("likes", "downloads") and want else want)
+    assert all(n >= 0.99 * len(ids) for n in same.values()), {f: len(ids) - n for f, n in same.items() if n < len(ids)}
 
 
 # --- sampling ----------------------------------------------------------------------------------------------------------
@@ -151,7 +191,7 @@ def test_resemblance_is_deterministic_for_a_seed():
     a = res.sample_pairs(con, TextTrait.METADATA, draws=300, seed=5)[Relative.RANDOM]
     b = res.sample_pairs(con, TextTrait.METADATA, draws=300, seed=6)[Relative.RANDOM]
     assert not a.equals(b)
-    assert list(one.columns) == ["relative", "measure", "mean", "ci_low", "ci_high", "n"]
+    assert list(one.columns) == ["relative", "measure", "mean", "ci_low", "ci_high", "n", "distinct_pairs"]
     assert list(zip(one.relative, one.measure)) == [(r.value, m.value) for r in Relative for m in Measure]
 
 
@@ -183,12 +223,6 @@ def family_trees(family_trees_bundle):
     return con, {t: res.resemblance(con, t).set_index(["relative", "measure"]) for t in TextTrait}
 
 
-def test_sql_metadata_text_matches_python(family_trees):
-    con, _ = family_trees
-    rows = con.execute(f"SELECT model_id, {', '.join(res.METADATA_FIELDS)} FROM models USING SAMPLE 300 ROWS (reservoir, 1)").df()
-    assert res._texts(con, TextTrait.METADATA, rows["model_id"]) == [res.metadata_text(r) for r in rows.to_dict("records")]
-
-
 def test_family_trees_every_class_is_drawn(family_trees):
     _, results = family_trees
     for df in results.values():
@@ -215,12 +249,14 @@ def test_family_trees_siblings_are_the_most_alike_class(family_trees):
 def test_family_trees_relatives_beat_random_in_metadata_words(family_trees):
     # Every related class shares more metadata terms than a random pair does. Levenshtein does not show it here:
     # a parent's metadata is often much longer than its child's, so its edit distance is large.
+    # The great-grandparent class is 38 distinct pairs here, drawn 5,000 times: too few to speak for the relation.
     _, results = family_trees
     df = results[TextTrait.METADATA]
+    assert df.loc[("great-grandparent-grandchild", "bow"), "distinct_pairs"] < 100
     for m in (Measure.BOW, Measure.TFIDF):
         random_high = df.loc[("random", m.value), "ci_high"]
         for r in Relative:
-            if r is not Relative.RANDOM:
+            if r is not Relative.RANDOM and df.loc[(r.value, m.value), "distinct_pairs"] >= 100:
                 assert df.loc[(r.value, m.value), "ci_low"] > random_high, (r, m)
 
 
@@ -231,12 +267,34 @@ def test_family_trees_parent_and_child_cards_share_words(family_trees):
         assert df.loc[("parent-child", m.value), "ci_low"] > df.loc[("random", m.value), "ci_high"]
 
 
-def test_compare_with_cached_vectorisers_matches_fitting_each_time(family_trees_bundle):
+def test_one_vocabulary_per_bundle_stored_read_and_used_everywhere(family_trees_bundle):
     con = connect(open_bundle(family_trees_bundle))
+    stored = {t: res.bundle_vectorisers(con, t) for t in TextTrait}
+    con.execute("DROP TABLE vectorisers")
+    fitted = {t: res.bundle_vectorisers(con, t) for t in TextTrait}  # fitted again, as precompute fits them
+    for t in TextTrait:
+        assert stored[t].terms == fitted[t].terms and len(stored[t].terms) == 512
+        np.testing.assert_array_equal(stored[t].idf, fitted[t].idf)
     parent, child = con.execute("SELECT parent, child FROM edges WHERE parent_in_snapshot ORDER BY child LIMIT 1").fetchone()
-    fitted = res.bundle_vectorisers(con)
-    assert set(fitted) == {res.TextTrait.METADATA, res.TextTrait.CARDS}
-    assert res.compare(con, parent, child, vectorisers=fitted).similarity == res.compare(con, parent, child).similarity
+    assert res.compare(con, parent, child, vectorisers=stored).similarity == res.compare(con, parent, child).similarity
+
+
+def test_a_scope_selects_pairs_never_the_vocabulary():
+    # Family s has one parent-child pair: its class mean is that pair's score, as Compare gives it.
+    con = _tiny()
+    df = res.resemblance(con, TextTrait.METADATA, EdgeScope(family="s"), draws=50).set_index(["relative", "measure"])
+    pair = res.compare(con, "s", "t").similarity[TextTrait.METADATA]
+    for m in Measure:
+        assert math.isclose(df.loc[("parent-child", m.value), "mean"], pair[m], rel_tol=1e-12), m
+    whole = res.bundle_vectorisers(con, TextTrait.METADATA)
+    scope_only = res.fit_vectorisers(res._texts(con, TextTrait.METADATA, ["s", "t"]))
+    assert whole.terms != scope_only.terms
+
+
+def test_distinct_pairs_beside_the_draws():
+    df = res.resemblance(_tiny(), TextTrait.METADATA, draws=400).drop_duplicates("relative").set_index("relative")
+    assert df.loc["great-grandparent-grandchild", ["n", "distinct_pairs"]].tolist() == [400, 1]
+    assert df.loc["siblings", "distinct_pairs"] == 4 and df.loc["parent-child", "distinct_pairs"] == len(FINETUNE)
 
 
 def test_findings_by_hand():

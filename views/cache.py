@@ -350,32 +350,33 @@ def is_family(path: str, family: str) -> bool:
 @st.cache_data(show_spinner="Sampling relatives and comparing their texts…", max_entries=32)
 def resemblance(path: str, trait: str, family: str | None = None, relation: str | None = None,
                 task: str | None = None):
-    """§3 resemblance of a trait in a scope: precomputed for the whole bundle (resemblance.parquet), else computed."""
+    """§3 resemblance of a trait in a scope: precomputed for the whole bundle (resemblance.parquet), else computed
+    with the bundle's vectorisers."""
     from core import resemblance as res
 
     scope = _edge_scope(family, relation, task)
     con = cursor(path)
     if not scope.active and bundle(path).table_path("resemblance").is_file():
-        df = con.execute("SELECT relative, measure, mean, ci_low, ci_high, n FROM resemblance WHERE trait = ? "
-                         "ORDER BY rowid", [res.TextTrait(trait).value]).df()
+        df = con.execute("SELECT relative, measure, mean, ci_low, ci_high, n, distinct_pairs FROM resemblance "
+                         "WHERE trait = ? ORDER BY rowid", [res.TextTrait(trait).value]).df()
         if len(df):
             return df
-    return res.resemblance(con, res.TextTrait(trait), scope)
+    return res.resemblance(con, res.TextTrait(trait), scope, vectorisers=vectorisers(path).get(res.TextTrait(trait)))
 
 
-@st.cache_resource(show_spinner="Fitting the text vectorisers…", max_entries=2)
-def _compare_vectorisers(path: str):
-    """BoW and TF-IDF vectorisers per trait, fitted once per bundle; shared read-only (transform only)."""
+@st.cache_resource(show_spinner="Reading the text vectorisers…", max_entries=2)
+def vectorisers(path: str) -> dict:
+    """Each trait's BoW and TF-IDF vectorisers, one per bundle (stored by precompute); shared read-only."""
     from core import resemblance as res
 
-    return res.bundle_vectorisers(cursor(path))
+    return {t: res.bundle_vectorisers(cursor(path), t) for t in res.TextTrait}
 
 
 @st.cache_data(show_spinner="Comparing the two models…", max_entries=64)
 def compare(path: str, model_a: str, model_b: str):
     from core import resemblance as res
 
-    return res.compare(cursor(path), model_a, model_b, vectorisers=_compare_vectorisers(path))
+    return res.compare(cursor(path), model_a, model_b, vectorisers=vectorisers(path))
 
 
 @st.cache_data(show_spinner="Drawing a pair…", max_entries=64)

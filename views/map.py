@@ -141,7 +141,8 @@ def _details(path: str, model_id: str) -> None:
         "licenses": ", ".join(d["licenses"]) or "—", "license class": d["license_class"],
         "languages": ", ".join(list(d["languages"])[:8]) or "—",
         "family": f"{d['family']} ({int(d['family_size']) if d['family_size'] == d['family_size'] and d['family_size'] else 1:,} models)",
-        "depth": "in a cycle" if d["depth"] is None or d["depth"] != d["depth"] else int(d["depth"]),
+        "depth": ("—" if d["depth"] is None or d["depth"] != d["depth"] else int(d["depth"]))
+        if not d.get("in_cycle") else f"{int(d['depth']) if d['depth'] == d['depth'] and d['depth'] is not None else '—'} (in a cycle)",
         "children": f"{int(d['n_children']):,}", "descendants": f"{int(d['n_descendants']):,}",
     }
     st.dataframe([{"": k, "value": str(v)} for k, v in facts.items()], hide_index=True, key="map_facts")

@@ -102,18 +102,30 @@ def _classes(path: str, scope: dict) -> None:
                "study's means on the full 2025 Hub. Relatives come from the "
                f"{scope['relation'] or 'finetune'} graph; pairs are drawn with a fixed seed (n per class in the table). "
                + ("Cards: the first 512 characters of cards of at least 512 characters that are not auto-generated. "
-                  if trait is TextTrait.CARDS else "Metadata: task, library, licenses, languages, datasets, arXiv ids and tags. "))
+                  if trait is TextTrait.CARDS else "Metadata: each model's record as the study's dataset holds it "
+                  "(id, likes, downloads, tags, task, library, date, regions, licenses, arXiv ids, datasets, parents, "
+                  "languages), as one JSON string. ")
+               + "Bag-of-words and TF-IDF use one vocabulary per bundle, fitted on all its models: a scope selects "
+               "pairs, not words.")
+    few = df[(df["n"] > 0) & (df["distinct_pairs"] < df["n"] / 10)]
+    if len(few):
+        names = ", ".join(f"{RELATIVE_LABELS[Relative(r)]} ({int(k):,} distinct of {int(n):,} drawn)"
+                          for r, k, n in few.drop_duplicates("relative")[["relative", "distinct_pairs", "n"]].itertuples(index=False))
+        st.info(f"Few distinct pairs: {names}. Their intervals describe these few pairs, not the relation at large.",
+                icon=":material/info:")
     table = df.assign(relative=df["relative"].map(lambda r: RELATIVE_LABELS[Relative(r)]),
                       measure=df["measure"].map(lambda m: MEASURE_LABELS[Measure(m)]),
                       difference=df["mean"] - df["reference"])
     number = st.column_config.NumberColumn(format="%.3f")
-    st.dataframe(table[["relative", "measure", "mean", "ci_low", "ci_high", "reference", "difference", "n"]],
+    st.dataframe(table[["relative", "measure", "mean", "ci_low", "ci_high", "reference", "difference", "n",
+                        "distinct_pairs"]],
                  hide_index=True, key="res_table", height=35 * (len(table) + 1) + 3,
                  column_config={"mean": number, "ci_low": st.column_config.NumberColumn("95% CI low", format="%.3f"),
                                 "ci_high": st.column_config.NumberColumn("95% CI high", format="%.3f"),
                                 "reference": st.column_config.NumberColumn("study 2025", format="%.3f"),
                                 "difference": st.column_config.NumberColumn("here − study", format="%+.3f"),
-                                "n": st.column_config.NumberColumn("pairs", format="%d")})
+                                "n": st.column_config.NumberColumn("pairs drawn", format="%d"),
+                                "distinct_pairs": st.column_config.NumberColumn("distinct pairs", format="%d")})
 
 
 def _set_pair(a: str, b: str) -> None:
@@ -183,6 +195,10 @@ def _compare(path: str, scope: dict) -> None:
                                 "A": st.column_config.TextColumn(f"A · {a[:60]}", width="large"),
                                 "B": st.column_config.TextColumn(f"B · {b[:60]}", width="large"),
                                 "differs": st.column_config.TextColumn("", width=40)})
+    with st.expander("The metadata records compared (each model's record as one JSON string, as the study compares it)"):
+        for col, model, text in zip(st.columns(2), (comp.model_a, comp.model_b), (comp.metadata_a, comp.metadata_b)):
+            col.caption(model[:200])
+            col.code(text, language="json", wrap_lines=True)
     c = st.columns(2)
     for col, model, card in ((c[0], comp.model_a, comp.card_a), (c[1], comp.model_b, comp.card_b)):
         col.caption(f"Card excerpt of {model[:200]} (first 512 characters)")

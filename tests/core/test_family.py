@@ -42,6 +42,35 @@ def test_prune_keeps_top_k_focus_path_and_counts_the_rest():
     assert shallow.nodes == ["r"] and shallow.more == {"r": 10}
 
 
+def test_prune_folds_only_children_drawn_nowhere():
+    # r's top child a is also a child of b; x is drawn through b. Neither is folded under r.
+    edges = [("r", "a"), ("r", "b"), ("r", "x"), ("r", "h1"), ("b", "a"), ("b", "x"), ("b", "h2")]
+    downloads = {"a": 9, "b": 8, "x": 1, "h1": 0, "h2": 0}
+    nodes = {"r", "a", "b", "x", "h1", "h2"}
+    t = fam.prune(nodes, edges, downloads, "x", k=2)
+    assert set(t.nodes) == {"r", "a", "b", "x"} and t.hidden == 2
+    assert t.more == {"r": 1, "b": 1}  # h1 and h2; a and x are drawn
+    assert sum(t.more.values()) == t.hidden
+
+
+def test_prune_on_a_real_family_counts_no_drawn_child(family_trees_bundle):
+    from core.bundle import connect, open_bundle
+
+    con = connect(open_bundle(family_trees_bundle))
+    family_id = con.execute("SELECT family_id FROM families ORDER BY size DESC LIMIT 1").fetchone()[0]
+    f = fam.load_family(con, con.execute("SELECT family FROM families WHERE family_id = ?", [family_id]).fetchone()[0])
+    edges = list(zip(f.edges["parent"], f.edges["child"]))
+    t = fam.prune(set(f.models["model_id"]), edges, dict(zip(f.models["model_id"], f.models["downloads"])),
+                  f.models["model_id"].iloc[-1], k=4, max_depth=3)
+    drawn = set(t.nodes)
+    kids = {}
+    for p, c in edges:
+        kids.setdefault(p, set()).add(c)
+    assert t.more and all(n == len(kids[p] - drawn) for p, n in t.more.items())
+    hidden_with_a_drawn_parent = {c for p in drawn for c in kids.get(p, ()) if c not in drawn}
+    assert hidden_with_a_drawn_parent <= set(f.models["model_id"]) - drawn and t.hidden >= len(hidden_with_a_drawn_parent)
+
+
 def test_prune_survives_a_family_that_is_one_cycle():
     t = fam.prune({"a", "b", "c"}, [("a", "b"), ("b", "c"), ("c", "a")], {}, "b", k=5)
     assert set(t.nodes) == {"a", "b", "c"}

@@ -60,8 +60,9 @@ def test_three_cycle_self_loop_unknown_parent_and_merge_of_three():
     assert (edges.parent < 0).sum() == 1 and edges.parent_id.to_pylist().count("gone/missing") == 1
     assert [sorted(ids[i] for i in g) for g in lin.cycles] == [["a", "b", "c"]]
     assert lin.in_cycle[idx["a"]] and not lin.in_cycle[idx["root"]]
-    # The cycle has no root: no depth, but every member counts the other two as descendants.
-    assert lin.depth[idx["a"]] == -1 and lin.n_descendants[idx["a"]] == 2
+    # The cycle has no root: it is measured from its entry (a, the lowest index of equal downloads), so the
+    # family has a real depth of 2; every member counts the other two as descendants.
+    assert [lin.depth[idx[m]] for m in "abc"] == [0, 1, 2] and lin.n_descendants[idx["a"]] == 2
     # Merge with three parents: one family, root = most downloaded parentless member.
     fam = lin.family_index
     assert fam[idx["root"]] == fam[idx["r2"]] == fam[idx["r3"]] == fam[idx["merge3"]] == fam[idx["child"]]

@@ -66,3 +66,30 @@ def test_listing_without_cards_reports_card_features_as_unknown():
     assert norm.models["has_card"].to_pylist() == [None]
     assert norm.cards is None
     assert norm.mention_parent.to_pylist() == ["x/y"] and norm.mention_code.tolist() == [0]
+
+
+def test_negative_typed_counts_are_counted_like_text_ones():
+    snap = Snapshot(table=pa.table({"id": ["a", "b", "c"], "downloads": pa.array([3, -5, None], pa.int64()),
+                                    "likes": pa.array([1.5, -1.0, 2.0])}), shape=SourceShape.LISTING, source="t")
+    norm = normalize(snap)
+    assert norm.models["downloads"].to_pylist() == [3, 0, 0] and norm.warnings["bad_downloads"] == 1
+    assert norm.models["likes"].to_pylist() == [1, 0, 2] and norm.warnings["bad_likes"] == 1
+
+
+def test_none_text_is_missing_not_malformed_nor_a_card():
+    norm = normalize(_dataset([
+        {"model_id": "a", "tags": "None", "licenses": "None", "languages": "nan", "modelCard": "None"},
+        {"model_id": "b", "tags": "['en']", "licenses": "['mit']", "languages": "['English']", "modelCard": "A real card."},
+    ]))
+    m = norm.models.to_pylist()
+    assert m[0]["tags"] == [] and m[0]["licenses"] == [] and m[0]["languages"] == []
+    assert not any(k.startswith("malformed_list") for k in norm.warnings)
+    assert m[0]["has_card"] is False and m[0]["card_length"] == 0 and norm.n_cards == 1
+
+
+def test_language_names_are_the_study_s_and_counted_once():
+    norm = normalize(_dataset([
+        {"model_id": "a", "tags": "['ny', 'dv', 'en']", "languages": "['Nyanja', 'Dhivehi', 'English']"},
+        {"model_id": "b", "tags": "[]", "languages": "['Chichewa', 'en']"},
+    ]))
+    assert norm.models["languages"].to_pylist() == [["Nyanja", "Dhivehi", "English"], ["Nyanja", "English"]]

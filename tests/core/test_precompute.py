@@ -91,7 +91,7 @@ def test_resemblance_table_is_the_default_scope_resemblance(family_trees_bundle,
     from core.resemblance import TextTrait, resemblance
 
     stored = pd.read_parquet(family_trees_bundle / "resemblance.parquet")
-    assert list(stored.columns) == ["trait", "relative", "measure", "mean", "ci_low", "ci_high", "n"]
+    assert list(stored.columns) == ["trait", "relative", "measure", "mean", "ci_low", "ci_high", "n", "distinct_pairs"]
     con = connect(open_bundle(family_trees_bundle))
     for trait in TextTrait:
         expected = resemblance(con, trait)
@@ -103,3 +103,17 @@ def test_resemblance_table_is_the_default_scope_resemblance(family_trees_bundle,
     again = tmp_path / "again"
     build_bundle(str(shared_data / "family_trees_2025.csv"), again)
     assert (again / "resemblance.parquet").read_bytes() == (family_trees_bundle / "resemblance.parquet").read_bytes()
+
+
+def test_a_family_made_only_of_a_cycle_has_a_real_depth(tmp_path):
+    src = tmp_path / "c.csv"
+    src.write_text("id,downloads,tags\n"
+                   "o/a,5,\"['base_model:o/c']\"\n"
+                   "o/b,9,\"['base_model:o/a']\"\n"  # the most downloaded member is where the cycle is entered
+                   "o/c,1,\"['base_model:o/b']\"\n"
+                   "o/d,0,\"['base_model:o/c']\"\n")
+    m = build_bundle(str(src), tmp_path / "b")
+    fam = pd.read_parquet(tmp_path / "b" / "families.parquet")
+    assert fam["max_depth"].tolist() == [2] and fam["n_in_cycles"].tolist() == [3]
+    depth = dict(pd.read_parquet(tmp_path / "b" / "models.parquet", columns=["model_id", "depth"]).values)
+    assert depth == {"o/b": 0, "o/c": 1, "o/a": 2, "o/d": 2} and m["warnings"]["cycles"] == 1
