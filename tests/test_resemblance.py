@@ -71,6 +71,16 @@ def test_bow_and_tfidf_cosines_by_hand():
     assert all(math.isclose(same[m][0], 1.0) for m in Measure)
 
 
+def test_vocabulary_ties_at_the_cut_go_alphabetically_whatever_the_order_of_texts():
+    words = [f"w{i:04d}" for i in range(600)]  # 600 words once each, and their 599 bigrams once each: all tie
+    texts = [" ".join(words)]
+    v = res.fit_vectorisers(texts)
+    assert v.terms == tuple(sorted(words + [f"{a} {b}" for a, b in zip(words, words[1:])])[:512])
+    rng = np.random.default_rng(0)
+    corpus = [" ".join(rng.choice(words[:40], 8)) for _ in range(300)]
+    assert res.fit_vectorisers(corpus).terms == res.fit_vectorisers(corpus[::-1]).terms
+
+
 def test_bootstrap_ci_contains_the_mean_and_shrinks_with_n():
     rng = np.random.default_rng(1)
     small, large = rng.random(100), rng.random(10_000)
