@@ -6,8 +6,10 @@ from views import state
 
 st.set_page_config(page_title="Phylo — evolutionary atlas of the Hugging Face Hub", page_icon=":material/account_tree:", layout="wide")
 state.choose_bundle()
+overview = st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview")
 page = st.navigation([
-    st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+    st.Page(lambda: state.open_first_page(overview), title="Phylo", url_path="home", default=True, visibility="hidden"),
+    overview,
     st.Page("views/map.py", title="Map", icon=":material/scatter_plot:", url_path="map"),
     st.Page("views/family.py", title="Family trees", icon=":material/account_tree:", url_path="family"),
     st.Page("views/resemblance.py", title="Resemblance", icon=":material/compare_arrows:", url_path="resemblance"),

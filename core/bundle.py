@@ -8,7 +8,11 @@ from pathlib import Path
 
 from core.errors import BundleError
 
-__all__ = ["BUNDLE_FORMAT", "TABLES", "Bundle", "open_bundle", "connect", "arrow_rows", "list_bundles"]
+__all__ = ["BUNDLE_FORMAT", "TABLES", "Bundle", "open_bundle", "connect", "arrow_rows", "list_bundles", "file_facts",
+           "verify", "DUCKDB_MEMORY_LIMIT", "DUCKDB_THREADS"]
+
+DUCKDB_MEMORY_LIMIT = "4GB"  # per bundle connection: a Space has 16 GB for everything
+DUCKDB_THREADS = 2  # a Space's CPU Basic has 2 vCPUs
 
 BUNDLE_FORMAT = 2  # 2: edges carry parent_as_written and parent_match (parents matched as the Hub resolves ids)
 TABLES = ("models", "edges", "families")
@@ -34,8 +38,25 @@ class Bundle:
         return self.path / f"{table}.parquet"
 
 
+def file_facts(folder: str | Path) -> dict[str, dict]:
+    """Size and SHA-256 of each file of a bundle folder (not the manifest, not hidden files): what the manifest
+    records so a reader can tell a truncated or foreign file from the one precompute wrote."""
+    import hashlib
+
+    out = {}
+    for path in sorted(Path(folder).iterdir()):
+        if not path.is_file() or path.name == "manifest.json" or path.name.startswith("."):
+            continue
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        out[path.name] = {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+    return out
+
+
 def open_bundle(path: str | Path) -> Bundle:
-    """Check that ``path`` holds a readable bundle and load its manifest."""
+    """Check that ``path`` holds a readable bundle of this format, with every file at its recorded size."""
     folder = Path(path)
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
@@ -44,21 +65,48 @@ def open_bundle(path: str | Path) -> Bundle:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise BundleError(f"{manifest_path} cannot be read: {exc}") from exc
-    if manifest.get("format") != BUNDLE_FORMAT:
-        raise BundleError(f"{folder} has bundle format {manifest.get('format')!r}; this Phylo reads format {BUNDLE_FORMAT}")
+    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise BundleError(f"{folder} has bundle format {found!r}; this Phylo reads format {BUNDLE_FORMAT} "
+                          "(rebuild it with python -m core.precompute)")
     missing = [t for t in TABLES if not (folder / f"{t}.parquet").is_file()]
     if missing:
         raise BundleError(f"{folder} lacks {', '.join(missing)}.parquet")
+    _check_sizes(folder, manifest.get("files") or {})
     return Bundle(path=folder, manifest=manifest)
 
 
+def _check_sizes(folder: Path, files: dict) -> None:
+    for name, facts in files.items():
+        path = folder / name
+        if not path.is_file():
+            raise BundleError(f"{folder} lacks {name}, which its manifest lists: the bundle is incomplete")
+        size = path.stat().st_size
+        if size != facts.get("bytes"):
+            raise BundleError(f"{folder}/{name} has {size:,} bytes, its manifest says {facts.get('bytes'):,}: "
+                              "the file is truncated or not this bundle's")
+
+
+def verify(path: str | Path) -> Bundle:
+    """``open_bundle`` plus every file's checksum (reads every byte: for a download, not for each page)."""
+    bundle = open_bundle(path)
+    recorded = bundle.manifest.get("files") or {}
+    actual = file_facts(bundle.path)
+    for name, facts in recorded.items():
+        if actual[name]["sha256"] != facts.get("sha256"):
+            raise BundleError(f"{bundle.path}/{name} does not match its manifest's checksum: not this bundle's file")
+    return bundle
+
+
 def connect(bundle: Bundle, in_memory: bool = True, license_classes: bool = True):
-    """A DuckDB connection with one view or table per bundle table.
+    """A DuckDB connection with one view or table per bundle table, confined to the bundle's folder.
 
     In memory the tables are loaded once (fast queries, ~0.3 GB per million
     models); otherwise views read the parquet files on each query (a one-off
     job such as precompute's). ``license_classes`` adds ``models.license_class``
-    (in memory only).
+    (in memory only). Then the door closes: no file outside the bundle's folder
+    can be read or written, no extension loaded, and the settings (memory limit,
+    threads) are locked, so nothing that reaches SQL can change them.
     """
     import duckdb
 
@@ -66,18 +114,29 @@ def connect(bundle: Bundle, in_memory: bool = True, license_classes: bool = True
     con.execute("SET preserve_insertion_order = true")
     # Dates and months of created_at (UTC) must not depend on the server's zone; GLOBAL reaches every cursor.
     con.execute("SET GLOBAL TimeZone = 'UTC'")
-    for table in TABLES + OPTIONAL_TABLES:
-        path = bundle.table_path(table)
-        if not path.is_file():
-            continue
-        kind = "TABLE" if in_memory and table != "cards" else "VIEW"
-        # Paths come from the bundle folder, not from users; quote them as SQL literals.
-        literal = "'" + str(path).replace("'", "''") + "'"
-        con.execute(f"CREATE {kind} {table} AS SELECT * FROM read_parquet({literal})")
-    # What queries need of the manifest: the shape of the source (the study's metadata record has its fields).
-    con.execute("CREATE TABLE bundle_facts AS SELECT ?::VARCHAR AS source_shape", [bundle.manifest.get("source_shape")])
-    if license_classes and in_memory:
-        _add_license_classes(con)
+    try:
+        for table in TABLES + OPTIONAL_TABLES:
+            path = bundle.table_path(table)
+            if not path.is_file():
+                continue
+            kind = "TABLE" if in_memory and table != "cards" else "VIEW"
+            # Paths come from the bundle folder, not from users; quote them as SQL literals.
+            literal = "'" + str(path).replace("'", "''") + "'"
+            con.execute(f"CREATE {kind} {table} AS SELECT * FROM read_parquet({literal})")
+        # What queries need of the manifest: the shape of the source (the study's metadata record has its fields).
+        con.execute("CREATE TABLE bundle_facts AS SELECT ?::VARCHAR AS source_shape", [bundle.manifest.get("source_shape")])
+        if license_classes and in_memory:
+            _add_license_classes(con)
+    except duckdb.Error as exc:
+        con.close()
+        raise BundleError(f"{bundle.path} cannot be read: {str(exc).splitlines()[0][:300]}") from exc
+    con.execute("SET allowed_directories = ?", [[str(bundle.path.resolve()) + "/"]])
+    con.execute("SET enable_external_access = false")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    con.execute(f"SET threads = {int(DUCKDB_THREADS)}")
+    con.execute("SET lock_configuration = true")
     return con
 
 

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from core.bundle import BUNDLE_FORMAT
+from core.bundle import BUNDLE_FORMAT, file_facts
 from core.cards import CardWriter, card_starts
 from core.errors import BundleError, PhyloError
 from core.lineage import CANONICAL_ORGS, RELATION_PRIORITY, ParentMatch, Relation, RelationSource, build_edges, compute_lineage, family_roots, weak_components
@@ -283,6 +283,7 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     if embed:
         manifest["map"] = add_map(out, backend=backend, model_path=model_path,
                                   fit_sample=fit_sample, seed=seed, progress=progress, log=log)
+    manifest["files"] = file_facts(out)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return manifest
 

@@ -123,3 +123,63 @@ def test_family_hostile_url_values_give_a_clean_page(params):
     at = _run(params, page="views/family.py")
     assert not at.exception, at.exception
     assert any(s.value == "Largest families" for s in at.subheader)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_broken_bundle_gives_one_clear_message_on_every_page(page, tmp_path, monkeypatch):
+    import shutil
+
+    import streamlit as st
+
+    broken = tmp_path / "broken"
+    shutil.copytree(ROOT / "data" / "demo", broken)
+    (broken / "edges.parquet").write_bytes(b"truncated")
+    monkeypatch.setenv("PHYLO_BUNDLE", str(broken))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    try:
+        at = _run(page=page)
+        assert not at.exception, at.exception
+        assert [e.value for e in at.error] == [f"{broken}/edges.parquet has 9 bytes, its manifest says "
+                                               f"{(ROOT / 'data' / 'demo' / 'edges.parquet').stat().st_size:,}: "
+                                               "the file is truncated or not this bundle's"]
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+
+@pytest.mark.parametrize("fetched", [False, True])
+def test_the_space_serves_its_hub_bundle_or_says_why_not(fetched, tmp_path, monkeypatch):
+    import shutil
+
+    import streamlit as st
+
+    from core.fetch import fetch
+
+    monkeypatch.setenv("PHYLO_BUNDLE_REPO", "someone/phylo-hub")
+    monkeypatch.setenv("PHYLO_CACHE", str(tmp_path))
+    copy = tmp_path / "snapshots" / "abc123"
+    shutil.copytree(ROOT / "data" / "demo", copy)
+
+    def download(repo, revision, cache_dir):
+        if not fetched:
+            raise ConnectionError("Failed to resolve 'huggingface.co'")
+        return str(copy)
+
+    fetch("someone/phylo-hub", download=download, log=lambda _: None)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    try:
+        at = _run()
+        assert not at.exception and not at.error
+        banner = [w.value for w in at.warning if "should show the bundle" in w.value]
+        if fetched:
+            assert banner == [] and at.selectbox(key="bundle").value == "phylo-hub"
+        else:
+            assert banner == ["This site should show the bundle **someone/phylo-hub** from the Hub, but it is not here: "
+                              "ConnectionError: Failed to resolve 'huggingface.co'. You are looking at the bundled data instead."]
+            assert at.selectbox(key="bundle").value == "demo"
+        assert {m.label: m.value for m in at.metric}["Models"] == "25,000"
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()

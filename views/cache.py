@@ -7,6 +7,7 @@ holds small query results keyed by scalars.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -27,9 +28,23 @@ def bundle_roots() -> list[Path]:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
+def remote_bundle():
+    """The bundle the Space was told to fetch (PHYLO_BUNDLE_REPO) and whether it is here; None when none was."""
+    from core.fetch import read_status
+
+    status = read_status()
+    if status is not None and status.ok and not (Path(status.path) / "manifest.json").is_file():
+        return dataclasses.replace(status, ok=False, reason=f"its files are gone from {status.path}")
+    return status
+
+
+@st.cache_data(ttl=60, show_spinner=False)
 def available_bundles() -> dict[str, str]:
-    """Bundle name → folder, the PHYLO_BUNDLE one first."""
+    """Bundle name → folder: the fetched Hub bundle first, then PHYLO_BUNDLE, the demo and the bundle folders."""
     found: dict[str, str] = {}
+    remote = remote_bundle()
+    if remote is not None and remote.ok:
+        found[remote.repo.split("/")[-1]] = str(Path(remote.path).resolve())
     first = os.environ.get("PHYLO_BUNDLE")
     paths = ([Path(first)] if first else []) + [DEFAULT_BUNDLE] + [p for r in bundle_roots() for p in list_bundles(r)]
     for path in paths:

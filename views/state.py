@@ -23,6 +23,11 @@ def current_bundle_path() -> str | None:
 
 def choose_bundle() -> str | None:
     """Sidebar selector of bundles; its value lives in the URL as ``?bundle=NAME``."""
+    remote = cache.remote_bundle()
+    if remote is not None and not remote.ok:
+        st.warning(f"This site should show the bundle **{remote.repo}**{'@' + remote.revision if remote.revision else ''} "
+                   f"from the Hub, but it is not here: {remote.reason}. You are looking at the bundled data instead.",
+                   icon=":material/cloud_off:")
     bundles = cache.available_bundles()
     if not bundles:
         st.session_state["_bundle_path"] = None
@@ -35,6 +40,12 @@ def choose_bundle() -> str | None:
     if path:
         cache.warm(path)
     return path
+
+
+def open_first_page(first) -> None:
+    """The site's root: go to ``first`` at its own URL, keeping the query string, so every page has one address
+    (``/overview?bundle=…`` is a link that works, and ``/?bundle=…`` lands there)."""
+    st.switch_page(first, query_params=st.query_params.to_dict())
 
 
 def bounded_int(value, lo: int, hi: int, default: int) -> int:

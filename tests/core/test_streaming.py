@@ -13,7 +13,7 @@ from core.models import normalize
 from core.precompute import build_bundle
 from core.snapshot import open_snapshot, read_snapshot
 
-BUNDLE_TABLES = ("models", "edges", "families", "cards", "resemblance")
+BUNDLE_TABLES = ("models", "edges", "families", "cards", "resemblance", "vectorisers")
 
 
 def _assert_same_bundle(a, b):
@@ -26,7 +26,11 @@ def _assert_same_bundle(a, b):
                 pd.testing.assert_frame_equal(ta.to_pandas(), tb.to_pandas(), check_exact=True)
             else:
                 assert ta.equals(tb), name
-    assert json.loads((a / "manifest.json").read_text()) == json.loads((b / "manifest.json").read_text())
+    ma, mb = (json.loads((x / "manifest.json").read_text()) for x in (a, b))
+    # cards.parquet holds a row group per batch read, so its bytes follow the batches; its rows are compared above.
+    for m in (ma, mb):
+        m["files"].pop("cards.parquet", None)
+    assert ma == mb
 
 
 @pytest.fixture(scope="module")
