@@ -183,3 +183,12 @@ def test_the_space_serves_its_hub_bundle_or_says_why_not(fetched, tmp_path, monk
     finally:
         st.cache_data.clear()
         st.cache_resource.clear()
+
+
+def test_a_public_site_s_settings():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["toolbarMode"] == "viewer"  # no Deploy button, no developer menu for visitors
+    assert config["server"]["enableXsrfProtection"] is True and config["server"]["enableCORS"] is True
+    assert config["server"]["disconnectedSessionTTL"] <= 300
