@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-__all__ = ["Verdict", "Reason", "Judgement", "SOURCES", "judge_pair", "judge", "worst", "normalise"]
+__all__ = ["Verdict", "Reason", "Judgement", "SOURCES", "SEVERITY", "CARD_NAMES", "judge_pair", "judge", "worst",
+           "normalise", "resolve"]
 
 
 class Verdict(str, Enum):
@@ -77,6 +78,24 @@ _COPYLEFT = re.compile(r"^(a|l)?gpl|^mpl|^epl|^eupl|^osl|^cecill|^odbl|^gfdl|^cd
 _WEAK_COPYLEFT = re.compile(r"^(lgpl|mpl|epl)")
 _CC = re.compile(r"^cc-by((?:-(?:nc|nd|sa))*)-(\d(?:\.\d)?)$")
 _UNKNOWN = {"", "other", "unknown", "none", "custom"}
+# Names cards give a license in their YAML (``license: other`` + ``license_name:``) that are a Hub id.
+CARD_NAMES = {"gemma-terms-of-use": "gemma", "gemma-license": "gemma", "llama-2-community-license": "llama2",
+              "llama2-community-license": "llama2", "llama-3-community-license": "llama3",
+              "llama3-community-license": "llama3", "llama-3.1-community-license": "llama3.1",
+              "llama-3.2-community-license": "llama3.2", "llama-3.3-community-license": "llama3.3"}
+
+
+def resolve(licenses: Sequence[str], license_name: str | None) -> list[str]:
+    """A model's license ids, with "other" read from its card's ``license_name`` when it has one: a Hub id
+    (``gemma-terms-of-use`` is gemma) or ``custom:<name>``, which the rules judge as custom terms by name."""
+    out = []
+    for lid in licenses:
+        if normalise(lid) == "other" and isinstance(license_name, str) and license_name.strip():
+            name = normalise(license_name)
+            out.append(CARD_NAMES.get(name, name if name in _AGREEMENTS or name in _SPDX else f"custom:{name}"))
+        else:
+            out.append(lid)
+    return out
 
 
 @dataclass(frozen=True)
@@ -122,6 +141,10 @@ def _one(verdict: Verdict, text: str, source: str) -> Judgement:
 def judge_pair(parent: str, child: str) -> Judgement:
     """The verdict on a derivative licensed ``child`` of a model licensed ``parent`` (Hub license ids)."""
     p, c = normalise(parent), normalise(child)
+    for side, lid in (("parent", p), ("child", c)):
+        if lid.startswith("custom:"):
+            return _one(Verdict.REVIEW, f"the {side}'s card names a custom license, {lid[7:]!r}: its terms must be read",
+                        SOURCES["unknown"])
     if p in _UNKNOWN:
         return _one(Verdict.REVIEW, f"the parent's license {parent or '(none)'!r} is unknown or custom", SOURCES["unknown"])
     if c in _UNKNOWN:

@@ -15,7 +15,8 @@ import pandas as pd
 from core.scope import EdgeScope, edges_sql
 
 __all__ = ["LicenseClass", "classify_license", "model_license_class", "RESTRICTIVENESS", "relaxes", "family_relaxations",
-           "transitions", "class_counts", "license_edges"]
+           "transitions", "class_counts", "license_edges", "verdict_edges", "model_verdicts", "family_verdicts",
+           "license_chain", "main"]
 
 
 class LicenseClass(str, Enum):
@@ -146,6 +147,113 @@ def class_counts(con) -> pd.DataFrame:
         SELECT m.license_class, m.models, string_agg(t.license, ', ' ORDER BY t.n DESC, t.license) AS examples
         FROM (SELECT license_class, count(*) AS models FROM models GROUP BY 1) m
         LEFT JOIN top t USING (license_class) GROUP BY ALL ORDER BY m.models DESC, m.license_class""").df()
+
+
+_VERDICT_COLUMNS = ["family", "parent", "child", "relation", "relation_source", "parent_licenses", "child_licenses",
+                    "verdict", "reasons"]
+
+
+def _has_column(con, table: str, column: str) -> bool:
+    return con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
+                       [table, column]).fetchone()[0] > 0
+
+
+def verdict_edges(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
+    """Every in-snapshot edge in ``scope`` with the compliance verdict on its child's licenses (core.compliance).
+
+    Licenses are ", "-joined as each model states them, "other" read from the card's ``license_name`` where the
+    bundle has it; ``reasons`` are the rules that fired, "; "-joined with their sources. Each distinct pair of
+    license lists is judged once, so the whole Hub takes a second. Sorted as ``license_edges``.
+    """
+    name = "license_name" if _has_column(con, "models", "license_name") else "NULL"
+    sql, params = edges_sql(scope, f"""
+        c.family, e.parent, e.child, e.relation, e.relation_source, coalesce(p.licenses, []) AS pl,
+        {name.replace('license_name', 'p.license_name')} AS pn, coalesce(c.licenses, []) AS cl,
+        {name.replace('license_name', 'c.license_name')} AS cn, c.downloads AS child_downloads""")
+    df = con.execute(f"SELECT * FROM ({sql}) ORDER BY family, child_downloads DESC NULLS LAST, child, parent",
+                     params).df()
+    return _judged(df)[_VERDICT_COLUMNS]
+
+
+def _judged(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (columns pl, pn, cl, cn: both ends' license lists and card license names) with its verdicts."""
+    from core.compliance import judge, resolve
+
+    keys = [(tuple(resolve(list(pl), pn)), tuple(resolve(list(cl), cn)))
+            for pl, pn, cl, cn in zip(df["pl"], df["pn"], df["cl"], df["cn"])]
+    judged = {k: judge([list(k[0])], list(k[1])) for k in set(keys)}
+    return df.assign(parent_licenses=[", ".join(k[0]) for k in keys], child_licenses=[", ".join(k[1]) for k in keys],
+                     verdict=[judged[k].verdict.value for k in keys], reasons=[_reason_text(judged[k]) for k in keys])
+
+
+def license_chain(con, model_id: str, max_steps: int = 50) -> pd.DataFrame:
+    """The edges from ``model_id`` up to its roots, each with its verdict: "can I use this model, and on what
+    terms?". ``generation`` 1 is the model's own edges, 2 its parents' and so on; safe on cycles."""
+    name = "license_name" if _has_column(con, "models", "license_name") else "NULL"
+    rows, frontier, seen = [], [model_id], {model_id}
+    for generation in range(1, max_steps + 1):
+        found = con.execute(f"""
+            SELECT ?::INTEGER AS generation, e.parent, e.child, e.relation, e.relation_source,
+                   coalesce(p.licenses, []) AS pl, {name.replace('license_name', 'p.license_name')} AS pn,
+                   coalesce(c.licenses, []) AS cl, {name.replace('license_name', 'c.license_name')} AS cn
+            FROM edges e JOIN models p ON p.model_id = e.parent JOIN models c ON c.model_id = e.child
+            WHERE e.parent_in_snapshot AND e.child IN (SELECT unnest(?::VARCHAR[])) ORDER BY e.child, e.parent""",
+                            [generation, frontier]).df()
+        if found.empty:
+            break
+        rows.append(found)
+        frontier = [p for p in dict.fromkeys(found["parent"]) if p not in seen]
+        seen.update(frontier)
+        if not frontier:
+            break
+    columns = ["generation", "parent", "child", "relation", "relation_source", "parent_licenses", "child_licenses",
+               "verdict", "reasons"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    return _judged(pd.concat(rows, ignore_index=True))[columns]
+
+
+def _reason_text(judgement) -> str:
+    return "; ".join(f"{r.text} [{r.source}]" for r in judgement.reasons)
+
+
+def model_verdicts(con) -> pd.DataFrame:
+    """Per model with a parent in the snapshot: the worst verdict over its incoming edges (a merge must satisfy
+    every parent), and whether any edge on a path down to it from its roots is a violation (``inherited``)."""
+    from core.compliance import SEVERITY, Verdict
+
+    edges = verdict_edges(con)
+    if edges.empty:
+        return pd.DataFrame(columns=["model_id", "verdict", "inherited_violation"])
+    rank = {v.value: SEVERITY[v] for v in Verdict}
+    by_rank = {r: v for v, r in rank.items()}
+    worst = edges.assign(r=edges["verdict"].map(rank)).groupby("child")["r"].max()
+    # Violations taint everything below them: walk down from every violating edge's child.
+    down: dict[str, list[str]] = {}
+    for p, c in zip(edges["parent"], edges["child"]):
+        down.setdefault(p, []).append(c)
+    tainted = set(edges.loc[edges["verdict"] == Verdict.VIOLATION.value, "child"])
+    frontier = list(tainted)
+    while frontier:
+        nxt = [c for node in frontier for c in down.get(node, ()) if c not in tainted]
+        tainted.update(nxt)
+        frontier = nxt
+    out = pd.DataFrame({"model_id": worst.index, "verdict": worst.map(by_rank).to_numpy()})
+    out["inherited_violation"] = out["model_id"].isin(tainted).to_numpy()
+    return out.sort_values("model_id").reset_index(drop=True)
+
+
+def family_verdicts(edges: pd.DataFrame) -> pd.DataFrame:
+    """Per family of ``verdict_edges`` output: edges and the count of each verdict, most violations first."""
+    from core.compliance import Verdict
+
+    columns = ["family", "edges", *[v.value for v in Verdict]]
+    if edges.empty:
+        return pd.DataFrame(columns=columns)
+    counts = pd.crosstab(edges["family"], edges["verdict"]).reindex(columns=[v.value for v in Verdict], fill_value=0)
+    counts.insert(0, "edges", counts.sum(axis=1))
+    out = counts.reset_index().rename_axis(None, axis=1)
+    return out.sort_values(["violation", "edges", "family"], ascending=[False, False, True]).reset_index(drop=True)[columns]
 
 
 def main(argv: list[str] | None = None) -> int:

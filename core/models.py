@@ -32,6 +32,7 @@ _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 MODEL_COLUMNS = (
     "model_id", "author", "created_at", "downloads", "likes", "pipeline_tag", "library_name",
     "licenses", "languages", "datasets", "arxiv", "tags", "has_card", "card_length", "card_auto_generated",
+    "license_name",
 )
 _PARENT_COLUMNS = {"parent_model": 0} | {f"{r.value}_parent": i + 1 for i, r in enumerate(RELATION_PRIORITY)}
 
@@ -189,6 +190,30 @@ def _cards(table: pa.Table, ids: pa.Array, warnings: Counter):
     present = pc.is_valid(text)
     cards = pa.table({"model_id": ids.filter(present), "card": text.filter(present)})
     return has, length, auto, cards, np.flatnonzero(present.to_numpy(zero_copy_only=False))
+
+
+_LICENSE_NAME = r"(?m)^license_name:[ \t]*[\"']?(?P<name>[^\"'\r\n#]+?)[\"']?[ \t]*(?:#.*)?$"
+
+
+def _card_license_names(licenses: pa.ListArray, cards: pa.Table | None, card_rows: np.ndarray | None,
+                        n: int) -> pa.Array:
+    """For models licensed "other", the ``license_name`` their card's YAML header gives (lowercase), else null:
+    the Hub's way of naming a custom license, which the license rules can then read."""
+    out = pa.nulls(n, pa.string())
+    if cards is None or not len(card_rows):
+        return out
+    rows, values = explode(licenses)
+    other = np.zeros(n, dtype=bool)
+    other[rows[pc.equal(values, "other").to_numpy(zero_copy_only=False)]] = True
+    pick = np.flatnonzero(other[card_rows])
+    if not len(pick):
+        return out
+    head = pc.utf8_slice_codeunits(cards["card"].combine_chunks().take(pa.array(pick)), 0, 4000)
+    header = pc.if_else(pc.starts_with(head, "---"), head, pa.scalar(None, pa.string()))  # YAML front matter only
+    found = pc.struct_field(pc.extract_regex(header, _LICENSE_NAME), "name")
+    names = np.full(n, None, dtype=object)
+    names[card_rows[pick]] = pc.utf8_lower(pc.utf8_trim_whitespace(found)).to_pylist()
+    return pa.array(names, pa.string())
 
 
 def _prefixed(rows: np.ndarray, flat: pa.Array, prefix: str) -> tuple[np.ndarray, pa.Array]:
@@ -353,6 +378,7 @@ def _normalize_batch(t: pa.Table, shape: SourceShape, warnings: Counter) -> _Bat
             code_parts.append(np.full(len(r), code, dtype=np.int8))
 
     has_card, card_length, card_auto, cards, card_rows = _cards(t, ids, warnings)
+    license_name = _card_license_names(licenses, cards, card_rows, n)
     author = _text(t, "author", n)
     if author.null_count:
         author = pc.coalesce(author, pc.if_else(pc.match_substring(ids, "/"), pc.list_element(pc.split_pattern(ids, "/", max_splits=1), 0), pa.scalar(None, pa.string())))
@@ -372,6 +398,7 @@ def _normalize_batch(t: pa.Table, shape: SourceShape, warnings: Counter) -> _Bat
         "has_card": has_card,
         "card_length": card_length,
         "card_auto_generated": card_auto,
+        "license_name": license_name,
     })
     signals = {
         "merge_tag": _any_tag(n, rows, flat_lower, MERGE_TAGS),

@@ -51,7 +51,7 @@ _SECTION_OF_PREFIX = {
     "models": Section.LINEAGE, "edges": Section.LINEAGE, "families": Section.LINEAGE,
     "largest_families": Section.LINEAGE, "children_with_children": Section.LINEAGE, "share": Section.LINEAGE,
     "top": Section.LINEAGE, "resemblance": Section.RESEMBLANCE, "mutation_rate": Section.DRIFT,
-    "ordering": Section.DRIFT, "license_relaxations": Section.DRIFT, "growth": Section.GROWTH,
+    "ordering": Section.DRIFT, "license_relaxations": Section.DRIFT, "license": Section.DRIFT, "growth": Section.GROWTH,
     "family_growth": Section.GROWTH, **{name: Section.DRIFT for name in _MEASURE_NAMES.values()},
 }
 
@@ -239,6 +239,16 @@ def _drift(con, draws: int, seed: int) -> dict:
         out[f"license_relaxations{suffix}"], out[f"license_relaxations{suffix}.n"] = relaxed, int(mask.sum())
         out[f"license_relaxations.share{suffix}"] = relaxed / n_comparable if n_comparable else None
         out[f"license_relaxations.share{suffix}.n"] = n_comparable
+    # Compliance verdicts (core.compliance): shares over direct edges, inherited violations over derived models.
+    from core.compliance import Verdict
+
+    judged = licenses.verdict_edges(con)
+    for v in Verdict:
+        out[f"license.verdict.{v.value}"] = float((judged["verdict"] == v.value).mean()) if len(judged) else None
+        out[f"license.verdict.{v.value}.n"] = len(judged)
+    derived = licenses.model_verdicts(con)
+    out["license.inherited_violation"] = float(derived["inherited_violation"].mean()) if len(derived) else None
+    out["license.inherited_violation.n"] = len(derived)
     relaxing = edges[edges["relaxed"]]
     out["license_relaxations.families"] = int(relaxing["family"].nunique())
     kinds = licenses.transitions(relaxing)

@@ -35,7 +35,29 @@ def test_licenses_counts_match_the_checker(demo_edges):
     assert _metric(at, "Edges in scope") == len(demo_edges)
     assert _metric(at, "Child relaxes the terms") == int(demo_edges["relaxed"].sum()) > 0
     assert _metric(at, "Families with a relaxing edge") == demo_edges.loc[demo_edges["relaxed"], "family"].nunique()
-    assert len(at.get("download_button")) == 2
+    assert len(at.get("download_button")) == 3  # verdicts, edges, families
+
+
+def test_licenses_audit_shows_every_verdict_and_a_model_s_chain():
+    from core.licenses import license_chain, verdict_edges
+
+    con = connect(open_bundle(DEMO))
+    judged = verdict_edges(con)
+    at = _run(LICENSES)
+    _clean(at)
+    for verdict in ("compatible", "obligation", "review", "violation"):
+        assert _metric(at, verdict.capitalize()) == int((judged["verdict"] == verdict).sum())
+    table = next(d.value for d in at.dataframe if "reasons" in d.value.columns)  # AppTest gives tables no key
+    assert len(table) == min(2_000, int((judged["verdict"] == "violation").sum())) and set(table["verdict"]) == {"violation"}
+    assert table["reasons"].str.len().gt(0).all()
+    deep = con.execute("SELECT model_id FROM models WHERE depth >= 3 ORDER BY model_id LIMIT 1").fetchone()[0]
+    at = _run(LICENSES, {"lic_model": deep, "lic_verdict": "any"})
+    _clean(at)
+    chain = license_chain(con, deep)
+    assert chain["generation"].max() >= 3
+    shown = [m.value for m in at.markdown if "generation" in m.value]
+    assert len(shown) == len(chain) and all(f"[**{v}**]" in line for v, line in zip(chain["verdict"], shown))
+    assert len(next(d.value for d in at.dataframe if "reasons" in d.value.columns)) == min(2_000, len(judged))
 
 
 def test_licenses_state_round_trips_through_the_url(demo_edges):

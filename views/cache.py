@@ -463,6 +463,29 @@ def license_families(path: str, family: str | None = None, relation: str | None 
     return licenses.family_relaxations(license_edges(path, family, relation, created_from, created_to))
 
 
+@st.cache_data(show_spinner="Judging every edge's licenses…", max_entries=32)
+def verdict_edges(path: str, family: str | None = None, relation: str | None = None, created_from=None,
+                  created_to=None):
+    """Every in-snapshot edge in scope with its compliance verdict and reasons (core.compliance)."""
+    from core import licenses
+
+    return licenses.verdict_edges(cursor(path), _edge_scope(family, relation, None, created_from, created_to))
+
+
+@st.cache_data(show_spinner="Following violations down the lineages…", max_entries=4)
+def model_verdicts(path: str):
+    from core import licenses
+
+    return licenses.model_verdicts(cursor(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def license_chain(path: str, model_id: str):
+    from core import licenses
+
+    return licenses.license_chain(cursor(path), model_id)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def license_transitions(path: str, family: str | None = None, relation: str | None = None, created_from=None,
                         created_to=None):

@@ -8,7 +8,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.family import table_selection_to_model
-from core.licenses import RESTRICTIVENESS, LicenseClass
+from core.licenses import RESTRICTIVENESS, LicenseClass, family_verdicts
 from core.lineage import Relation
 from views import cache, state
 
@@ -55,11 +55,109 @@ def _hub(model_id: str) -> str:
     return f"https://huggingface.co/{quote(model_id, safe='/')}"
 
 
+VERDICT_COLOURS = {"compatible": "#4caf50", "obligation": "#3b6fb6", "review": "#f2a541", "violation": "#d62728"}
+VERDICT_HELP = {"compatible": "allowed as it is (keep the parent's notice where it asks)",
+                "obligation": "allowed if a duty is met: pass on the agreement, keep the use restrictions, name prefix",
+                "review": "unknown or custom terms on either side: a person must read them",
+                "violation": "the parent's terms do not allow this license on a derivative"}
+
+
+def _verdicts(path: str, scope: dict) -> None:
+    """The audit: every edge judged by the rule engine (core.compliance), by family and by license pair."""
+    from core.reference import LISCAN
+
+    judged = cache.verdict_edges(path, **scope)
+    st.subheader("Compliance verdicts")
+    if judged.empty:
+        st.info("No lineage edges in this scope.")
+        return
+    counts = judged["verdict"].value_counts()
+    cols = st.columns(5)
+    for col, verdict in zip(cols, VERDICT_COLOURS):
+        n = int(counts.get(verdict, 0))
+        col.metric(verdict.capitalize(), f"{n:,}", f"{n / len(judged):.1%} of edges", delta_color="off",
+                   delta_arrow="off", help=VERDICT_HELP[verdict])
+    models = cache.model_verdicts(path)
+    inherited = models[models["model_id"].isin(set(judged["child"]))]
+    cols[4].metric("Models with a violation upstream", f"{int(inherited['inherited_violation'].sum()):,}",
+                   f"{inherited['inherited_violation'].mean():.1%} of derived models" if len(inherited) else None,
+                   delta_color="off", delta_arrow="off",
+                   help="A violation on any edge from the model's roots down to it taints it, and every merge needs "
+                        "every parent's terms met")
+    st.caption(f"For comparison, LISCAN.AI (IEEE TSE 2026) finds {LISCAN['direct_incompatible']:.1%} of direct "
+               f"derivatives incompatible with their parents and {LISCAN['with_ancestors_incompatible']:.1%} counting "
+               f"indirect ancestors, on another snapshot ({LISCAN['models'] / 1e6:.2f}M models) with another checker. "
+               "Here a child with no or a custom license is 'review', never counted as a violation.")
+    left, right = st.columns([1, 1])
+    with left:
+        by_family = family_verdicts(judged)
+        st.markdown("**By family** (most violations first)")
+        st.session_state["_lic_verdict_family_ids"] = by_family["family"].tolist()
+        st.dataframe(by_family, hide_index=True, key="lic_verdict_families", height=320, on_select=_on_verdict_family,
+                     selection_mode="single-row")
+    with right:
+        pairs = (judged.groupby(["parent_licenses", "child_licenses", "verdict"], dropna=False).size().rename("edges")
+                 .reset_index().sort_values(["edges", "parent_licenses"], ascending=[False, True]))
+        st.markdown("**By license pair**")
+        st.dataframe(pairs.head(500), hide_index=True, key="lic_verdict_pairs", height=320)
+    c = st.columns([2, 5])
+    verdict = c[0].selectbox("Verdict", [ANY, *VERDICT_COLOURS], index=4, key="lic_verdict", bind="query-params") or ANY
+    shown = judged if verdict == ANY else judged[judged["verdict"] == verdict]
+    c[1].markdown(f"**{len(shown):,}** edges" + (f" — the first {SHOWN_ROWS:,} are shown; the export has all"
+                                                if len(shown) > SHOWN_ROWS else ""))
+    table = shown.head(SHOWN_ROWS).assign(tree=lambda d: d["child"].map(lambda m: f"licenses?lic_model={quote(m, safe='')}"))
+    st.dataframe(table[["family", "parent", "parent_licenses", "relation", "child", "child_licenses", "verdict",
+                        "reasons", "tree"]], hide_index=True, key="lic_verdict_edges", height=360,
+                 column_config={"reasons": st.column_config.TextColumn("why (rules and sources)", width="large"),
+                                "tree": st.column_config.LinkColumn("chain", display_text="licenses up to the roots")})
+    st.download_button("Download these verdicts (CSV)", shown.to_csv(index=False), file_name="phylo-license-verdicts.csv",
+                       mime="text/csv", key="lic_export_verdicts", icon=":material/download:")
+
+
+def _on_verdict_family() -> None:
+    event = st.session_state.get("lic_verdict_families")
+    ids = st.session_state.get("_lic_verdict_family_ids") or []
+    rows = event.selection.rows if event is not None and hasattr(event, "selection") else None
+    chosen = table_selection_to_model(rows, ids)
+    if chosen:
+        st.session_state["lic_family"] = chosen
+
+
+def _chain(path: str) -> None:
+    """One model's licenses up to its roots, each step judged: can I use this model, and on what terms?"""
+    st.subheader("A model's license chain")
+    model = st.text_input("Model", key="lic_model", bind="query-params", max_chars=300,
+                          placeholder="a model id, e.g. from the table above").strip()
+    if not model:
+        return
+    if cache.model_details(path, model) is None:
+        st.warning(f"Not in this bundle: {state.code(model)}.")
+        return
+    chain = cache.license_chain(path, model)
+    if chain.empty:
+        st.info(f"{state.code(model)} has no parent in this bundle: its own license is all there is.")
+        return
+    from core.compliance import SEVERITY, Verdict
+
+    worst = max((Verdict(v) for v in chain["verdict"]), key=SEVERITY.get)
+    st.markdown(f"**{worst.value.capitalize()}** at worst along {len(chain):,} edges up to the roots: "
+                f"{VERDICT_HELP[worst.value]}.")
+    for row in chain.itertuples():
+        colour = {"compatible": "green", "obligation": "blue", "review": "orange", "violation": "red"}[row.verdict]
+        st.markdown(f"{'&nbsp;' * 4 * (row.generation - 1)}:material/subdirectory_arrow_right: generation "
+                    f"{row.generation}: {state.code(row.parent)} {state.code(row.parent_licenses or 'no license')} → "
+                    f"{state.code(row.child)} {state.code(row.child_licenses or 'no license')} — :{colour}[**{row.verdict}**]")
+        st.text(row.reasons)  # license ids come from the snapshot: shown as text, never as Markdown
+
+
 path, _ = state.require_bundle("License inheritance")
 st.caption("Every lineage edge whose child carries less restrictive license terms than its parent: the check an "
            "auditor needs before building on a model. The study reports the drift from restrictive to permissive "
            "licenses; here every such edge is listed, by family.")
 scope = _scope(path)
+_verdicts(path, scope)
+_chain(path)
+st.subheader("License classes along edges")
 _classes(path)
 edges = cache.license_edges(path, **scope)
 known = edges[(edges["parent_class"] != LicenseClass.OTHER.value) & (edges["child_class"] != LicenseClass.OTHER.value)]

@@ -84,3 +84,65 @@ def test_cli(args, first):
     assert res.returncode == 0 and res.stderr == ""
     lines = res.stdout.strip().splitlines()
     assert lines[0] == first and len(lines) >= 2 and all(line.startswith("- ") for line in lines[1:])
+
+
+def _bundle(tmp_path, rows):
+    import pandas as pd
+
+    from core.bundle import connect, open_bundle
+    from core.precompute import build_bundle
+
+    def row(model_id, licenses, parents=(), merge=(), card=None):
+        tags = [f"license:{x}" for x in licenses] + [f"base_model:finetune:{p}" for p in parents] \
+            + [f"base_model:merge:{p}" for p in merge]
+        return {"model_id": model_id, "tags": str(tags), "licenses": str(list(licenses)), "modelCard": card,
+                "createdAt": "2025-01-01T00:00:00.000Z", "downloads": 1}
+
+    path = tmp_path / "s.csv"
+    pd.DataFrame([row(*r) if isinstance(r, tuple) else row(**r) for r in rows]).to_csv(path, index=False)
+    build_bundle(str(path), tmp_path / "b")
+    return connect(open_bundle(tmp_path / "b"))
+
+
+def test_bundle_verdicts_merges_and_inherited_violations(tmp_path):
+    from core.licenses import family_verdicts, model_verdicts, verdict_edges
+
+    con = _bundle(tmp_path, [
+        ("m/base", ["llama3"]), ("m/ft", ["apache-2.0"], ["m/base"]), ("m/grand", ["apache-2.0"], ["m/ft"]),
+        ("m/ok", ["llama3"], ["m/base"]),
+        ("n/nc", ["cc-by-nc-sa-4.0"]), ("n/free", ["apache-2.0"]),
+        {"model_id": "n/merged", "licenses": ["apache-2.0"], "merge": ["n/nc", "n/free"]},
+        {"model_id": "g/base", "licenses": ["gemma"]},
+        {"model_id": "g/kid", "licenses": ["other"], "parents": ["g/base"],
+         "card": "---\nlicense: other\nlicense_name: gemma-terms-of-use\n---\n# A Gemma fine-tune\n"},
+    ])
+    edges = verdict_edges(con).set_index(["parent", "child"])
+    assert edges.loc[("m/base", "m/ft"), "verdict"] == "violation" and "llama3 agreement" in edges.loc[("m/base", "m/ft"), "reasons"]
+    assert edges.loc[("m/ft", "m/grand"), "verdict"] == "compatible"
+    assert edges.loc[("m/base", "m/ok"), "verdict"] == "obligation"
+    assert edges.loc[("n/nc", "n/merged"), "verdict"] == "violation" and edges.loc[("n/free", "n/merged"), "verdict"] == "compatible"
+    # "other" read from the card's YAML: the child carries the Gemma terms.
+    assert edges.loc[("g/base", "g/kid"), ["child_licenses", "verdict"]].tolist() == ["gemma", "obligation"]
+    models = model_verdicts(con).set_index("model_id")
+    assert models.loc["n/merged", "verdict"] == "violation"  # a merge must satisfy every parent
+    assert models.loc["m/grand", ["verdict", "inherited_violation"]].tolist() == ["compatible", True]
+    assert not models.loc["m/ok", "inherited_violation"] and "m/base" not in models.index
+    fam = family_verdicts(verdict_edges(con)).set_index("family")
+    assert fam.loc["m/base", ["edges", "violation", "obligation", "compatible"]].tolist() == [3, 1, 1, 1]
+
+
+def test_other_is_resolved_from_a_real_card(family_trees_bundle):
+    """family_trees_2025.csv: cards that say license: other name their license in YAML (gemma-terms-of-use …)."""
+    from core.bundle import connect, open_bundle
+    from core.licenses import verdict_edges
+
+    con = connect(open_bundle(family_trees_bundle))
+    named = dict(con.execute("SELECT model_id, license_name FROM models WHERE license_name IS NOT NULL").fetchall())
+    assert named and set(named.values()) >= {"gemma-terms-of-use"}
+    card = con.execute("SELECT card FROM cards WHERE model_id = ?", [next(m for m, n in named.items()
+                                                                       if n == "gemma-terms-of-use")]).fetchone()[0]
+    assert "license_name: gemma-terms-of-use" in card[:4000]
+    edges = verdict_edges(con)
+    kids = edges[edges["child"].isin([m for m, n in named.items() if n == "gemma-terms-of-use"])]
+    assert len(kids) and kids["child_licenses"].str.contains("gemma").all()
+    assert set(edges["verdict"]) <= {"compatible", "obligation", "review", "violation"} and len(edges) > 1000
