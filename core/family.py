@@ -35,7 +35,7 @@ class FamilyData:
 
     family: str
     models: pd.DataFrame  # model_id, downloads, likes, created_at, pipeline_tag, library_name, license_class, depth, n_descendants
-    edges: pd.DataFrame  # parent, child, relation, relation_source
+    edges: pd.DataFrame  # parent, child, relation, relation_source, relation_confidence (1 when declared)
 
 
 def load_family(con, model_id: str) -> FamilyData | None:
@@ -49,7 +49,8 @@ def load_family(con, model_id: str) -> FamilyData | None:
                n_children, n_descendants
         FROM models WHERE family_id = ? ORDER BY downloads DESC, model_id""", [family_id]).df()
     edges = con.execute("""
-        SELECT e.parent, e.child, e.relation, e.relation_source FROM edges e JOIN models c ON c.model_id = e.child
+        SELECT e.parent, e.child, e.relation, e.relation_source, e.relation_confidence
+        FROM edges e JOIN models c ON c.model_id = e.child
         WHERE e.parent_in_snapshot AND c.family_id = ? ORDER BY e.parent, e.child""", [family_id]).df()
     return FamilyData(family=family, models=models, edges=edges)
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.languages import canonical_languages, language_names
-from core.lineage import QUANT_TAGS, ADAPTER_TAGS, MERGE_TAGS, RELATION_PRIORITY
+from core.lineage import ADAPTER_TAGS, MERGE_TAGS, QUANT_FORMAT_TAGS, QUANT_TAGS, RELATION_PRIORITY
 from core.listtext import MISSING_TEXT, as_string_lists, collect, explode
 from core.errors import SourceError
 from core.snapshot import Snapshot, SnapshotReader, SourceShape, open_snapshot
@@ -403,6 +403,8 @@ def _normalize_batch(t: pa.Table, shape: SourceShape, warnings: Counter) -> _Bat
     signals = {
         "merge_tag": _any_tag(n, rows, flat_lower, MERGE_TAGS),
         "quant_tag": _any_tag(n, rows, flat_lower, QUANT_TAGS),
+        "quant_format_tag": _any_tag(n, rows, flat_lower, QUANT_FORMAT_TAGS),
+        "controlnet_tag": _any_tag(n, rows, flat_lower, ("controlnet", "controlnet-lora", "t2i-adapter")),
         "adapter_tag": _any_tag(n, rows, flat_lower, ADAPTER_TAGS),
         "library": models["library_name"].combine_chunks(),
     }

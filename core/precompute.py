@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from core.bundle import BUNDLE_FORMAT, file_facts
 from core.cards import CardWriter, card_starts
 from core.errors import BundleError, PhyloError
-from core.lineage import CANONICAL_ORGS, RELATION_PRIORITY, ParentMatch, Relation, RelationSource, build_edges, compute_lineage, family_roots, weak_components
+from core.lineage import CANONICAL_ORGS, RELATION_PRIORITY, InferenceRule, ParentMatch, Relation, RelationSource, build_edges, compute_lineage, family_roots, weak_components
 from core.models import normalize
 from core.snapshot import DEFAULT_BATCH_ROWS, DEFAULT_DATASET, Snapshot, open_snapshot
 
@@ -32,6 +32,7 @@ MAX_LISTED = 1000  # ids listed in the manifest per kind of problem (all are cou
 STEPS = ("read", "normalise", "edges", "lineage", "write")
 _REL_NAMES = pa.array([r.value for r in RELATION_PRIORITY])
 _MATCH_NAMES = pa.array([m.value for m in ParentMatch])
+_RULE_NAMES = pa.array([r.name.lower() for r in InferenceRule])
 
 
 def _progress(enabled: bool):
@@ -196,6 +197,9 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
         "parent_in_snapshot": pa.array(inside),
         "parent_as_written": edges.parent_as_written,
         "parent_match": pc.take(_MATCH_NAMES, pa.array(edges.match.astype(np.int64))),
+        "relation_confidence": pa.array(edges.confidence, pa.float32()),
+        "relation_rule": pc.if_else(pa.array(edges.rule >= 0), pc.take(_RULE_NAMES, pa.array(np.maximum(edges.rule, 0).astype(np.int64))),
+                                    pa.scalar(None, pa.string())),
     })
     log.mark("edges")
     bar.update()

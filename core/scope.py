@@ -21,7 +21,8 @@ class EdgeScope:
 
     ``family`` is a family's root id (``models.family``); ``relation`` an edge
     type; ``task`` the child's pipeline tag; the dates bound the child's
-    ``created_at`` (inclusive).
+    ``created_at`` (inclusive); ``min_confidence`` keeps edges whose type is at
+    least that sure (declared ones are 1; see ``lineage.RULE_CONFIDENCE``).
     """
 
     family: str | None = None
@@ -29,10 +30,12 @@ class EdgeScope:
     task: str | None = None
     created_from: dt.date | None = None
     created_to: dt.date | None = None
+    min_confidence: float | None = None
 
     @property
     def active(self) -> bool:
-        return any(v is not None for v in (self.family, self.relation, self.task, self.created_from, self.created_to))
+        return any(v is not None for v in (self.family, self.relation, self.task, self.created_from, self.created_to,
+                                           self.min_confidence))
 
     def where(self, edge: str = "e", child: str = "c") -> tuple[str, list]:
         """A SQL condition (no leading AND) over aliases ``edge`` and ``child``, and its parameters."""
@@ -52,6 +55,9 @@ class EdgeScope:
         if self.created_to:
             parts.append(f"{child}.created_at < (?::DATE + INTERVAL 1 DAY)")
             params.append(self.created_to)
+        if self.min_confidence is not None:
+            parts.append(f"{edge}.relation_confidence >= ?")
+            params.append(float(self.min_confidence))
         return " AND ".join(parts), params
 
 

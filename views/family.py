@@ -12,7 +12,7 @@ from streamlit_agraph import Config, Edge, Node, agraph
 from core import family as fam_core
 from core.family import Scope
 from core.licenses import LicenseClass
-from views import cache, state
+from views import cache, chain, state
 
 LICENSE_RGB = {LicenseClass.COMMERCIAL_RESTRICTED.value: "#d62728", LicenseClass.NON_COMMERCIAL.value: "#9467bd",
                LicenseClass.USE_RESTRICTED.value: "#ff7f0e", LicenseClass.COPYLEFT.value: "#1f77b4",
@@ -22,6 +22,7 @@ LICENSE_MD = {LicenseClass.COMMERCIAL_RESTRICTED.value: "red", LicenseClass.NON_
               LicenseClass.PERMISSIVE.value: "green", LicenseClass.OTHER.value: "gray"}
 RELATION_RGB = {"finetune": "#3b6fb6", "adapter": "#f2a541", "quantized": "#4caf50", "merge": "#c83ca0"}
 TASK_COLORS = px.colors.qualitative.T10
+SURE = 0.9  # inferred types below this confidence are drawn lighter
 TREE_BUDGET = 45  # models drawn at most: more is unreadable at this size, so the rest fold into "+N more" nodes
 SCOPE_LABELS = {Scope.LINEAGE: "ancestors and descendants", Scope.FAMILY: "whole family"}
 
@@ -73,12 +74,20 @@ def _tree(path: str, model_id: str, scope: Scope, k: int, depth: int, color_by: 
     for parent, n in tree.more.items():
         g_nodes.append(Node(id=fam_core.more_node_id(parent), label=f"+{n} more", title=f"show all {n} more children",
                             shape="box", color="#eeeeee", size=14, font={"size": 14}))
-    rel = {(p, c): (r, s) for p, c, r, s in fam.edges[["parent", "child", "relation", "relation_source"]].itertuples(index=False)}
+    rel = {(p, c): (r, s, float(k)) for p, c, r, s, k in
+           fam.edges[["parent", "child", "relation", "relation_source", "relation_confidence"]].itertuples(index=False)}
     labelled = len(tree.edges) <= 25  # beyond that, labels hide the tree; colours and hover titles still tell
-    g_edges = [Edge(source=p, target=c, color=RELATION_RGB.get(rel[(p, c)][0], "#888"), dashes=rel[(p, c)][1] == "inferred",
-                    title=f"{rel[(p, c)][0]} ({rel[(p, c)][1]})",
-                    **({"label": rel[(p, c)][0], "font": {"size": 10, "color": "#666", "strokeWidth": 0}} if labelled else {}))
-               for p, c in tree.edges]
+
+    def edge(p: str, c: str) -> Edge:
+        relation, source, confidence = rel[(p, c)]
+        sure = confidence >= SURE
+        label = relation if source == "declared" else f"{relation} · {confidence:.0%}"
+        return Edge(source=p, target=c, dashes=source == "inferred",
+                    color={"color": RELATION_RGB.get(relation, "#888"), "opacity": 1.0 if sure else 0.45},
+                    title=f"{relation} ({source}" + ("" if source == "declared" else f", {confidence:.0%} sure") + ")",
+                    **({"label": label, "font": {"size": 10, "color": "#666", "strokeWidth": 0}} if labelled else {}))
+
+    g_edges = [edge(p, c) for p, c in tree.edges]
     g_edges += [Edge(source=p, target=fam_core.more_node_id(p), color="#cccccc", dashes=True) for p in tree.more]
     # Left to right: family trees are wide, not deep, and labels read best stacked.
     config = Config(width="100%", height=760, directed=True, physics=False, hierarchical=True, direction="LR",
@@ -87,7 +96,8 @@ def _tree(path: str, model_id: str, scope: Scope, k: int, depth: int, color_by: 
     config.width = "100%"
     st.caption(f"Showing {len(tree.nodes):,} of {len(nodes):,} models ({SCOPE_LABELS[scope]}); "
                f"{tree.hidden:,} folded into “+N more” nodes — click one to unfold it. Edges: blue fine-tune, orange adapter, "
-               "green quantized, pink merge; dashed when the type is inferred.")
+               f"green quantized, pink merge; dashed when the type is inferred, and lighter when under {SURE:.0%} sure "
+               "(how often the rule that typed it is right on the Hub's own declarations).")
     clicked = agraph(nodes=g_nodes, edges=g_edges, config=config)
     if clicked and clicked != st.session_state.get("_fam_last_click"):
         st.session_state["_fam_last_click"] = clicked
@@ -208,6 +218,9 @@ if model_id:
             st.caption("Nodes coloured by task; hover a node for its details.")
         st.divider()
         _node_panel(path, model_id)
+    focus = st.session_state.get("_fam_focus") or model_id
+    with st.expander(f"License chain of {focus[:120]}: can it be used, and on what terms?"):
+        chain.show(path, focus)
     st.caption("Export the whole family")
     _exports(path, model_id)
     _summary(path, model_id)

@@ -10,7 +10,7 @@ import streamlit as st
 from core.family import table_selection_to_model
 from core.licenses import RESTRICTIVENESS, LicenseClass, family_verdicts
 from core.lineage import Relation
-from views import cache, state
+from views import cache, chain, state
 
 ANY = "any"
 SHOWN_ROWS = 2_000  # rows drawn in the edge table; the export always holds every edge
@@ -56,10 +56,7 @@ def _hub(model_id: str) -> str:
 
 
 VERDICT_COLOURS = {"compatible": "#4caf50", "obligation": "#3b6fb6", "review": "#f2a541", "violation": "#d62728"}
-VERDICT_HELP = {"compatible": "allowed as it is (keep the parent's notice where it asks)",
-                "obligation": "allowed if a duty is met: pass on the agreement, keep the use restrictions, name prefix",
-                "review": "unknown or custom terms on either side: a person must read them",
-                "violation": "the parent's terms do not allow this license on a derivative"}
+VERDICT_HELP = chain.VERDICT_HELP
 
 
 def _verdicts(path: str, scope: dict) -> None:
@@ -124,30 +121,12 @@ def _on_verdict_family() -> None:
 
 
 def _chain(path: str) -> None:
-    """One model's licenses up to its roots, each step judged: can I use this model, and on what terms?"""
+    """One model's licenses up to its roots, each step judged."""
     st.subheader("A model's license chain")
     model = st.text_input("Model", key="lic_model", bind="query-params", max_chars=300,
                           placeholder="a model id, e.g. from the table above").strip()
-    if not model:
-        return
-    if cache.model_details(path, model) is None:
-        st.warning(f"Not in this bundle: {state.code(model)}.")
-        return
-    chain = cache.license_chain(path, model)
-    if chain.empty:
-        st.info(f"{state.code(model)} has no parent in this bundle: its own license is all there is.")
-        return
-    from core.compliance import SEVERITY, Verdict
-
-    worst = max((Verdict(v) for v in chain["verdict"]), key=SEVERITY.get)
-    st.markdown(f"**{worst.value.capitalize()}** at worst along {len(chain):,} edges up to the roots: "
-                f"{VERDICT_HELP[worst.value]}.")
-    for row in chain.itertuples():
-        colour = {"compatible": "green", "obligation": "blue", "review": "orange", "violation": "red"}[row.verdict]
-        st.markdown(f"{'&nbsp;' * 4 * (row.generation - 1)}:material/subdirectory_arrow_right: generation "
-                    f"{row.generation}: {state.code(row.parent)} {state.code(row.parent_licenses or 'no license')} → "
-                    f"{state.code(row.child)} {state.code(row.child_licenses or 'no license')} — :{colour}[**{row.verdict}**]")
-        st.text(row.reasons)  # license ids come from the snapshot: shown as text, never as Markdown
+    if model:
+        chain.show(path, model)
 
 
 path, _ = state.require_bundle("License inheritance")

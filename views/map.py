@@ -13,7 +13,7 @@ from core import atlas
 from core.atlas import ColorBy, SizeBy
 from core.licenses import LicenseClass
 from core.lineage import MATCH_REASONS
-from views import cache, pointmap, state
+from views import cache, chain, pointmap, state
 
 COLOR_LABELS = {ColorBy.CLUSTER: "cluster", ColorBy.LIBRARY: "library", ColorBy.TASK: "task", ColorBy.LICENSE: "license class",
                 ColorBy.FAMILY: "family", ColorBy.DEPTH: "depth", ColorBy.RELATION: "relation to parent"}
@@ -134,6 +134,8 @@ def _details(path: str, model_id: str) -> None:
     c = st.columns(2)
     c[0].link_button("Open on the Hub", f"https://huggingface.co/{quote(d['model_id'], safe='/')}", icon=":material/open_in_new:")
     c[1].link_button("Family tree", f"family?fam_model={quote(d['model_id'], safe='')}", icon=":material/account_tree:")
+    with st.expander("License chain up to the roots"):
+        chain.show(path, d["model_id"])
     created = d["created_at"].strftime("%Y-%m-%d") if d["created_at"] is not None and str(d["created_at"]) != "NaT" else "unknown"
     st.markdown(f"**{int(d['downloads']):,}** downloads · **{int(d['likes']):,}** likes · created **{created}**")
     facts = {

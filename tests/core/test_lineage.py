@@ -25,8 +25,10 @@ def test_infer_relations_signals():
     f = np.zeros(6, dtype=bool)
     lib = pa.array(["transformers", "transformers", "peft", None, "transformers", "gguf"])
     names = pa.array(["a/plain-ft", "a/three-parents", "a/x", "a/Model-7B-GGUF", "a/model-lora", "a/y"])
-    got = infer_relations(n, f, f, f, lib, names)
-    assert got.tolist() == [1, 4, 3, 2, 3, 2]  # finetune, merge, adapter, quantized, adapter, quantized
+    got, _ = infer_relations(n, f, f, f, lib, names)
+    # finetune; merge (three parents); adapter (peft); quantized (GGUF); finetune (a LoRA merged into a
+    # transformers model); quantized (gguf library)
+    assert got.tolist() == [1, 4, 3, 2, 1, 2]
 
 
 def test_declared_types_merge_wins_and_untyped_are_inferred():
@@ -145,5 +147,5 @@ def test_name_rules_read_the_name_not_the_author():
     f = np.zeros(7, dtype=bool)
     names = pa.array(["squantumengine/tiny-bert", "a/quantum-chem-bert", "a/quantile-regressor", "a/llama-quantized",
                       "quant-chef/mistral-ft", "a/mistral-7b-unquantized", "a/phi-2-quant"])
-    got = infer_relations(n, f, f, f, pa.nulls(7, pa.string()), names)
+    got, _ = infer_relations(n, f, f, f, pa.nulls(7, pa.string()), names)
     assert got.tolist() == [1, 1, 1, 2, 1, 1, 2]
