@@ -14,7 +14,7 @@ __all__ = ["BUNDLE_FORMAT", "TABLES", "Bundle", "open_bundle", "connect", "arrow
 DUCKDB_MEMORY_LIMIT = "4GB"  # per bundle connection: a Space has 16 GB for everything
 DUCKDB_THREADS = 2  # a Space's CPU Basic has 2 vCPUs
 
-BUNDLE_FORMAT = 2  # 2: edges carry parent_as_written and parent_match (parents matched as the Hub resolves ids)
+BUNDLE_FORMAT = 3  # 2: parent_as_written, parent_match; 3: relation_confidence and _rule, models.license_name, vectorisers
 TABLES = ("models", "edges", "families")
 OPTIONAL_TABLES = ("cards", "points", "clusters", "resemblance", "vectorisers")
 
