@@ -130,9 +130,10 @@ def _chain(path: str) -> None:
 
 
 path, _ = state.require_bundle("License inheritance")
-st.caption("Every lineage edge whose child carries less restrictive license terms than its parent: the check an "
-           "auditor needs before building on a model. The study reports the drift from restrictive to permissive "
-           "licenses; here every such edge is listed, by family.")
+st.caption("May each model carry its license, given where it comes from? Every lineage edge is judged by rules "
+           "written from the license texts (the Llama and Gemma agreements, OpenRAIL, Creative Commons, the OSADL "
+           "matrix), with the reasons and sources; below, where license classes drift from restrictive to permissive, "
+           "as the study reports.")
 scope = _scope(path)
 _verdicts(path, scope)
 _chain(path)
