@@ -167,6 +167,25 @@ async def soak(url: str, total: int, at_once: int, sampler: RssSampler) -> list[
     return after
 
 
+def run(coroutine):
+    """``asyncio.run`` in a thread of its own: works under a caller that already runs an event loop (Playwright's
+    sync API in the same test session does)."""
+    out = {}
+
+    def target():
+        try:
+            out["value"] = asyncio.run(coroutine)
+        except BaseException as exc:  # handed back to the caller
+            out["error"] = exc
+
+    thread = threading.Thread(target=target, name="phylo-load")
+    thread.start()
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
 def _percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else float("nan")
@@ -190,10 +209,10 @@ def main() -> int:
     with streamlit_server(args.bundle, with_pid=True) as (url, pid), RssSampler(pid) as sampler:
         idle = sampler.rss()
         t = time.perf_counter()
-        single = summary(asyncio.run(run_sessions(url, 1)))
+        single = summary(run(run_sessions(url, 1)))
         single_s, single_peak = time.perf_counter() - t, sampler.peak
         t = time.perf_counter()
-        many = summary(asyncio.run(run_sessions(url, args.n)))
+        many = summary(run(run_sessions(url, args.n)))
         many_s = time.perf_counter() - t
         print(f"server idle RSS {idle / 2**20:,.0f} MB; peak after one session {single_peak / 2**20:,.0f} MB")
         print(f"1 session   : {single['pages']} pages in {single_s:.1f} s, page-ready p50 {single['p50']:.2f} s, "
@@ -206,7 +225,7 @@ def main() -> int:
         for e in (single["errors"] + many["errors"])[:10]:
             print("  error:", e)
         if args.soak:
-            after = asyncio.run(soak(url, args.soak, 10, sampler))
+            after = run(soak(url, args.soak, 10, sampler))
             # The plateau: once the first sessions' memory is handed back (their TTL), the first half's median.
             plateau = statistics.median(after[len(after) // 4: max(len(after) // 2, len(after) // 4 + 1)])
             print(f"soak: {args.soak} sessions opened and closed, RSS after each 10: "

@@ -116,12 +116,12 @@ def read_status(root: Path | None = None) -> RemoteBundle | None:
         status = RemoteBundle(**json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):
         status = None
-    if status is None or status.repo != parse_repo_or_self(value):
+    if status is None or status.repo != _repo_of(value):
         return RemoteBundle(value, None, ok=False, reason="the start-up step did not fetch it (run python -m core.fetch)")
     return status
 
 
-def parse_repo_or_self(value: str) -> str:
+def _repo_of(value: str) -> str:
     try:
         return parse_repo(value)[0]
     except PhyloError:
