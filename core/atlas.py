@@ -250,10 +250,12 @@ def family_segments(con, model_id: str, limit: int = 3000) -> pd.DataFrame:
             SELECT ?::VARCHAR UNION SELECT e.child FROM edges e JOIN down ON e.parent = down.id WHERE e.parent_in_snapshot),
         lin AS (SELECT id FROM up UNION SELECT id FROM down),
         e AS (
-            SELECT e.parent, e.child, e.relation, e.relation_source, (e.parent = ? OR e.child = ?) AS own, c.downloads
+            SELECT e.parent, e.child, e.relation, e.relation_source, e.relation_confidence,
+                   (e.parent = ? OR e.child = ?) AS own, c.downloads
             FROM edges e JOIN models c ON c.model_id = e.child
             WHERE e.parent_in_snapshot AND e.parent IN (SELECT id FROM lin) AND e.child IN (SELECT id FROM lin))
-        SELECT e.parent, e.child, e.relation, e.relation_source, pp.x AS px, pp.y AS py, pc.x AS cx, pc.y AS cy
+        SELECT e.parent, e.child, e.relation, e.relation_source, e.relation_confidence,
+               pp.x AS px, pp.y AS py, pc.x AS cx, pc.y AS cy
         FROM e JOIN points pp ON pp.model_id = e.parent JOIN points pc ON pc.model_id = e.child
         ORDER BY e.own DESC, e.downloads DESC LIMIT ?""", [model_id, model_id, model_id, model_id, int(limit)]).df()
 

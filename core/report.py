@@ -14,6 +14,7 @@ the app shows it with, so the app, this report and the tests agree.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -128,7 +129,7 @@ def reference_value(key: str):
 
 
 # ---- §2 lineage graph and families ---------------------------------------------------------------------------------
-def _lineage(con, draws: int, seed: int) -> dict:
+def _lineage(con, draws: int, seed: int, base: EdgeScope) -> dict:
     out: dict = {}
     s = overview.summary(con)
     out["models"] = s.models
@@ -146,7 +147,7 @@ def _lineage(con, draws: int, seed: int) -> dict:
     out["largest_families.no_merge"] = largest["family"].tolist()
     out["largest_families.no_merge.sizes"] = largest["size"].tolist()
 
-    sql, params = edges_sql(EdgeScope(), "e.relation, c.n_children")
+    sql, params = edges_sql(base, "e.relation, c.n_children")
     counts = con.execute(f"SELECT relation, count(*), count(*) FILTER (WHERE n_children > 0) FROM ({sql}) GROUP BY 1",
                          params).fetchall()
     rows = {r: (n, k) for r, n, k in counts}
@@ -178,11 +179,11 @@ def _share_denominators(con) -> dict:
 
 
 # ---- §3 family resemblance -----------------------------------------------------------------------------------------
-def _resemblance(con, draws: int, seed: int) -> dict:
+def _resemblance(con, draws: int, seed: int, base: EdgeScope) -> dict:
     out: dict = {}
     related = above = sibling_measures = siblings_win = 0
     for trait in resemblance.TextTrait:
-        df = resemblance.resemblance(con, trait, draws=draws, seed=seed)
+        df = resemblance.resemblance(con, trait, base, draws=draws, seed=seed)
         for r in df.itertuples(index=False):
             key = f"resemblance.{trait.value}.{r.measure}.{r.relative}"
             out[key], out[f"{key}.ci_low"], out[f"{key}.ci_high"], out[f"{key}.n"] = r.mean, r.ci_low, r.ci_high, r.n
@@ -198,16 +199,16 @@ def _resemblance(con, draws: int, seed: int) -> dict:
 
 
 # ---- §4 drift of traits along edges --------------------------------------------------------------------------------
-def _drift(con, draws: int, seed: int) -> dict:
+def _drift(con, draws: int, seed: int, base: EdgeScope) -> dict:
     out: dict = {}
-    scopes = {"": EdgeScope(), **{f".{rel.value}": EdgeScope(relation=rel) for rel in Relation}}
+    scopes = {"": base, **{f".{rel.value}": dataclasses.replace(base, relation=rel) for rel in Relation}}
     for suffix, scope in scopes.items():
         for r in drift.mutation_rates(con, scope).itertuples(index=False):
             out[f"mutation_rate.{r.trait}{suffix}"], out[f"mutation_rate.{r.trait}{suffix}.n"] = r.rate, r.n
 
     for trait, top_n in ((t, o.top_n) for t, o in drift.REFERENCE_ORDERINGS.items()):  # the study's top-N
         key = f"ordering.{trait.value}"
-        o = drift.ordering(con, trait, top_n)  # finetune edges, as the study
+        o = drift.ordering(con, trait, top_n, dataclasses.replace(base, relation=Relation.FINETUNE))  # as the study
         ref = drift.REFERENCE_ORDERINGS[trait]
         out[key] = list(o.order)
         out[f"{key}.head"] = list(o.order[:len(ref.head)]) if ref.head else None
@@ -216,7 +217,7 @@ def _drift(con, draws: int, seed: int) -> dict:
         out.update({f"{key}.agreeing_pairs": o.agreeing_pairs, f"{key}.oriented_pairs": o.oriented_pairs,
                     f"{key}.agreement": o.agreement, f"{key}.flow_share": o.flow_share, f"{key}.values": o.n_values})
 
-    for by, frame in ((None, drift.numerical_drift(con)), ("relation", drift.numerical_drift(con, by="relation"))):
+    for by, frame in ((None, drift.numerical_drift(con, base)), ("relation", drift.numerical_drift(con, base, by="relation"))):
         for r in frame.itertuples(index=False):
             suffix = "" if by is None else f".{r.group}"
             name = _MEASURE_NAMES[drift.DriftMeasure(r.measure)]
@@ -230,7 +231,7 @@ def _drift(con, draws: int, seed: int) -> dict:
                     out.setdefault(f"{name}.{stat}{suffix}", None)
                     out.setdefault(f"{name}.{stat}{suffix}.n", 0)
 
-    edges = licenses.license_edges(con)
+    edges = licenses.license_edges(con, base)
     ranked = [c.value for c in licenses.RESTRICTIVENESS]
     comparable = (edges["parent_class"].isin(ranked) & edges["child_class"].isin(ranked)).to_numpy()
     for suffix, rel in (("", None), *((f".{r.value}", r.value) for r in Relation)):
@@ -242,7 +243,7 @@ def _drift(con, draws: int, seed: int) -> dict:
     # Compliance verdicts (core.compliance): shares over direct edges, inherited violations over derived models.
     from core.compliance import Verdict
 
-    judged = licenses.verdict_edges(con)
+    judged = licenses.verdict_edges(con, base)
     for v in Verdict:
         out[f"license.verdict.{v.value}"] = float((judged["verdict"] == v.value).mean()) if len(judged) else None
         out[f"license.verdict.{v.value}.n"] = len(judged)
@@ -262,7 +263,7 @@ def _month(value) -> str | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m")
 
 
-def _growth(con, draws: int, seed: int) -> dict:
+def _growth(con, draws: int, seed: int, base: EdgeScope) -> dict:
     out: dict = {}
     monthly = growth.monthly_growth(con)
     dated = monthly[monthly["new"] > 0]
@@ -289,25 +290,28 @@ def _growth(con, draws: int, seed: int) -> dict:
     return out
 
 
-_SECTIONS: dict[Section, Callable[[object, int, int], dict]] = {
+_SECTIONS: dict[Section, Callable[[object, int, int, EdgeScope], dict]] = {
     Section.LINEAGE: _lineage, Section.RESEMBLANCE: _resemblance, Section.DRIFT: _drift, Section.GROWTH: _growth,
 }
 
 
-def section_report(con, section: Section, draws: int = 5000, seed: int = 0) -> dict:
-    """The keys of one section, JSON-ready and sorted (``draws``/``seed`` drive §3's pair sampling)."""
-    values = _SECTIONS[Section(section)](con, draws, seed)
+def section_report(con, section: Section, draws: int = 5000, seed: int = 0, min_confidence: float | None = None) -> dict:
+    """The keys of one section, JSON-ready and sorted (``draws``/``seed`` drive §3's pair sampling).
+
+    ``min_confidence`` keeps only edges whose type is at least that sure (declared ones are 1) in every
+    edge-based figure: lineage shares, resemblance, drift and licenses."""
+    values = _SECTIONS[Section(section)](con, draws, seed, EdgeScope(min_confidence=min_confidence))
     return dict(sorted((k, _clean(v)) for k, v in values.items()))
 
 
-def compute_report(con, draws: int = 5000, seed: int = 0) -> dict:
+def compute_report(con, draws: int = 5000, seed: int = 0, min_confidence: float | None = None) -> dict:
     """Every number of ANALYSES.md §2–§5 on the bundle behind ``con``: a flat, sorted, JSON-ready dict.
 
     See the module docstring for the key scheme; ``REFERENCE`` has the study's values.
     """
     out: dict = {}
     for section in Section:
-        out.update(section_report(con, section, draws, seed))
+        out.update(section_report(con, section, draws, seed, min_confidence))
     return dict(sorted(out.items()))
 
 
@@ -373,7 +377,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=None, help="also write the report as JSON to this file")
     parser.add_argument("--draws", type=int, default=5000, help="pairs drawn per relative class (§3)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--min-confidence", type=float, default=None, metavar="P",
+                        help="count only edges whose relation type is at least P sure (declared: 1; inferred: the "
+                        "precision of the rule that typed it, see core.lineage.RULE_CONFIDENCE)")
     args = parser.parse_args(argv)
+    if args.min_confidence is not None and not 0 <= args.min_confidence <= 1:
+        parser.error("--min-confidence must be between 0 and 1")
     if args.draws <= 0:
         parser.error("--draws must be a positive number of pairs")
     from core.bundle import connect, open_bundle
@@ -383,7 +392,9 @@ def main(argv: list[str] | None = None) -> int:
     except PhyloError as exc:
         print(f"phylo: error: {exc}", file=sys.stderr)
         return 2
-    report = compute_report(con, draws=args.draws, seed=args.seed)
+    report = compute_report(con, draws=args.draws, seed=args.seed, min_confidence=args.min_confidence)
+    if args.min_confidence is not None:
+        print(f"edges whose relation type is at least {args.min_confidence:.0%} sure only")
     print(format_table(report))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:

@@ -88,9 +88,11 @@ def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bo
         if len(seg):
             px_, py_ = atlas.to_grid(seg["px"], seg["py"], geo["grid"])
             cx_, cy_ = atlas.to_grid(seg["cx"], seg["cy"], geo["grid"])
+            # Declared types are drawn solid; inferred ones fade with how unsure their type is.
             lines = [{"s": [int(a), int(b)], "t": [int(c), int(d)],
-                      "rgb": RELATION_RGB.get(r, [90, 90, 90]) + [200 if src == "declared" else 110]}
-                     for a, b, c, d, r, src in zip(px_, py_, cx_, cy_, seg["relation"], seg["relation_source"])]
+                      "rgb": RELATION_RGB.get(r, [90, 90, 90]) + [220 if src == "declared" else int(40 + 140 * k)]}
+                     for a, b, c, d, r, src, k in zip(px_, py_, cx_, cy_, seg["relation"], seg["relation_source"],
+                                                      seg["relation_confidence"].astype(float))]
             overlays.append(pdk.Layer("LineLayer", data=lines, id="lineage", get_source_position="s",
                                       get_target_position="t", get_color="rgb", get_width=1.5, width_units="pixels"))
         pos = cache.positions(path, (model_id,))

@@ -11,7 +11,8 @@ import pytest
 from core import drift
 from core.bundle import connect, open_bundle
 from core.lineage import Relation
-from core.report import REFERENCE, Section, compute_report, format_table, main, reference_value, section_of
+from core.report import (REFERENCE, Section, compute_report, format_table, main, reference_value, section_of,
+                         section_report)
 from core.scope import EdgeScope
 
 COLUMNS = ["model_id", "likes", "trendingScore", "private", "downloads", "tags", "pipeline_tag", "library_name",
@@ -177,3 +178,13 @@ def test_a_bundle_without_edges_gets_every_key(tmp_path, tiny_report):
     r = compute_report(connect(open_bundle(tmp_path / "b")), draws=50)
     assert set(r) == set(tiny_report)
     assert r["card_length.parent"] is None and r["card_length.parent.n"] == 0
+
+
+def test_the_report_can_count_only_confident_edges(listing_bundle):
+    con = connect(open_bundle(listing_bundle))
+    every, sure = (section_report(con, Section.DRIFT, draws=50, min_confidence=m) for m in (None, 0.9))
+    assert set(every) == set(sure)
+    assert 0 < sure["mutation_rate.licenses.n"] < every["mutation_rate.licenses.n"]
+    assert sure["license.verdict.violation.n"] < every["license.verdict.violation.n"]
+    r = section_report(con, Section.RESEMBLANCE, draws=50, min_confidence=0.9)
+    assert r["resemblance.metadata.tfidf.parent-child.n"] == 50
