@@ -20,7 +20,7 @@ import pandas as pd
 __all__ = ["ColorBy", "SizeBy", "MapFilter", "PALETTE", "OTHER_COLOR", "GRID", "UNKNOWN_DAY", "EPOCH", "filter_sql",
            "matching_rows", "color_codes", "size_codes", "grid_coordinates", "grid_coordinates_3d", "draw_order", "write_array",
            "interleave", "mask_bits", "created_days", "picked_model", "family_segments", "model_details", "search_ids",
-           "card_excerpt", "distributions", "to_grid"]
+           "card_excerpt", "distributions", "to_grid", "box_polygon", "points_in_polygon", "selection_summary"]
 
 GRID = 9999  # coordinates are integers 0..GRID (uint16 in the point files)
 # 19 distinct colours (Tableau 20 without grey) plus grey for "other".
@@ -323,3 +323,64 @@ def distributions(con, f: MapFilter) -> dict[str, pd.DataFrame]:
         SELECT date_trunc('month', created_at)::DATE AS month, count(*) AS models
         FROM models m WHERE {where} AND created_at IS NOT NULL GROUP BY 1 ORDER BY 1""", params).df()
     return out
+
+
+def box_polygon(x0: float, y0: float, x1: float, y1: float) -> list[tuple[float, float]]:
+    """The rectangle between two corners (in any order) as a polygon, for a box selection."""
+    (left, right), (bottom, top) = sorted((x0, x1)), sorted((y0, y1))
+    return [(left, bottom), (right, bottom), (right, top), (left, top)]
+
+
+def points_in_polygon(x: np.ndarray, y: np.ndarray, polygon, max_vertices: int = 2_000) -> np.ndarray:
+    """Indices of the points inside ``polygon`` (a box or a lasso: its vertices in order, closed implicitly), by
+    the even-odd rule, vectorised over points edge by edge after a bounding-box cut.
+
+    A polygon of under three finite vertices selects nothing; a lasso of more than ``max_vertices`` is thinned
+    to that many, so a hostile URL cannot make the loop long.
+
+    >>> points_in_polygon(np.array([1, 5, 2]), np.array([1, 5, 3]), box_polygon(0, 0, 3, 4)).tolist()
+    [0, 2]
+    """
+    try:
+        poly = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
+    except (TypeError, ValueError):
+        return np.empty(0, dtype=np.int64)
+    poly = poly[np.isfinite(poly).all(axis=1)]
+    if len(poly) > max_vertices:
+        poly = poly[np.linspace(0, len(poly) - 1, max_vertices).astype(np.int64)]
+    if len(poly) < 3:
+        return np.empty(0, dtype=np.int64)
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    (lo_x, lo_y), (hi_x, hi_y) = poly.min(axis=0), poly.max(axis=0)
+    near = np.flatnonzero((x >= lo_x) & (x <= hi_x) & (y >= lo_y) & (y <= hi_y))
+    px, py = x[near], y[near]
+    inside = np.zeros(len(near), dtype=bool)
+    for (x1, y1), (x2, y2) in zip(poly, np.roll(poly, -1, axis=0)):
+        if y1 == y2:
+            continue  # a horizontal edge never crosses the ray
+        crosses = (y1 > py) != (y2 > py)
+        at_x = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
+        inside ^= crosses & (px < at_x)
+    # Points on the box's own edges count as inside (a drag over a point selects it).
+    on_box = len(poly) == 4 and np.all(np.isin(poly[:, 0], [lo_x, hi_x])) and np.all(np.isin(poly[:, 1], [lo_y, hi_y]))
+    if on_box:
+        inside[:] = True
+    return near[inside]
+
+
+def selection_summary(con, model_ids, top: int = 200) -> dict:
+    """What a map selection holds: its count, its models by downloads, its task, library and license-class mix and
+    its families (largest first)."""
+    ids = [str(m) for m in model_ids]
+    table = con.execute(f"""
+        SELECT model_id, downloads, likes, pipeline_tag, library_name, license_class, family
+        FROM models WHERE model_id IN (SELECT unnest(?::VARCHAR[]))
+        ORDER BY downloads DESC, model_id LIMIT {int(top)}""", [ids]).df()
+
+    def mix(column: str) -> pd.DataFrame:
+        return con.execute(f"""SELECT coalesce({column}, '(none)') AS value, count(*) AS models FROM models
+                               WHERE model_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1 ORDER BY 2 DESC, 1""",
+                           [ids]).df()
+
+    return {"count": len(set(ids)), "models": table, "tasks": mix("pipeline_tag"), "libraries": mix("library_name"),
+            "licenses": mix("license_class"), "families": mix("family")}
