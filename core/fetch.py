@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from core.bundle import verify
-from core.errors import PhyloError
+from core.errors import PhyloError, one_line
 
 __all__ = ["REPO_VARIABLE", "RemoteBundle", "cache_root", "parse_repo", "fetch", "read_status", "main"]
 
@@ -85,17 +85,11 @@ def fetch(value: str, root: Path | None = None, download: Callable[[str, str | N
     except PhyloError as exc:
         return _write(root, RemoteBundle(repo, revision, ok=False, reason=str(exc)), log)
     except Exception as exc:  # noqa: BLE001 — reported in one line, the app falls back to the demo
-        return _write(root, RemoteBundle(repo, revision, ok=False, reason=_reason(exc)), log)
+        return _write(root, RemoteBundle(repo, revision, ok=False, reason=f"{type(exc).__name__}: {one_line(exc)}"), log)
     files = bundle.manifest.get("files") or {}
     log(f"phylo: bundle {repo} ready at {path} ({len(files)} files, {sum(f['bytes'] for f in files.values()) / 2**20:,.0f} MB, "
         f"checksums verified) in {time.perf_counter() - start:.0f} s")
     return _write(root, RemoteBundle(repo, revision, ok=True, path=str(path), commit=path.name), log)
-
-
-def _reason(exc: BaseException) -> str:
-    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-    token = os.environ.get("HF_TOKEN")
-    return f"{type(exc).__name__}: {text.replace(token, '***') if token else text}"
 
 
 def _write(root: Path, status: RemoteBundle, log: Callable[[str], None]) -> RemoteBundle:

@@ -153,9 +153,11 @@ _VERDICT_COLUMNS = ["family", "parent", "child", "relation", "relation_source", 
                     "verdict", "reasons"]
 
 
-def _has_column(con, table: str, column: str) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
-                       [table, column]).fetchone()[0] > 0
+def _license_name(con, alias: str) -> str:
+    """SQL for the card's license_name of model row ``alias`` (NULL on a bundle without the column; fixed text)."""
+    known = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'models' "
+                        "AND column_name = 'license_name'").fetchone()[0]
+    return f"{alias}.license_name" if known else "NULL"
 
 
 def verdict_edges(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
@@ -165,11 +167,10 @@ def verdict_edges(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
     bundle has it; ``reasons`` are the rules that fired, "; "-joined with their sources. Each distinct pair of
     license lists is judged once, so the whole Hub takes a second. Sorted as ``license_edges``.
     """
-    name = "license_name" if _has_column(con, "models", "license_name") else "NULL"
     sql, params = edges_sql(scope, f"""
         c.family, e.parent, e.child, e.relation, e.relation_source, coalesce(p.licenses, []) AS pl,
-        {name.replace('license_name', 'p.license_name')} AS pn, coalesce(c.licenses, []) AS cl,
-        {name.replace('license_name', 'c.license_name')} AS cn, c.downloads AS child_downloads""")
+        {_license_name(con, 'p')} AS pn, coalesce(c.licenses, []) AS cl, {_license_name(con, 'c')} AS cn,
+        c.downloads AS child_downloads""")
     df = con.execute(f"SELECT * FROM ({sql}) ORDER BY family, child_downloads DESC NULLS LAST, child, parent",
                      params).df()
     return _judged(df)[_VERDICT_COLUMNS]
@@ -189,13 +190,12 @@ def _judged(df: pd.DataFrame) -> pd.DataFrame:
 def license_chain(con, model_id: str, max_steps: int = 50) -> pd.DataFrame:
     """The edges from ``model_id`` up to its roots, each with its verdict: "can I use this model, and on what
     terms?". ``generation`` 1 is the model's own edges, 2 its parents' and so on; safe on cycles."""
-    name = "license_name" if _has_column(con, "models", "license_name") else "NULL"
+    pn, cn = _license_name(con, "p"), _license_name(con, "c")
     rows, frontier, seen = [], [model_id], {model_id}
     for generation in range(1, max_steps + 1):
         found = con.execute(f"""
             SELECT ?::INTEGER AS generation, e.parent, e.child, e.relation, e.relation_source,
-                   coalesce(p.licenses, []) AS pl, {name.replace('license_name', 'p.license_name')} AS pn,
-                   coalesce(c.licenses, []) AS cl, {name.replace('license_name', 'c.license_name')} AS cn
+                   coalesce(p.licenses, []) AS pl, {pn} AS pn, coalesce(c.licenses, []) AS cl, {cn} AS cn
             FROM edges e JOIN models p ON p.model_id = e.parent JOIN models c ON c.model_id = e.child
             WHERE e.parent_in_snapshot AND e.child IN (SELECT unnest(?::VARCHAR[])) ORDER BY e.child, e.parent""",
                             [generation, frontier]).df()
@@ -217,12 +217,13 @@ def _reason_text(judgement) -> str:
     return "; ".join(f"{r.text} [{r.source}]" for r in judgement.reasons)
 
 
-def model_verdicts(con) -> pd.DataFrame:
+def model_verdicts(con, edges: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per model with a parent in the snapshot: the worst verdict over its incoming edges (a merge must satisfy
-    every parent), and whether any edge on a path down to it from its roots is a violation (``inherited``)."""
+    every parent), and whether any edge on a path down to it from its roots is a violation (``inherited``).
+    ``edges`` are ``verdict_edges`` output when the caller has them (all in-snapshot edges by default)."""
     from core.compliance import SEVERITY, Verdict
 
-    edges = verdict_edges(con)
+    edges = verdict_edges(con) if edges is None else edges
     if edges.empty:
         return pd.DataFrame(columns=["model_id", "verdict", "inherited_violation"])
     rank = {v.value: SEVERITY[v] for v in Verdict}

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from core.bundle import TABLES, Bundle, verify
-from core.errors import PhyloError
+from core.errors import PhyloError, one_line
 
 __all__ = ["CONFIGS", "dataset_card", "publish", "main"]
 
@@ -88,15 +88,8 @@ def publish(folder: str | Path, repo: str, private: bool = False, revision: str 
         info = api.create_commit(repo, operations, repo_type="dataset", revision=revision,
                                  commit_message=f"Phylo bundle {bundle.manifest.get('label') or bundle.name}")
     except Exception as exc:  # huggingface_hub raises HTTP, connection and offline-mode errors of many types
-        raise PublishError(f"cannot publish to {repo}: {_reason(exc)}") from exc
+        raise PublishError(f"cannot publish to {repo}: {one_line(exc)}") from exc
     return info.commit_url
-
-
-def _reason(exc: BaseException) -> str:
-    """One line saying why, with any token scrubbed out."""
-    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-    token = os.environ.get("HF_TOKEN")
-    return text.replace(token, "***") if token else text
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -247,7 +247,7 @@ def _drift(con, draws: int, seed: int, base: EdgeScope) -> dict:
     for v in Verdict:
         out[f"license.verdict.{v.value}"] = float((judged["verdict"] == v.value).mean()) if len(judged) else None
         out[f"license.verdict.{v.value}.n"] = len(judged)
-    derived = licenses.model_verdicts(con)
+    derived = licenses.model_verdicts(con, judged)  # the edges just judged: not judged again
     out["license.inherited_violation"] = float(derived["inherited_violation"].mean()) if len(derived) else None
     out["license.inherited_violation.n"] = len(derived)
     relaxing = edges[edges["relaxed"]]

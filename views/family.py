@@ -83,7 +83,7 @@ def _tree(path: str, model_id: str, scope: Scope, k: int, depth: int, color_by: 
         sure = confidence >= SURE
         label = relation if source == "declared" else f"{relation} · {confidence:.0%}"
         return Edge(source=p, target=c, dashes=source == "inferred",
-                    color={"color": RELATION_RGB.get(relation, "#888"), "opacity": 1.0 if sure else 0.45},
+                    color={"color": RELATION_RGB.get(relation, "#888"), "opacity": 1.0 if sure else 0.6},
                     title=f"{relation} ({source}" + ("" if source == "declared" else f", {confidence:.0%} sure") + ")",
                     **({"label": label, "font": {"size": 10, "color": "#666", "strokeWidth": 0}} if labelled else {}))
 

@@ -42,13 +42,15 @@ def _classes(path: str) -> None:
                    "numbers here are a floor.")
 
 
-def _on_family_pick() -> None:
-    event = st.session_state.get("lic_family_table")
-    ids = st.session_state.get("_lic_family_ids") or []
-    rows = event.selection.rows if event is not None and hasattr(event, "selection") else None
-    chosen = table_selection_to_model(rows, ids)
-    if chosen:
-        st.session_state["lic_family"] = chosen
+def _pick_family(table_key: str, ids_key: str):
+    """An on_select callback: the family of the row picked in table ``table_key`` becomes the page's scope."""
+    def pick() -> None:
+        event = st.session_state.get(table_key)
+        rows = event.selection.rows if event is not None and hasattr(event, "selection") else None
+        chosen = table_selection_to_model(rows, st.session_state.get(ids_key) or [])
+        if chosen:
+            st.session_state["lic_family"] = chosen
+    return pick
 
 
 def _hub(model_id: str) -> str:
@@ -90,7 +92,7 @@ def _verdicts(path: str, scope: dict) -> None:
         by_family = family_verdicts(judged)
         st.markdown("**By family** (most violations first)")
         st.session_state["_lic_verdict_family_ids"] = by_family["family"].tolist()
-        st.dataframe(by_family, hide_index=True, key="lic_verdict_families", height=320, on_select=_on_verdict_family,
+        st.dataframe(by_family, hide_index=True, key="lic_verdict_families", height=320, on_select=_pick_family("lic_verdict_families", "_lic_verdict_family_ids"),
                      selection_mode="single-row")
     with right:
         pairs = (judged.groupby(["parent_licenses", "child_licenses", "verdict"], dropna=False).size().rename("edges")
@@ -109,15 +111,6 @@ def _verdicts(path: str, scope: dict) -> None:
                                 "tree": st.column_config.LinkColumn("chain", display_text="licenses up to the roots")})
     st.download_button("Download these verdicts (CSV)", shown.to_csv(index=False), file_name="phylo-license-verdicts.csv",
                        mime="text/csv", key="lic_export_verdicts", icon=":material/download:")
-
-
-def _on_verdict_family() -> None:
-    event = st.session_state.get("lic_verdict_families")
-    ids = st.session_state.get("_lic_verdict_family_ids") or []
-    rows = event.selection.rows if event is not None and hasattr(event, "selection") else None
-    chosen = table_selection_to_model(rows, ids)
-    if chosen:
-        st.session_state["lic_family"] = chosen
 
 
 def _chain(path: str) -> None:
@@ -177,7 +170,7 @@ with right:
         st.success("No edge in this scope relaxes its parent's license class.")
     else:
         st.session_state["_lic_family_ids"] = by_family["family"].tolist()
-        st.dataframe(by_family, hide_index=True, key="lic_family_table", on_select=_on_family_pick,
+        st.dataframe(by_family, hide_index=True, key="lic_family_table", on_select=_pick_family("lic_family_table", "_lic_family_ids"),
                      selection_mode="single-row", height=420,
                      column_config={"share_relaxed": st.column_config.ProgressColumn("share relaxed", format="percent",
                                                                                      min_value=0, max_value=1),
