@@ -20,7 +20,9 @@ import pandas as pd
 __all__ = ["ColorBy", "SizeBy", "MapFilter", "PALETTE", "OTHER_COLOR", "GRID", "UNKNOWN_DAY", "EPOCH", "filter_sql",
            "matching_rows", "color_codes", "size_codes", "grid_coordinates", "grid_coordinates_3d", "draw_order", "write_array",
            "interleave", "mask_bits", "created_days", "picked_model", "family_segments", "model_details", "search_ids",
-           "card_excerpt", "distributions", "to_grid", "box_polygon", "points_in_polygon", "selection_summary"]
+           "card_excerpt", "distributions", "to_grid", "box_polygon", "points_in_polygon", "selection_summary",
+           "selection_rows", "format_polygon", "parse_polygon", "Camera", "density_codes", "hover_table", "hover_chunks",
+           "write_bytes", "short_label"]
 
 GRID = 9999  # coordinates are integers 0..GRID (uint16 in the point files)
 # 19 distinct colours (Tableau 20 without grey) plus grey for "other".
@@ -39,6 +41,7 @@ class ColorBy(str, Enum):
     FAMILY = "family"
     DEPTH = "depth"
     RELATION = "relation"
+    DENSITY = "density"
 
 
 class SizeBy(str, Enum):
@@ -119,6 +122,10 @@ def matching_rows(con, f: MapFilter) -> np.ndarray:
 
 def color_codes(con, color_by: ColorBy, top: int = len(PALETTE)) -> tuple[np.ndarray, pd.DataFrame]:
     """Colour code per model (0..top-1, ``top`` = other) and the legend (category, models, rgb)."""
+    if ColorBy(color_by) is ColorBy.DENSITY:
+        xy = con.execute("SELECT p.x, p.y FROM models m JOIN points p USING (model_id) ORDER BY m.rowid").fetchnumpy()
+        gx, gy, _ = grid_coordinates(xy["x"].astype(np.float64), xy["y"].astype(np.float64))
+        return density_codes(gx, gy)
     category = _CATEGORY_SQL[ColorBy(color_by)]
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _cat AS
@@ -195,6 +202,26 @@ def write_array(path: Path, values: np.ndarray, dtype) -> int:
         np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tofile(f)
     os.replace(tmp, path)
     return path.stat().st_size
+
+
+def write_bytes(path: Path, blob: bytes) -> None:
+    """Write ``blob`` to ``path`` atomically (see ``write_array``)."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        f.write(blob)
+    os.replace(tmp, path)
+
+
+def short_label(label: str, terms: int = 2) -> str:
+    """A map label's first ``terms`` terms, model ids without their namespace (``org/Name`` → ``Name``).
+
+    >>> short_label("meta-llama/Llama-2-7b · gguf · text-generation")
+    'Llama-2-7b · gguf'
+    """
+    return " · ".join(t.rsplit("/", 1)[-1] for t in str(label).split(" · ")[:terms])
 
 
 def interleave(*columns: np.ndarray) -> np.ndarray:
@@ -368,19 +395,148 @@ def points_in_polygon(x: np.ndarray, y: np.ndarray, polygon, max_vertices: int =
     return near[inside]
 
 
-def selection_summary(con, model_ids, top: int = 200) -> dict:
+def selection_summary(con, rows, top: int = 200) -> dict:
     """What a map selection holds: its count, its models by downloads, its task, library and license-class mix and
-    its families (largest first)."""
-    ids = [str(m) for m in model_ids]
-    table = con.execute(f"""
-        SELECT model_id, downloads, likes, pipeline_tag, library_name, license_class, family
-        FROM models WHERE model_id IN (SELECT unnest(?::VARCHAR[]))
-        ORDER BY downloads DESC, model_id LIMIT {int(top)}""", [ids]).df()
+    its families (largest first). ``rows`` are bundle rows (``points_in_polygon`` on bundle-order coordinates);
+    they reach DuckDB as one registered Arrow column, not as a list of ids, so 760k selected rows take a join."""
+    rows = np.unique(np.asarray(rows, dtype=np.int64))
+    con.register("_selection", pa.table({"row": rows}))
+    try:
+        sel = "FROM models m JOIN _selection s ON s.row = m.rowid"
+        table = con.execute(f"""
+            SELECT m.model_id, m.downloads, m.likes, m.pipeline_tag, m.library_name, m.license_class, m.family {sel}
+            ORDER BY m.downloads DESC, m.model_id LIMIT ?""", [int(top)]).df()
 
-    def mix(column: str) -> pd.DataFrame:
-        return con.execute(f"""SELECT coalesce({column}, '(none)') AS value, count(*) AS models FROM models
-                               WHERE model_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1 ORDER BY 2 DESC, 1""",
-                           [ids]).df()
+        def mix(column: str) -> pd.DataFrame:
+            return con.execute(f"SELECT coalesce(m.{column}, '(none)') AS value, count(*) AS models {sel} "
+                               "GROUP BY 1 ORDER BY 2 DESC, 1").df()
 
-    return {"count": len(set(ids)), "models": table, "tasks": mix("pipeline_tag"), "libraries": mix("library_name"),
-            "licenses": mix("license_class"), "families": mix("family")}
+        families = con.execute(f"""
+            SELECT m.family AS value, count(*) AS models, any_value(f.size) AS family_size {sel}
+            LEFT JOIN families f USING (family_id) GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1""").df()
+        return {"count": len(rows), "models": table, "tasks": mix("pipeline_tag"), "libraries": mix("library_name"),
+                "licenses": mix("license_class"), "families": families}
+    finally:
+        con.unregister("_selection")
+
+
+def selection_rows(con, rows, limit: int = 1_000_000) -> pd.DataFrame:
+    """The selected models' ids and metadata for a CSV export (largest first, at most ``limit`` rows)."""
+    rows = np.unique(np.asarray(rows, dtype=np.int64))
+    con.register("_selection", pa.table({"row": rows}))
+    try:
+        return con.execute("""
+            SELECT m.model_id, m.author, m.pipeline_tag, m.library_name, m.license_class, array_to_string(m.licenses, ';')
+                   AS licenses, m.downloads, m.likes, m.created_at, m.family, m.depth
+            FROM models m JOIN _selection s ON s.row = m.rowid ORDER BY m.downloads DESC, m.model_id LIMIT ?""",
+                           [int(limit)]).df()
+    finally:
+        con.unregister("_selection")
+
+
+MAX_POLYGON = 500  # vertices a polygon keeps in a URL
+
+
+def format_polygon(polygon) -> str:
+    """A selection polygon for the URL: integer grid vertices "x,y;x,y;…", thinned to ``MAX_POLYGON``."""
+    poly = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
+    poly = poly[np.isfinite(poly).all(axis=1)]
+    if len(poly) > MAX_POLYGON:
+        poly = poly[np.linspace(0, len(poly) - 1, MAX_POLYGON).astype(np.int64)]
+    poly = np.clip(np.rint(poly), 0, GRID).astype(np.int64)
+    return ";".join(f"{x},{y}" for x, y in poly) if len(poly) >= 3 else ""
+
+
+def parse_polygon(text: str | None) -> list[tuple[int, int]]:
+    """The polygon of a ``format_polygon`` string; anything malformed gives [] (no selection), never an error.
+
+    >>> parse_polygon("0,0;10,0;10,10") , parse_polygon("1,2;x,3"), parse_polygon("0,0;99999,0;5,5")
+    ([(0, 0), (10, 0), (10, 10)], [], [(0, 0), (9999, 0), (5, 5)])
+    """
+    if not text or len(text) > 12 * MAX_POLYGON * 2:
+        return []
+    out = []
+    for pair in text.split(";")[: MAX_POLYGON * 2]:
+        parts = pair.split(",")
+        if len(parts) != 2 or not all(p.strip().lstrip("-").isdigit() for p in parts):
+            return []
+        out.append(tuple(int(min(max(int(p), 0), GRID)) for p in parts))
+    return out if len(out) >= 3 else []
+
+
+@dataclass(frozen=True)
+class Camera:
+    """Where the map looks: the target point on the grid, the zoom (deck.gl's log2 scale) and, in 3D, the orbit."""
+
+    x: float
+    y: float
+    zoom: float
+    z: float = 0.0
+    orbit: float = 0.0
+    pitch: float = 0.0
+
+    def to_url(self) -> str:
+        vals = [self.x, self.y, self.zoom] + ([self.z, self.orbit, self.pitch] if (self.z or self.orbit or self.pitch) else [])
+        return ",".join(f"{v:.4g}" if abs(v) < 100 else f"{v:.0f}" for v in vals)
+
+    @classmethod
+    def from_url(cls, text: str | None) -> "Camera | None":
+        """A camera from ``to_url``'s text, or None when the text is missing, malformed or out of range."""
+        if not text or len(text) > 120:
+            return None
+        try:
+            vals = [float(v) for v in text.split(",")]
+        except ValueError:
+            return None
+        if len(vals) not in (3, 6) or not all(np.isfinite(vals)):
+            return None
+        x, y, zoom, *rest = vals
+        if not (-GRID <= x <= 2 * GRID and -GRID <= y <= 2 * GRID and -20 <= zoom <= 20):
+            return None
+        z, orbit, pitch = rest or (0.0, 0.0, 0.0)
+        if not (-GRID <= z <= 2 * GRID and -360 <= orbit <= 360 and -90 <= pitch <= 90):
+            return None
+        return cls(x, y, zoom, z, orbit, pitch)
+
+
+DENSITY_CELLS = 100  # the density mode counts models per 1/100 × 1/100 square of the 2D map
+DENSITY_BINS = ["1", "2–4", "5–16", "17–64", "65–256", "257–1,024", "1,025–4,096", "4,097+"]
+# A sequential palette (viridis, light for dense places so they read on white).
+DENSITY_RGB = [[68, 1, 84], [70, 50, 126], [54, 92, 141], [39, 127, 142], [31, 161, 135], [74, 193, 109],
+               [160, 218, 57], [253, 231, 37]]
+
+
+def density_codes(gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
+    """Per point, how crowded its place on the map is: models in its square (``DENSITY_CELLS``² of the grid),
+    binned by powers of 4 (``DENSITY_BINS``); and the legend (bin, models in such places, rgb)."""
+    cells = (np.minimum(np.asarray(gx) * DENSITY_CELLS // (GRID + 1), DENSITY_CELLS - 1) * DENSITY_CELLS
+             + np.minimum(np.asarray(gy) * DENSITY_CELLS // (GRID + 1), DENSITY_CELLS - 1)).astype(np.int64)
+    crowd = np.bincount(cells, minlength=DENSITY_CELLS ** 2)[cells]
+    codes = np.minimum(np.ceil(np.log(np.maximum(crowd, 1)) / np.log(4)).astype(np.int64), len(DENSITY_BINS) - 1)
+    legend = pd.DataFrame({"category": [f"{b} a square" for b in DENSITY_BINS],
+                           "models": np.bincount(codes, minlength=len(DENSITY_BINS)), "rgb": DENSITY_RGB})
+    return codes.astype(np.int16), legend
+
+
+def hover_table(con) -> pa.Table:
+    """What hovering a point shows, per model in bundle order: id, task, library, first license, downloads, family
+    and its size (Arrow; written to the browser in chunks by ``hover_chunks``)."""
+    from core.bundle import arrow_rows
+
+    return arrow_rows(con, """
+        SELECT m.model_id AS id, m.pipeline_tag AS task, m.library_name AS library,
+               coalesce(m.licenses[1], m.license_class) AS license, m.downloads, m.family, coalesce(f.size, 1) AS family_size
+        FROM models m LEFT JOIN families f USING (family_id) ORDER BY m.rowid""")
+
+
+HOVER_CHUNK = 4096  # points a hover file holds: ~0.4 MB of JSON, fetched the first time a point in it is hovered
+
+
+def hover_chunks(table: pa.Table, order: np.ndarray, chunk: int = HOVER_CHUNK):
+    """(index, JSON bytes) of each hover file: ``table``'s rows in draw order, ``chunk`` at a time, as columns."""
+    import json
+
+    for i, start in enumerate(range(0, len(order), chunk)):
+        part = table.take(pa.array(order[start:start + chunk]))
+        yield i, json.dumps({c: part[c].to_pylist() for c in part.column_names}, separators=(",", ":"),
+                            ensure_ascii=True, default=str).encode()

@@ -16,7 +16,7 @@ DUCKDB_THREADS = 2  # a Space's CPU Basic has 2 vCPUs
 
 BUNDLE_FORMAT = 3  # 2: parent_as_written, parent_match; 3: relation_confidence and _rule, models.license_name, vectorisers
 TABLES = ("models", "edges", "families")
-OPTIONAL_TABLES = ("cards", "points", "clusters", "resemblance", "vectorisers")
+OPTIONAL_TABLES = ("cards", "points", "clusters", "labels", "resemblance", "vectorisers")
 
 
 @dataclass(frozen=True)

@@ -277,7 +277,7 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     }
     bar.update()
     bar.close()
-    for stale in ("points.parquet", "clusters.parquet", "embeddings.npy", "projection.joblib"):
+    for stale in ("points.parquet", "clusters.parquet", "labels.parquet", "embeddings.npy", "projection.joblib"):
         (out / stale).unlink(missing_ok=True)
     # What is written is read back by the later steps: drop the ingest's tables before they run.
     del norm, models, edges, edge_table, families, lin, ids, downloads, p_in, c_in, rel_in, depth, inside
@@ -323,6 +323,45 @@ def add_resemblance(out: Path, source_shape: str | None = None) -> None:
     pq.write_table(table, target, compression="zstd")
 
 
+def label_features(tasks: pa.Array, libs: pa.Array, tags: pa.Array) -> pa.ListArray:
+    """What names a region of the map: each model's informative tags, its task and its library (Arrow, no Python
+    list a model)."""
+    from core.embedding import informative_tags
+
+    own = informative_tags(tasks, libs, tags)
+    rows = [pc.list_parent_indices(own).to_numpy(zero_copy_only=False).astype(np.int64)]
+    values = [pc.list_flatten(own).cast(pa.string())]
+    for col in (tasks, libs):
+        valid = pc.is_valid(col).to_numpy(zero_copy_only=False)
+        rows.append(np.flatnonzero(valid))
+        values.append(col.cast(pa.string()).filter(pa.array(valid)))
+    r = np.concatenate(rows)
+    by = np.argsort(r, kind="stable")
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=len(tasks)))]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.concat_arrays(values).take(pa.array(by)))
+
+
+def label_table(xy: np.ndarray, features: pa.ListArray, clusters: np.ndarray, ids: pa.Array, seed: int = 0) -> pa.Table:
+    """labels.parquet: the map's label hierarchy (see ``core.projection.label_hierarchy``), anchored by model id."""
+    from core.projection import label_hierarchy
+
+    t = label_hierarchy(xy, features, clusters, seed=seed)
+    return t.set_column(t.schema.get_field_index("anchor"), "anchor", ids.take(pa.array(t["anchor"].to_numpy())))
+
+
+def add_labels(out: Path, seed: int = 0) -> int:
+    """Write labels.parquet for a bundle that has a map but no labels (made before they existed); returns rows."""
+    models = pq.read_table(out / "models.parquet", columns=["model_id", "pipeline_tag", "library_name", "tags"])
+    points = pq.read_table(out / "points.parquet", columns=["model_id", "x", "y", "cluster"])
+    if not points["model_id"].equals(models["model_id"]):
+        points = points.take(pc.index_in(models["model_id"], points["model_id"]))
+    xy = np.stack([points["x"].to_numpy(), points["y"].to_numpy()], axis=1)
+    features = label_features(*(models[c].combine_chunks() for c in ("pipeline_tag", "library_name", "tags")))
+    table = label_table(xy, features, points["cluster"].to_numpy(), models["model_id"].combine_chunks(), seed)
+    pq.write_table(table, out / "labels.parquet")
+    return table.num_rows
+
+
 def add_map(out: Path, backend: str = "onnx-int8", model_path: str | None = None, fit_sample: int = 50_000,
             seed: int = 0, progress: bool = False, log: StageLog | None = None) -> dict:
     """Embed every model, project to 2D and 3D, cluster; write embeddings.npy, points/clusters.parquet, projection.joblib.
@@ -336,7 +375,7 @@ def add_map(out: Path, backend: str = "onnx-int8", model_path: str | None = None
     import joblib
     from tqdm import tqdm
 
-    from core.embedding import (TEACHER_SAMPLE, Backend, best_backend, embed_resumable, fit_static, informative_tags,
+    from core.embedding import (TEACHER_SAMPLE, Backend, best_backend, embed_resumable, fit_static,
                                 load_encoder, model_texts, query_backend)
     from core.projection import cluster_labels, cluster_points, project, quantize
 
@@ -370,9 +409,9 @@ def add_map(out: Path, backend: str = "onnx-int8", model_path: str | None = None
     project_s = time.perf_counter() - t1
     log.mark("project")
     clusters = cluster_points(proj.xy, seed=seed)
-    features = informative_tags(tasks, libs, tags).to_pylist()
-    features = [f + [t for t in (tk, lb) if t] for f, tk, lb in zip(features, tasks.to_pylist(), libs.to_pylist())]
+    features = label_features(tasks, libs, tags)
     names = cluster_labels(clusters, features)
+    pq.write_table(label_table(proj.xy, features, clusters, ids, seed), out / "labels.parquet")
     del features
     log.mark("cluster")
     pq.write_table(pa.table({

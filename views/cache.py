@@ -136,6 +136,7 @@ def warm(path: str) -> None:
     try:
         if has_map(path):
             map_geometry(path)
+            hover_files(path)
     except Exception:  # noqa: BLE001 — the page that opens this bundle reports what is wrong, in one line
         pass
 
@@ -187,23 +188,87 @@ def map_files(path: str, color_by: str, size_by: str, three_d: bool, with_time: 
              "time_url": _static_file(geo, "v4-t.u16", lambda t: atlas.write_array(
                  t, atlas.created_days(cursor(path))[order], "u2")) if with_time else None}
     files["bytes"] = sum((ROOT / u.removeprefix("app/")).stat().st_size for u in files.values() if u)
-    return {"files": files, "legend": legend, "n_colors": len(legend) - (legend["category"] == "other").sum()}
+    colored = legend[legend["category"] != "other"]
+    return {"files": files, "legend": legend, "n_colors": len(colored), "palette": [list(map(int, c)) for c in colored["rgb"]]}
+
+
+def has_labels(path: str) -> bool:
+    return bundle(path).table_path("labels").is_file()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def map_labels(path: str) -> list[dict]:
+    """The map's label hierarchy with grid positions in 2D and 3D (a few hundred rows), for the map component."""
+    if not has_labels(path):
+        return []
+    from core import atlas
+
+    geo = map_geometry(path)
+    t = cursor(path).execute("SELECT level, cluster, label, size, anchor FROM labels ORDER BY level, size DESC, cluster").df()
+    rows = rows_of(path, t["anchor"].tolist())
+    out = []
+    for r in t.itertuples():
+        row = rows.get(r.anchor)
+        if row is None:
+            continue
+        out.append({"level": int(r.level), "text": atlas.short_label(r.label), "title": r.label, "n": int(r.size),
+                    "xy": [int(geo["gx"][row]), int(geo["gy"][row])], "xyz": [int(g[row]) for g in geo["g3"]]})
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def hover_files(path: str) -> dict:
+    """Hover facts for the browser in draw-order chunks of ``atlas.HOVER_CHUNK`` (written once per bundle version):
+    the component fetches the chunk of a point the first time one of its points is hovered."""
+    from core import atlas
+
+    geo = map_geometry(path)
+    folder = STATIC / "points" / geo["key"] / "hover"
+    done = folder / "complete"
+    if not done.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        for i, blob in atlas.hover_chunks(atlas.hover_table(cursor(path)), geo["order"]):
+            atlas.write_bytes(folder / f"h{i}.json", blob)
+        done.write_text("ok")
+    return {"hover_url": f"app/static/points/{geo['key']}/hover/h", "hover_chunk": atlas.HOVER_CHUNK}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def matching(path: str, **filter_fields) -> dict:
-    """Rows passing a filter and the same as one bit per drawn point (base64, for the map component)."""
+def selection(path: str, polygon: str, top: int = 200) -> dict:
+    """The models inside a URL polygon (``atlas.format_polygon``) on the 2D map, and their summary."""
+    from core import atlas
+
+    geo = map_geometry(path)
+    rows = atlas.points_in_polygon(geo["gx"], geo["gy"], atlas.parse_polygon(polygon))
+    return {"rows": rows, **atlas.selection_summary(cursor(path), rows, top=top)}
+
+
+@st.cache_data(show_spinner="Writing the CSV…", max_entries=8)
+def selection_csv(path: str, polygon: str) -> bytes:
+    from core import atlas
+
+    return atlas.selection_rows(cursor(path), selection(path, polygon)["rows"]).to_csv(index=False).encode()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def matching(path: str, polygon: str = "", **filter_fields) -> dict:
+    """Rows passing a filter (and inside ``polygon``, a URL selection, when given) and the same as one bit per
+    drawn point (base64, for the map component)."""
     import base64
     import hashlib
+
+    import numpy as np
 
     from core import atlas
 
     f = atlas.MapFilter(**filter_fields)
     rows = atlas.matching_rows(cursor(path), f)
+    if polygon:
+        rows = np.intersect1d(rows, selection(path, polygon)["rows"], assume_unique=True)
     bits = atlas.mask_bits(rows, map_geometry(path)["order"]) if has_map(path) else b""
     # The bundle is part of the digest: the map component keeps a mask until the digest changes.
     return {"count": len(rows), "mask": base64.b64encode(bits).decode(),
-            "digest": hashlib.sha1(repr((_bundle_key(path), sorted(filter_fields.items()))).encode()).hexdigest()[:12]}
+            "digest": hashlib.sha1(repr((_bundle_key(path), polygon, sorted(filter_fields.items()))).encode()).hexdigest()[:12]}
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -10,13 +10,14 @@ import pydeck as pdk
 import streamlit as st
 
 from core import atlas
-from core.atlas import ColorBy, SizeBy
+from core.atlas import Camera, ColorBy, SizeBy
 from core.licenses import LicenseClass
 from core.lineage import MATCH_REASONS
 from views import cache, chain, pointmap, state
 
 COLOR_LABELS = {ColorBy.CLUSTER: "cluster", ColorBy.LIBRARY: "library", ColorBy.TASK: "task", ColorBy.LICENSE: "license class",
-                ColorBy.FAMILY: "family", ColorBy.DEPTH: "depth", ColorBy.RELATION: "relation to parent"}
+                ColorBy.FAMILY: "family", ColorBy.DEPTH: "depth", ColorBy.RELATION: "relation to parent",
+                ColorBy.DENSITY: "density (models nearby)"}
 SIZE_LABELS = {SizeBy.NONE: "same size", SizeBy.DOWNLOADS: "downloads", SizeBy.LIKES: "likes"}
 RELATION_RGB = {"finetune": [59, 111, 182], "adapter": [242, 165, 65], "quantized": [76, 175, 80], "merge": [200, 60, 160]}
 ANY = "any"
@@ -24,19 +25,19 @@ ANY = "any"
 
 def _filters(path: str) -> atlas.MapFilter:
     tasks, libs = cache.top_values(path, "pipeline_tag"), cache.top_values(path, "library_name")
-    with st.expander("Filters", expanded=True):
-        c = st.columns([3, 2, 2, 2])
-        text = c[0].text_input("Id or author contains", key="map_q", bind="query-params", max_chars=200)
-        lic = c[1].selectbox("License class", [ANY] + [l.value for l in LicenseClass], key="map_license", bind="query-params")
-        task = c[2].selectbox("Task", [ANY] + tasks, key="map_task", bind="query-params")
-        lib = c[3].selectbox("Library", [ANY] + libs, key="map_library", bind="query-params")
-        c = st.columns([2, 2, 2, 2, 2, 3])
+    with st.sidebar.expander("Filters", expanded=True, icon=":material/filter_alt:"):
+        text = st.text_input("Id or author contains", key="map_q", bind="query-params", max_chars=200)
+        lic = st.selectbox("License class", [ANY] + [l.value for l in LicenseClass], key="map_license", bind="query-params")
+        task = st.selectbox("Task", [ANY] + tasks, key="map_task", bind="query-params")
+        lib = st.selectbox("Library", [ANY] + libs, key="map_library", bind="query-params")
+        c = st.columns(2)
         min_dl = state.url_int_input(c[0], "Min downloads", "map_min_dl", 0, 10**12, 0, step=100)
         min_likes = state.url_int_input(c[1], "Min likes", "map_min_likes", 0, 10**9, 0, step=10)
-        since = c[2].date_input("Created from", value=None, min_value=dt.date(2015, 1, 1), key="map_from", bind="query-params")
-        until = c[3].date_input("Created until", value=None, min_value=dt.date(2015, 1, 1), key="map_to", bind="query-params")
-        base = c[4].toggle("Base models only", key="map_base", bind="query-params", help="Models without a parent")
-        family = c[5].text_input("Family (root id)", key="map_family", bind="query-params", max_chars=300)
+        c = st.columns(2)
+        since = c[0].date_input("Created from", value=None, min_value=dt.date(2015, 1, 1), key="map_from", bind="query-params")
+        until = c[1].date_input("Created until", value=None, min_value=dt.date(2015, 1, 1), key="map_to", bind="query-params")
+        family = st.text_input("Family (root id)", key="map_family", bind="query-params", max_chars=300)
+        base = st.toggle("Base models only", key="map_base", bind="query-params", help="Models without a parent")
     return atlas.MapFilter(text=text.strip(), license="" if lic in (None, ANY) else lic, task="" if task in (None, ANY) else task,
                            library="" if lib in (None, ANY) else lib, min_downloads=min_dl, min_likes=min_likes,
                            created_from=since, created_to=until, base_only=bool(base), family=family.strip())
@@ -59,6 +60,50 @@ def _on_map_click() -> None:
         st.session_state["map_model"] = model
 
 
+def _component_value(name: str):
+    value = st.session_state.get("map_chart")
+    return value.get(name) if hasattr(value, "get") else getattr(value, name, None)
+
+
+def _on_map_select() -> None:
+    """A drawn box or lasso (grid vertices) → the URL's ``map_sel``; an empty one clears it."""
+    info, sent = st.session_state.get("_map_points"), _component_value("selected")
+    if not info or not isinstance(sent, dict) or sent.get("points") != info["points_key"]:
+        return
+    try:
+        text = atlas.format_polygon(sent.get("polygon") or [])
+    except (TypeError, ValueError):
+        text = ""
+    _set_selection(text)
+
+
+def _set_selection(text: str) -> None:
+    if text:
+        st.query_params["map_sel"] = text
+    else:
+        st.query_params.pop("map_sel", None)
+        st.query_params.pop("map_only_sel", None)
+
+
+def _on_map_view() -> None:
+    """The camera, once the view settles, → the URL's ``map_view`` (so a copied link opens the same place)."""
+    v = _component_value("view")
+    try:
+        cam = Camera.from_url(",".join(str(float(v[k])) for k in ("x", "y", "zoom", "z", "orbit", "pitch")))
+    except (TypeError, ValueError, KeyError):
+        cam = None
+    if cam is not None:
+        st.query_params["map_view"] = cam.to_url()
+
+
+def _close(*keys: str) -> None:
+    for k in keys:
+        if k == "map_model":
+            st.session_state["map_model"] = ""
+        else:
+            _set_selection("")
+
+
 def _select(model_id: str) -> None:
     st.session_state["map_model"] = model_id
 
@@ -74,13 +119,13 @@ def _marker(marker_id: str, points: list, rgb: list[int], radius: int):
 
 
 def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bool, model_id: str | None,
-         extra_markers: list, draft_point) -> None:
+         extra_markers: list, draft_point, polygon: str, only_selection: bool) -> None:
     """Every model, from binary point files (most downloaded drawn on top); filters dim the rest; overlays on top."""
     geo = cache.map_geometry(path)
     view = cache.map_files(path, color_by, size_by, three_d)
     mask, mask_id = None, ""
-    if f.active:
-        match = cache.matching(path, **_filter_fields(f))
+    if f.active or (only_selection and polygon):
+        match = cache.matching(path, **_filter_fields(f), polygon=polygon if only_selection else "")
         mask, mask_id = match["mask"], match["digest"]
     overlays, markers = [], []
     if model_id and not three_d:
@@ -104,27 +149,25 @@ def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bo
         markers.append(_marker("draft", [draft_point], [0, 0, 0], 12))
     points_key = f"{geo['key']}-{'3d' if three_d else '2d'}-{color_by}-{size_by}"
     st.session_state["_map_points"] = {"path": path, "points_key": points_key}
-    pointmap.point_map(key="map_chart", points_key=points_key, n=len(geo["ids"]), files=view["files"], n_colors=view["n_colors"],
-                       mode="3d" if three_d else "2d", mask=mask, mask_id=mask_id, overlays=overlays + markers,
-                       on_pick=_on_map_click)
+    camera = Camera.from_url(st.query_params.get("map_view"))
+    if camera is not None and three_d != bool(camera.z or camera.orbit or camera.pitch):
+        camera = None  # a 2D camera does not place a 3D view, nor the reverse
+    legend = pointmap.legend_spec(COLOR_LABELS[ColorBy(color_by)], view["legend"])
+    pointmap.point_map(key="map_chart", points_key=points_key, n=len(geo["ids"]), files=view["files"],
+                       n_colors=view["n_colors"], palette=view["palette"], mode="3d" if three_d else "2d", mask=mask,
+                       mask_id=mask_id, overlays=overlays + markers, fill=True, height=420, labels=cache.map_labels(path),
+                       legend=legend, hover=cache.hover_files(path), camera=camera, tools=not three_d,
+                       selection=atlas.parse_polygon(polygon), on_pick=_on_map_click, on_select=_on_map_select,
+                       on_view=_on_map_view)
 
 
 @st.fragment
 def _map_ready(*args) -> None:
-    """The map in a fragment: its own events rerun only it, unless a click picked another model."""
+    """The map in a fragment: its own events (camera moves) rerun only it, unless a click picked another model
+    or a box or lasso changed the selection."""
     _map(*args)
-    if (st.session_state.get("map_model") or "").strip() != (args[5] or ""):
-        st.rerun()  # the whole page: the details panel shows the new selection
-
-
-def _legend(path: str, color_by: str, size_by: str, three_d: bool) -> None:
-    legend = cache.map_files(path, color_by, size_by, three_d)["legend"]
-    fig = px.bar(legend.iloc[::-1], x="models", y="category", orientation="h", log_x=True,
-                 color="category", color_discrete_map={c: f"rgb{tuple(rgb)}" for c, rgb in zip(legend["category"], legend["rgb"])})
-    fig.update_layout(showlegend=False, height=max(200, 22 * len(legend)), margin=dict(l=0, r=10, t=0, b=0), yaxis_title="",
-                      xaxis_title="models (log scale)")
-    fig.update_yaxes(automargin=True, tickfont=dict(size=11))
-    st.plotly_chart(fig, key="map_legend")
+    if (st.session_state.get("map_model") or "").strip() != (args[5] or "") or (not args[4] and _url_polygon() != args[8]):
+        st.rerun()  # the whole page: the panel shows the new model or selection
 
 
 def _details(path: str, model_id: str) -> None:
@@ -178,27 +221,79 @@ def _results(title: str, results: list[tuple[str, float]], key: str) -> None:
         st.button(f"{model}  ·  {score:.2f}", key=f"{key}_{model}", on_click=_select, args=(model,), type="tertiary")
 
 
-path, b = state.require_bundle("The map of models")
+def _selection(path: str, polygon: str) -> None:
+    """The selection's panel: count, actions, its models (sortable; a row opens it), its mix and its families."""
+    sel = cache.selection(path, polygon)
+    head = st.columns([5, 1])
+    head[0].markdown(f"#### {sel['count']:,} models selected")
+    head[1].button("", icon=":material/close:", key="map_sel_close", on_click=_close, args=("map_sel",), help="Clear the selection",
+                   type="tertiary")
+    if not sel["count"]:
+        st.caption("Nothing is drawn inside this outline. Draw another box or lasso, or clear it.")
+        return
+    c = st.columns(3)
+    c[0].toggle("Only these", key="map_only_sel", bind="query-params", help="Dim every model outside the selection")
+    top_family = sel["families"].iloc[0]
+    c[1].link_button("Largest family", f"family?fam_model={quote(str(top_family['value']), safe='')}",
+                     icon=":material/account_tree:", help=f"{top_family['value']}: {int(top_family['models']):,} of its "
+                                                          f"{int(top_family['family_size']):,} models are selected")
+    c[2].download_button("CSV", lambda: cache.selection_csv(path, polygon), file_name="phylo-selection.csv",
+                         mime="text/csv", icon=":material/download:", on_click="ignore",
+                         help="Ids and metadata of every selected model")
+    models = sel["models"]
+    st.caption(f"Top {len(models):,} by downloads (click a header to sort, a row to open the model)")
+    st.dataframe(models, hide_index=True, key="map_sel_table", on_select=_on_sel_row, selection_mode="single-row",
+                 height=260, column_config={"downloads": st.column_config.NumberColumn(format="localized"),
+                                            "likes": st.column_config.NumberColumn(format="localized")})
+    tabs = st.tabs(["Tasks", "Libraries", "Licenses", "Families"])
+    for tab, key in zip(tabs, ("tasks", "libraries", "licenses", "families")):
+        with tab:
+            mix = sel[key].head(30).assign(share=lambda d: d["models"] / sel["count"])
+            st.dataframe(mix, hide_index=True, key=f"map_sel_{key}", height=220, column_config={
+                "share": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
+
+
+def _on_sel_row() -> None:
+    picked = st.session_state.get("map_sel_table")
+    rows = picked.selection.rows if picked is not None else []
+    if rows:
+        models = cache.selection(state.current_bundle_path(), _url_polygon())["models"]
+        if rows[0] < len(models):
+            st.session_state["map_model"] = str(models["model_id"].iloc[rows[0]])
+
+
+def _url_polygon() -> str:
+    """The URL's selection, normalised (a malformed one is no selection)."""
+    return atlas.format_polygon(atlas.parse_polygon(st.query_params.get("map_sel", "")))
+
+
+PANEL_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { padding-top: 3.2rem; padding-bottom: 1rem; }
+.st-key-map_panel { position: fixed; top: 4.2rem; right: 1rem; width: min(430px, 36vw); max-height: calc(100vh - 5.4rem);
+  overflow-y: auto; z-index: 990; background: var(--st-background-color, #fff); border: 1px solid rgba(49,51,63,.2);
+  border-radius: .6rem; padding: .6rem .8rem; box-shadow: 0 4px 18px rgba(0,0,0,.16); }
+</style>
+"""
+
+
+path, b = state.require_bundle("The map of models", compact=True)
 if not cache.has_map(path):
+    st.title("The map of models")
     st.info("This bundle has no map yet: rebuild it without `--no-embed` to embed and project every model.")
     st.stop()
+st.html(PANEL_CSS)
+with st.sidebar:
+    color_by = st.selectbox("Colour by", [x.value for x in ColorBy], format_func=lambda v: COLOR_LABELS[ColorBy(v)],
+                            key="map_color", bind="query-params") or ColorBy.CLUSTER.value
+    size_by = st.selectbox("Size by", [x.value for x in SizeBy], format_func=lambda v: SIZE_LABELS[SizeBy(v)],
+                           key="map_size", bind="query-params") or SizeBy.NONE.value
+    three_d = st.toggle("3D view", key="map_3d", bind="query-params", help="A 3D projection with an orbit camera")
 f = _filters(path)
-c = st.columns([4, 2, 1])
-color_by = c[0].segmented_control("Colour by", [x.value for x in ColorBy], default=ColorBy.CLUSTER.value,
-                                  format_func=lambda v: COLOR_LABELS[ColorBy(v)], key="map_color", bind="query-params") or ColorBy.CLUSTER.value
-size_by = c[1].segmented_control("Size by", [x.value for x in SizeBy], default=SizeBy.NONE.value,
-                                 format_func=lambda v: SIZE_LABELS[SizeBy(v)], key="map_size", bind="query-params") or SizeBy.NONE.value
-three_d = c[2].toggle("3D", key="map_3d", bind="query-params", help="A 3D projection with an orbit camera")
-
-total = cache.summary(path).models
-n_match = cache.matching(path, **_filter_fields(f))["count"] if f.active else total
-st.markdown(f"**{n_match:,}** of {total:,} models match" + (" — the rest are dimmed." if f.active and n_match < total else "."))
-
-left, right = st.columns([3, 1.3])
-with right:
+with st.sidebar:
     model_id = st.text_input("Selected model", key="map_model", bind="query-params", max_chars=300,
                              help="Click a point, pick a search result, or paste a model id").strip()
-    tab_find, tab_ask, tab_draft = st.tabs(["Find by id", "Ask in words", "Where would my model sit?"])
+    tab_find, tab_ask, tab_draft = st.tabs(["Find", "Ask", "Place mine"])
     markers, draft_point = [], None
     with tab_find:
         q = st.text_input("Model id (fuzzy)", key="map_find", bind="query-params", max_chars=200)
@@ -217,39 +312,55 @@ with right:
             _results("Nearest models by meaning", results, "map_ask_r")
             markers = cache.positions(path, tuple(m for m, _ in results))
     with tab_draft:
-        draft = st.text_area("Paste a model card or tags", key="map_draft", bind="query-params", max_chars=4000, height=120)
+        draft = st.text_area("Paste a model card or tags: where would my model sit?", key="map_draft", bind="query-params",
+                             max_chars=4000, height=120)
         if draft.strip():
             draft_point = cache.place_text(path, draft.strip())
             results, _ = cache.nearest_to_text(path, draft.strip(), 10)
             st.caption("The black ring on the map is where it would sit (the fitted UMAP's transform).")
             _results("Its nearest neighbours", results, "map_draft_r")
-    if model_id:
-        st.divider()
-        _details(path, model_id)
-        if st.toggle("Similar to this model", key="map_similar", bind="query-params"):
-            similar = cache.nearest_to_model(path, model_id)
-            _results("Most similar models", similar, "map_sim_r")
-            markers = markers + cache.positions(path, tuple(m for m, _ in similar))
-with left:
-    args = (path, f, color_by, size_by, bool(three_d), model_id or None, markers, draft_point)
-    _map_ready(*args)
-    if three_d and (model_id or markers or draft_point is not None):
-        st.caption("Lineage lines and search markers are drawn in the 2D view.")
-    st.caption("Scroll to zoom, drag to pan; click a point for its details and its lineage (ancestors and descendants) "
-               "(lines: blue fine-tune, orange adapter, green quantized, pink merge; faint when the type is inferred).")
-    legend_col, dist_col = st.columns([3, 2])
-    with legend_col:
-        _legend(path, color_by, size_by, bool(three_d))
-    with dist_col:
-        d = cache.distributions(path, **_filter_fields(f))
-        t1, t2, t3 = st.tabs(["Downloads", "Likes", "Created"])
-        for tab, key in ((t1, "downloads"), (t2, "likes")):
-            with tab:
-                fig = px.bar(d[key], x="log10_bin", y="models", labels={"log10_bin": f"log10({key} + 1)"})
-                fig.update_layout(height=260, margin=dict(l=0, r=0, t=0, b=0))
-                st.plotly_chart(fig, key=f"map_hist_{key}")
-        with t3:
-            fig = px.bar(d["created"], x="month", y="models")
-            fig.update_layout(height=260, margin=dict(l=0, r=0, t=0, b=0))
-            st.plotly_chart(fig, key="map_hist_created")
-        st.caption("Distributions of the models that match the filters.")
+
+polygon = _url_polygon() if not three_d else ""
+only_sel = bool(polygon) and st.query_params.get("map_only_sel", "").lower() == "true"
+total = cache.summary(path).models
+n_match = cache.matching(path, **_filter_fields(f), polygon=polygon if only_sel else "")["count"] if f.active or only_sel else total
+line = f"**The map of models** · **{n_match:,}** of {total:,} models match" + (
+    " — the rest are dimmed" if (f.active or only_sel) and n_match < total else "")
+if b.synthetic:
+    line += " · :material/science: synthetic demo bundle"
+st.markdown(line)
+
+if model_id or polygon:
+    with st.container(key="map_panel"):
+        if polygon:
+            _selection(path, polygon)
+        if model_id:
+            if polygon:
+                st.divider()
+            head = st.columns([5, 1])
+            head[1].button("", icon=":material/close:", key="map_model_close", on_click=_close, args=("map_model",),
+                           help="Close the model's details", type="tertiary")
+            with head[0]:
+                _details(path, model_id)
+            if st.toggle("Similar to this model", key="map_similar", bind="query-params"):
+                similar = cache.nearest_to_model(path, model_id)
+                _results("Most similar models", similar, "map_sim_r")
+                markers = markers + cache.positions(path, tuple(m for m, _ in similar))
+
+_map_ready(path, f, color_by, size_by, bool(three_d), model_id or None, markers, draft_point, polygon, only_sel)
+hint = ("Scroll to zoom, drag to pan, hover a point for its facts, click it for its details and lineage "
+        "(lines: blue fine-tune, orange adapter, green quantized, pink merge; faint when the type is inferred). "
+        "Shift-drag, or the Box and Lasso tools, select a region.")
+if three_d:
+    hint = "Drag to orbit, scroll to zoom. Lineage lines, search markers and selections are drawn in the 2D view."
+st.caption(hint)
+d = cache.distributions(path, **_filter_fields(f))
+cols = st.columns(3)
+for col, key in zip(cols[:2], ("downloads", "likes")):
+    fig = px.bar(d[key], x="log10_bin", y="models", labels={"log10_bin": f"log10({key} + 1)"}, title=f"{key.capitalize()}")
+    fig.update_layout(height=240, margin=dict(l=0, r=0, t=30, b=0))
+    col.plotly_chart(fig, key=f"map_hist_{key}")
+fig = px.bar(d["created"], x="month", y="models", title="Created per month")
+fig.update_layout(height=240, margin=dict(l=0, r=0, t=30, b=0))
+cols[2].plotly_chart(fig, key="map_hist_created")
+st.caption("Distributions of the models that match the filters.")

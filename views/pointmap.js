@@ -229,29 +229,384 @@ function overlayLayers(deck, d) {
   return deck.converter.convert({ layers: d.overlays }).layers;
 }
 
-// Nearest drawn point to a click, in screen pixels: matches first, then the dimmed rest; -1 if none is near.
+// A bucket grid over the 2D map (CELLS² cells, draw-order indices per cell), built once per point set: hover
+// and click look at the cells under the cursor, not at every point.
+const CELLS = 256;
+function buildIndex(raw, n, grid) {
+  const cellOf = new Uint32Array(n), start = new Uint32Array(CELLS * CELLS + 1);
+  const k = CELLS / (grid + 1);
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(raw.pos[2 * i] * k) * CELLS + Math.floor(raw.pos[2 * i + 1] * k);
+    cellOf[i] = c;
+    start[c + 1]++;
+  }
+  for (let c = 0; c < CELLS * CELLS; c++) start[c + 1] += start[c];
+  const items = new Uint32Array(n), fill = start.slice(0, CELLS * CELLS);
+  for (let i = 0; i < n; i++) items[fill[cellOf[i]]++] = i;
+  return { start, items, k };
+}
+
+// Nearest drawn point to a screen position (pixels), within 8 px: matches first, then the dimmed rest; -1 if none.
 function nearestPoint(st, x, y) {
-  const vp = st.deck.getViewports()[0];
+  const vp = st.deck && st.deck.getViewports()[0];
   if (!vp || !st.raw) return -1;
-  const m = vp.pixelProjectionMatrix, reach = 8 * 8;
+  const reach = 8 * 8;
   const { pos, times } = st.raw;
   const dims = st.d.mode === "3d" ? 3 : 2;
   const until = times && st.d.until_day !== null && st.d.until_day !== undefined ? st.d.until_day : Infinity;
   const passes = st.match ? (st.d.hide_unmatched ? [1] : [1, 0]) : [-1];
+  const m = vp.pixelProjectionMatrix;
+  const screen = (i) => {
+    const px = pos[i * dims], py = pos[i * dims + 1], pz = dims === 3 ? pos[i * 3 + 2] : 0;
+    const w = m[3] * px + m[7] * py + m[11] * pz + m[15];
+    const sx = (m[0] * px + m[4] * py + m[8] * pz + m[12]) / w - x;
+    const sy = (m[1] * px + m[5] * py + m[9] * pz + m[13]) / w - y;
+    return sx * sx + sy * sy;
+  };
+  let candidates = null; // draw-order indices near the cursor (2D), or every point (3D)
+  if (dims === 2) {
+    if (!st.index) st.index = buildIndex(st.raw, st.d.n, st.d.grid);
+    const { start, items, k } = st.index;
+    const [wx, wy] = vp.unproject([x, y]);
+    const r = 8 / Math.pow(2, vp.zoom);
+    const cx0 = Math.max(0, Math.floor((wx - r) * k)), cx1 = Math.min(CELLS - 1, Math.floor((wx + r) * k));
+    const cy0 = Math.max(0, Math.floor((wy - r) * k)), cy1 = Math.min(CELLS - 1, Math.floor((wy + r) * k));
+    candidates = [];
+    for (let cx = cx0; cx <= cx1; cx++) {
+      for (let cy = cy0; cy <= cy1; cy++) {
+        const c = cx * CELLS + cy;
+        for (let j = start[c]; j < start[c + 1]; j++) candidates.push(items[j]);
+      }
+    }
+  }
   for (const want of passes) {
     let best = -1, bestD = reach;
-    for (let i = st.d.n - 1; i >= 0; i--) {
-      if ((want >= 0 && st.match[i] !== want) || (times && times[i] > until)) continue;
-      const px = pos[i * dims], py = pos[i * dims + 1], pz = dims === 3 ? pos[i * 3 + 2] : 0;
-      const w = m[3] * px + m[7] * py + m[11] * pz + m[15];
-      const sx = (m[0] * px + m[4] * py + m[8] * pz + m[12]) / w - x;
-      const sy = (m[1] * px + m[5] * py + m[9] * pz + m[13]) / w - y;
-      const dd = sx * sx + sy * sy;
-      if (dd < bestD) { bestD = dd; best = i; }
-    }
+    const consider = (i) => {
+      if ((want >= 0 && st.match[i] !== want) || (times && times[i] > until)) return;
+      const dd = screen(i);
+      if (dd < bestD || (dd === bestD && i > best)) { bestD = dd; best = i; } // ties: the point drawn on top
+    };
+    if (candidates) candidates.forEach(consider);
+    else for (let i = st.d.n - 1; i >= 0; i--) consider(i);
     if (best >= 0) return best;
   }
   return -1;
+}
+
+// ---- hover: the facts of the point under the cursor, fetched a chunk at a time -----------------------------
+
+const hoverChunks = new Map(); // url -> Promise<columns>
+function hoverFacts(d, i) {
+  if (!d.hover_url) return Promise.resolve(null);
+  const chunk = Math.floor(i / d.hover_chunk);
+  const url = `${d.hover_url}${chunk}.json`;
+  if (!hoverChunks.has(url)) {
+    const pending = fetch(url).then((r) => { if (!r.ok) throw new Error(`HTTP ${r.status}`); return r.json(); });
+    pending.catch(() => hoverChunks.delete(url));
+    hoverChunks.set(url, pending);
+  }
+  return hoverChunks.get(url).then((cols) => {
+    const j = i - chunk * d.hover_chunk;
+    const out = {};
+    for (const [k, v] of Object.entries(cols)) out[k] = v[j];
+    return out;
+  });
+}
+
+function el(tag, cls, css) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (css) e.style.cssText = css;
+  return e;
+}
+
+function screenOf(st, i) {
+  const vp = st.deck.getViewports()[0];
+  const { pos } = st.raw;
+  const p = st.d.mode === "3d" ? [pos[3 * i], pos[3 * i + 1], pos[3 * i + 2]] : [pos[2 * i], pos[2 * i + 1]];
+  return vp.project(p);
+}
+
+function fmt(n) {
+  return typeof n === "number" ? n.toLocaleString("en-US") : String(n ?? "—");
+}
+
+function showHover(st, t0) {
+  const { ui } = st;
+  const i = st.hoverIndex;
+  if (i < 0 || st.dragging) {
+    ui.ring.style.display = "none";
+    ui.tip.style.display = "none";
+    st.root.dataset.hover = "";
+    return;
+  }
+  const [sx, sy] = screenOf(st, i);
+  ui.ring.style.display = "block";
+  ui.ring.style.transform = `translate(${sx - 8}px, ${sy - 8}px)`;
+  const place = () => {
+    const w = st.root.clientWidth, h = st.root.clientHeight;
+    const tw = ui.tip.offsetWidth || 240, th = ui.tip.offsetHeight || 120;
+    const left = sx + 14 + tw > w ? sx - 14 - tw : sx + 14;
+    const top = Math.min(Math.max(4, sy - th / 2), h - th - 4);
+    ui.tip.style.transform = `translate(${Math.max(4, left)}px, ${top}px)`;
+  };
+  ui.tip.style.display = "block";
+  hoverFacts(st.d, i).then((f) => {
+    if (st.hoverIndex !== i) return;
+    ui.tip.replaceChildren();
+    if (!f) {
+      ui.tip.textContent = `point ${i}`;
+    } else {
+      const head = el("div", "phylo-tip-id", "font-weight:600;margin-bottom:2px;word-break:break-all");
+      head.textContent = f.id; // ids and tags are data, never HTML
+      ui.tip.appendChild(head);
+      const rows = [["task", f.task], ["library", f.library], ["license", f.license], ["downloads", fmt(f.downloads)],
+                    ["family", f.family_size > 1 ? `${f.family} (${fmt(f.family_size)} models)` : "none (a lone model)"]];
+      for (const [k, v] of rows) {
+        const row = el("div", "", "display:flex;gap:6px");
+        const kk = el("span", "", "color:#666;min-width:62px");
+        kk.textContent = k;
+        const vv = el("span", "", "word-break:break-all");
+        vv.textContent = v ?? "—";
+        row.append(kk, vv);
+        ui.tip.appendChild(row);
+      }
+    }
+    place();
+    st.root.dataset.hover = f ? f.id : String(i);
+    st.root.dataset.hoverMs = (performance.now() - t0).toFixed(1);
+  }).catch(() => { ui.tip.textContent = "(could not load this point's facts)"; place(); });
+  place();
+}
+
+// ---- labels: the cluster hierarchy, a level window by zoom, placed greedily without overlaps ------------------
+
+const LABEL_FONTS = ["600 15px sans-serif", "600 13px sans-serif", "12px sans-serif"];
+const MAX_LABELS = 40;
+let measureCtx = null;
+function textWidth(text, level) {
+  measureCtx = measureCtx || document.createElement("canvas").getContext("2d");
+  measureCtx.font = LABEL_FONTS[level] || LABEL_FONTS[2];
+  return measureCtx.measureText(text).width;
+}
+
+// Which levels show at a zoom: broad regions zoomed out, finer clusters zoomed in (dz: zoom above the fitted view).
+function labelLevels(dz) {
+  if (dz < 0.9) return [0];
+  if (dz < 2.2) return [0, 1];
+  if (dz < 3.5) return [1, 2];
+  return [2];
+}
+
+function placeLabels(st) {
+  const t0 = performance.now();
+  const { ui, d } = st;
+  const labels = d.labels || [];
+  const vp = st.deck.getViewports()[0];
+  if (!labels.length || !vp || !st.showLabels) {
+    ui.labels.style.display = "none";
+    st.root.dataset.labels = "0";
+    return;
+  }
+  ui.labels.style.display = "block";
+  if (ui.labelNodes.length !== labels.length || ui.labelsFor !== labels) {
+    ui.labels.replaceChildren();
+    ui.labelNodes = labels.map((l) => {
+      const n = el("div", `phylo-label phylo-label-${l.level}`,
+                   `position:absolute;left:0;top:0;white-space:nowrap;font:${LABEL_FONTS[l.level] || LABEL_FONTS[2]};` +
+                   "color:#1d1d1f;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff;display:none;" +
+                   (l.level === 0 ? "letter-spacing:.04em;text-transform:uppercase;color:#333;" : ""));
+      n.textContent = l.text;
+      n.title = `${l.title} · ${fmt(l.n)} models`;
+      n.dataset.level = String(l.level);
+      l.w = textWidth(l.level === 0 ? l.text.toUpperCase() : l.text, l.level) * (l.level === 0 ? 1.08 : 1) + 4;
+      l.h = l.level === 0 ? 19 : l.level === 1 ? 17 : 15;
+      return n;
+    });
+    ui.labels.append(...ui.labelNodes);
+    ui.labelsFor = labels;
+  }
+  const levels = labelLevels(vp.zoom - st.zoom0);
+  const w = st.root.clientWidth, h = st.root.clientHeight;
+  const taken = [];
+  labels.forEach((l, k) => {
+    const node = ui.labelNodes[k];
+    let show = false;
+    if (levels.includes(l.level) && taken.length < MAX_LABELS) {
+      const [sx, sy] = vp.project(d.mode === "3d" ? l.xyz : l.xy);
+      const box = [sx - l.w / 2 - 3, sy - l.h / 2 - 2, sx + l.w / 2 + 3, sy + l.h / 2 + 2];
+      if (box[0] >= 0 && box[1] >= 0 && box[2] <= w && box[3] <= h &&
+          !taken.some((t) => box[0] < t[2] && t[0] < box[2] && box[1] < t[3] && t[1] < box[3])) {
+        taken.push(box);
+        node.style.transform = `translate(${box[0] + 3}px, ${box[1] + 2}px)`;
+        show = true;
+      }
+    }
+    node.style.display = show ? "block" : "none";
+  });
+  const ms = performance.now() - t0;
+  st.labelTimes.push(ms);
+  if (st.labelTimes.length > 200) st.labelTimes.shift();
+  st.root.dataset.labels = String(taken.length);
+  st.root.dataset.labelLevels = levels.join(",");
+  st.root.dataset.labelMs = ms.toFixed(2);
+}
+
+// ---- selection: a box (shift-drag, or the Box tool) or a lasso, in grid coordinates ------------------------
+
+function drawSelection(st) {
+  const { ui } = st;
+  const poly = st.selection;
+  const vp = st.deck.getViewports()[0];
+  if (!poly || poly.length < 3 || !vp || st.d.mode === "3d") {
+    ui.selPath.setAttribute("d", "");
+    return;
+  }
+  const pts = poly.map((p) => vp.project(p));
+  ui.selPath.setAttribute("d", "M" + pts.map((p) => `${p[0].toFixed(1)},${p[1].toFixed(1)}`).join("L") + "Z");
+}
+
+function startDrawing(st, e, tool) {
+  const rect = st.root.getBoundingClientRect();
+  const at = (ev) => [ev.clientX - rect.left, ev.clientY - rect.top];
+  const first = at(e);
+  const screen = [first];
+  st.dragging = true;
+  st.hoverIndex = -1;
+  showHover(st, performance.now());
+  const preview = () => {
+    const pts = tool === "box" && screen.length > 1
+      ? [first, [screen[screen.length - 1][0], first[1]], screen[screen.length - 1], [first[0], screen[screen.length - 1][1]]]
+      : screen;
+    st.ui.selPath.setAttribute("d", "M" + pts.map((p) => `${p[0]},${p[1]}`).join("L") + "Z");
+  };
+  const move = (ev) => {
+    const p = at(ev), last = screen[screen.length - 1];
+    if (tool === "box") screen[1] = p;
+    else if ((p[0] - last[0]) ** 2 + (p[1] - last[1]) ** 2 > 16) screen.push(p);
+    preview();
+  };
+  const up = (ev) => {
+    window.removeEventListener("pointermove", move, true);
+    window.removeEventListener("pointerup", up, true);
+    st.dragging = false;
+    move(ev);
+    const vp = st.deck.getViewports()[0];
+    const outline = tool === "box" ? [first, [screen[1][0], first[1]], screen[1], [first[0], screen[1][1]]] : screen;
+    const xs = outline.map((p) => p[0]), ys = outline.map((p) => p[1]);
+    const tiny = Math.max(...xs) - Math.min(...xs) < 4 || Math.max(...ys) - Math.min(...ys) < 4 || outline.length < 3;
+    if (tiny) { drawSelection(st); return; } // a click, not a selection
+    st.selection = outline.map((p) => vp.unproject(p).slice(0, 2).map((v) => Math.round(v)));
+    drawSelection(st);
+    st.send("selected", { polygon: st.selection, points: st.pointsKey });
+  };
+  window.addEventListener("pointermove", move, true);
+  window.addEventListener("pointerup", up, true);
+}
+
+// ---- the frame around the canvas: tools, legend, label toggle -----------------------------------------------
+
+function button(text, title, onClick) {
+  const b = el("button", "phylo-tool", "font:12px sans-serif;padding:3px 8px;border:1px solid #bbb;background:#fff;" +
+                                       "border-radius:4px;cursor:pointer;color:#222");
+  b.textContent = text;
+  b.title = title;
+  b.type = "button";
+  b.addEventListener("pointerdown", (e) => e.stopPropagation());
+  b.addEventListener("click", (e) => { e.stopPropagation(); onClick(); });
+  return b;
+}
+
+function buildUi(root, st) {
+  const ui = {};
+  ui.labels = el("div", "phylo-labels", "position:absolute;inset:0;pointer-events:none;overflow:hidden;z-index:3");
+  ui.labelNodes = [];
+  const svgNs = "http://www.w3.org/2000/svg";
+  ui.svg = document.createElementNS(svgNs, "svg");
+  ui.svg.setAttribute("class", "phylo-selection");
+  ui.svg.style.cssText = "position:absolute;inset:0;width:100%;height:100%;pointer-events:none;z-index:4";
+  ui.selPath = document.createElementNS(svgNs, "path");
+  ui.selPath.setAttribute("fill", "rgba(30,110,220,0.10)");
+  ui.selPath.setAttribute("stroke", "rgb(30,110,220)");
+  ui.selPath.setAttribute("stroke-width", "1.5");
+  ui.selPath.setAttribute("stroke-dasharray", "5 3");
+  ui.svg.appendChild(ui.selPath);
+  ui.ring = el("div", "phylo-ring", "position:absolute;left:0;top:0;width:16px;height:16px;border-radius:50%;" +
+                                    "border:2px solid #111;box-shadow:0 0 0 2px #fff;pointer-events:none;display:none;z-index:5");
+  ui.tip = el("div", "phylo-tooltip", "position:absolute;left:0;top:0;max-width:320px;background:rgba(255,255,255,.97);" +
+                                      "border:1px solid #ccc;border-radius:6px;padding:6px 8px;font:12px/1.35 sans-serif;" +
+                                      "color:#222;box-shadow:0 2px 8px rgba(0,0,0,.18);pointer-events:none;display:none;z-index:6");
+  ui.tools = el("div", "phylo-tools", "position:absolute;left:8px;top:8px;display:flex;gap:4px;z-index:7");
+  ui.legend = el("details", "phylo-legend", "position:absolute;left:8px;bottom:8px;max-height:34%;overflow:auto;" +
+                                            "background:rgba(255,255,255,.93);border:1px solid #ddd;border-radius:6px;" +
+                                            "padding:3px 8px;font:11px/1.35 sans-serif;color:#222;z-index:7;max-width:250px");
+  ui.legend.open = root.clientHeight >= 560; // a small window keeps the map clear; the legend opens on a click
+  ui.legend.addEventListener("pointerdown", (e) => e.stopPropagation());
+  ui.legend.addEventListener("wheel", (e) => e.stopPropagation());
+  root.append(ui.labels, ui.svg, ui.ring, ui.tip, ui.tools, ui.legend);
+  st.ui = ui;
+}
+
+function updateUi(st) {
+  const { ui, d } = st;
+  ui.tools.replaceChildren();
+  if (d.tools && d.mode !== "3d") {
+    const pick = (tool) => () => { st.tool = st.tool === tool ? "pan" : tool; updateUi(st); };
+    const box = button("▭ Box", "Drag a box to select the models in it (or shift-drag in any mode)", pick("box"));
+    const lasso = button("◌ Lasso", "Draw around the models to select", pick("lasso"));
+    for (const [b, t] of [[box, "box"], [lasso, "lasso"]]) {
+      b.dataset.tool = t;
+      if (st.tool === t) { b.style.background = "#1e6edc"; b.style.color = "#fff"; b.style.borderColor = "#1e6edc"; }
+      ui.tools.appendChild(b);
+    }
+    if (st.selection && st.selection.length >= 3) {
+      const clear = button("✕ Clear selection", "Select nothing", () => {
+        st.selection = null;
+        drawSelection(st);
+        st.send("selected", { polygon: [], points: st.pointsKey });
+        updateUi(st);
+      });
+      clear.dataset.tool = "clear";
+      ui.tools.appendChild(clear);
+    }
+  }
+  if ((d.labels || []).length) {
+    const lab = button(st.showLabels ? "Labels: on" : "Labels: off", "Show or hide the cluster names", () => {
+      st.showLabels = !st.showLabels;
+      updateUi(st);
+      placeLabels(st);
+    });
+    lab.dataset.tool = "labels";
+    ui.tools.appendChild(lab);
+  }
+  st.root.style.cursor = st.tool === "pan" ? "" : "crosshair";
+  st.root.dataset.tool = st.tool;
+  const items = (d.legend && d.legend.items) || [];
+  ui.legend.style.display = items.length ? "block" : "none";
+  if (items.length && ui.legendFor !== d.legend) {
+    ui.legend.replaceChildren();
+    const sum = el("summary", "", "cursor:pointer;font-weight:600");
+    sum.textContent = d.legend.title;
+    ui.legend.appendChild(sum);
+    for (const it of items) {
+      const row = el("div", "", "display:flex;align-items:center;gap:6px;white-space:nowrap");
+      const sw = el("span", "", `width:10px;height:10px;border-radius:50%;flex:none;background:rgb(${it.rgb.join(",")})`);
+      const name = el("span", "", "overflow:hidden;text-overflow:ellipsis;max-width:160px");
+      name.textContent = it.label;
+      name.title = it.label;
+      const n = el("span", "", "color:#666;margin-left:auto;padding-left:8px");
+      n.textContent = fmt(it.n);
+      row.append(sw, name, n);
+      ui.legend.appendChild(row);
+    }
+    ui.legendFor = d.legend;
+  }
+}
+
+function cameraOf(viewState) {
+  const t = viewState.target || [0, 0, 0];
+  return { x: t[0], y: t[1], zoom: viewState.zoom, z: t[2] || 0, orbit: viewState.rotationOrbit || 0,
+           pitch: viewState.rotationX || 0 };
 }
 
 function scheduleDraw(root, st) {
@@ -259,6 +614,14 @@ function scheduleDraw(root, st) {
   st.frame = requestAnimationFrame(() => {
     st.frame = 0;
     if (!drawPoints(st)) return;
+    if (st.ui) {
+      placeLabels(st);
+      drawSelection(st);
+      if (st.hoverIndex >= 0 && !st.dragging) {
+        const [sx, sy] = screenOf(st, st.hoverIndex);
+        st.ui.ring.style.transform = `translate(${sx - 8}px, ${sy - 8}px)`;
+      }
+    }
     const key = st.drawKey;
     if (root.dataset.drawn !== key) {
       st.r.gl.readPixels(0, 0, 1, 1, st.r.gl.RGBA, st.r.gl.UNSIGNED_BYTE, new Uint8Array(4)); // wait for the GPU
@@ -269,6 +632,7 @@ function scheduleDraw(root, st) {
 
 // Release the deck, the WebGL context and its buffers (2D/3D switch, an error, or the element leaving the page).
 function teardown(st) {
+  clearTimeout(st.viewTimer);
   if (st.frame) cancelAnimationFrame(st.frame);
   st.frame = 0;
   if (st.deck) st.deck.finalize();
@@ -292,6 +656,7 @@ async function render(root, st, d) {
     const raw = await loadPoints(d);
     if (version !== st.version) return; // a newer spec arrived while loading
     st.raw = raw;
+    st.index = null;
     st.pointsKey = d.points_key;
     st.maskId = null; // decode the mask again against these points
   }
@@ -304,6 +669,13 @@ async function render(root, st, d) {
   st.d = d;
   st.drawKey = [d.points_key, d.mask_id, d.until_day].join("|");
   const layers = overlayLayers(deck, d);
+  // The URL's selection when it changes (a shared link, a clear from Python, the echo of a drawn one);
+  // otherwise the one drawn here stays, even if a rerun started before Python heard of it.
+  const sel = JSON.stringify(d.selection && d.selection.length >= 3 ? d.selection : null);
+  if (sel !== st.specSelection) {
+    st.selection = JSON.parse(sel);
+    st.specSelection = sel;
+  }
   if (!st.deck || st.mode !== d.mode) {
     teardown(st);
     root.replaceChildren();
@@ -313,27 +685,73 @@ async function render(root, st, d) {
     st.r = createRenderer(canvas);
     const view = d.mode === "3d" ? new deck.OrbitView({ id: "v", controller: true })
                                  : new deck.OrthographicView({ id: "v", controller: true });
+    const fitted = initialView(d, root.clientWidth, root.clientHeight);
+    st.zoom0 = fitted.zoom;
+    const cam = d.camera;
+    const start = cam ? { ...fitted, target: [cam.x, cam.y, d.mode === "3d" ? cam.z : 0], zoom: cam.zoom,
+                          ...(d.mode === "3d" ? { rotationOrbit: cam.orbit, rotationX: cam.pitch } : {}) } : fitted;
     st.deck = new deck.Deck({
-      parent: root, views: [view], initialViewState: initialView(d, root.clientWidth, d.height),
-      layers, width: "100%", height: d.height, useDevicePixels: false,
-      getCursor: ({ isDragging }) => (isDragging ? "grabbing" : "crosshair"),
+      parent: root, views: [view], initialViewState: start,
+      layers, width: "100%", height: "100%", useDevicePixels: false,
+      getCursor: ({ isDragging }) => (isDragging ? "grabbing" : st.tool === "pan" ? "default" : "crosshair"),
       onClick: (info) => {
         const i = nearestPoint(st, info.x, info.y);
         if (i >= 0) st.pick(i);
+      },
+      onViewStateChange: ({ viewState }) => {
+        // Written to the URL once the view settles, not on every frame of a drag.
+        clearTimeout(st.viewTimer);
+        st.viewTimer = setTimeout(() => st.send("view", cameraOf(viewState), true), 450);
       },
       onAfterRender: () => scheduleDraw(root, st),
     });
     st.deck.getCanvas && st.deck.getCanvas() && (st.deck.getCanvas().style.position = "absolute");
     st.mode = d.mode;
+    buildUi(root, st);
   } else {
     st.deck.setProps({ layers });
   }
+  updateUi(st);
   root.dataset.points = String(d.n);
   scheduleDraw(root, st);
 }
 
+function fitHeight(root, d) {
+  if (!d.fill) return;
+  const top = root.getBoundingClientRect().top + window.scrollY;
+  root.style.height = `${Math.max(d.height, window.innerHeight - top - 12)}px`;
+}
+
+function listen(root, st) {
+  // Pointer events on the map's element: hover (throttled to a frame), shift-drag and the selection tools.
+  root.addEventListener("pointerdown", (e) => {
+    if (!st.deck || !st.d || !st.d.tools || st.d.mode === "3d" || e.button !== 0) return;
+    const tool = e.shiftKey ? "box" : st.tool;
+    if (tool === "pan") return;
+    e.stopPropagation();
+    e.preventDefault();
+    startDrawing(st, e, tool);
+  }, true);
+  root.addEventListener("pointermove", (e) => {
+    if (!st.deck || st.dragging || e.buttons) return;
+    const rect = root.getBoundingClientRect();
+    st.pointer = [e.clientX - rect.left, e.clientY - rect.top, performance.now()];
+    if (st.hoverFrame) return;
+    st.hoverFrame = requestAnimationFrame(() => {
+      st.hoverFrame = 0;
+      const [x, y, t0] = st.pointer;
+      const i = nearestPoint(st, x, y);
+      if (i !== st.hoverIndex || i < 0) {
+        st.hoverIndex = i;
+        showHover(st, t0);
+      }
+    });
+  });
+  root.addEventListener("pointerleave", () => { st.hoverIndex = -1; if (st.ui) showHover(st, 0); });
+}
+
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { data, parentElement, setTriggerValue, setStateValue } = component;
   let root = parentElement.querySelector(".phylo-map");
   if (!root) {
     root = document.createElement("div");
@@ -344,12 +762,19 @@ export default function (component) {
   root.style.height = `${data.height}px`;
   let st = states.get(root);
   if (!st) {
-    st = { version: 0 };
+    st = { version: 0, tool: "pan", showLabels: true, hoverIndex: -1, labelTimes: [], selection: null, root };
     states.set(root, st);
+    listen(root, st);
+    window.addEventListener("resize", () => { if (st.d) { fitHeight(root, st.d); st.deck && st.deck.redraw(true); } });
   }
+  fitHeight(root, data);
   clearTimeout(st.finalizeTimer);
   // A pick names the points it was found in, which lag behind ``data`` while new files load.
   st.pick = (i) => setTriggerValue("picked", { index: i, points: st.pointsKey });
+  st.send = (name, value, isState) => {
+    if (isState) setStateValue(name, value);
+    else setTriggerValue(name, value);
+  };
   render(root, st, data).catch((err) => {
     teardown(st);
     st.pointsKey = null;

@@ -38,19 +38,36 @@ def _layers_json(layers: list) -> list:
              for k, v in layer.items()} for layer in out]
 
 
-def point_map(*, key: str, points_key: str, n: int, files: dict, n_colors: int, mode: str = "2d", mask: str | None = None,
-              mask_id: str = "", until_day: int | None = None, hide_unmatched: bool = False, overlays: list | None = None,
-              height: int = 640, on_pick=None):
-    """Draw ``n`` points from ``files`` (see ``cache.map_files``); returns the component result (``.picked``).
+def point_map(*, key: str, points_key: str, n: int, files: dict, n_colors: int, palette: list | None = None,
+              mode: str = "2d", mask: str | None = None, mask_id: str = "", until_day: int | None = None,
+              hide_unmatched: bool = False, overlays: list | None = None, height: int = 640, fill: bool = False,
+              labels: list | None = None, legend: dict | None = None, hover: dict | None = None,
+              camera: atlas.Camera | None = None, selection: list | None = None, tools: bool = False,
+              on_pick=None, on_select=None, on_view=None):
+    """Draw ``n`` points from ``files`` (see ``cache.map_files``); returns the component result
+    (``.picked``, ``.selected``: a polygon in grid units, ``.view``: the camera once it settles).
 
-    Colour codes below ``n_colors`` take ``atlas.PALETTE`` colours, the rest grey ("other").
+    Colour codes below ``n_colors`` take ``palette`` colours (``atlas.PALETTE`` by default), the rest grey.
     ``mask`` is base64 bits of the matching points in draw order; without ``hide_unmatched`` the others are drawn
     dimmed. ``until_day`` hides models created after that day (``atlas.EPOCH`` + days). ``overlays`` are
-    small ``pydeck.Layer``s in grid units (lineage lines, markers) drawn over the points.
+    small ``pydeck.Layer``s in grid units (lineage lines, markers) drawn over the points. ``fill`` stretches the
+    map to the bottom of the window (``height`` is then the least). ``labels`` (``cache.map_labels``), ``legend``
+    ({title, items: [{label, rgb, n}]}), ``hover`` (``cache.hover_files``), ``camera`` and ``selection`` are drawn
+    or restored in the browser; ``tools`` offers box and lasso selection.
     """
     spec = {"deck_url": DECK_URL, "points_key": points_key, "n": int(n), "grid": atlas.GRID, "mode": mode,
-            "palette": atlas.PALETTE, "n_colors": int(n_colors), "other_color": atlas.OTHER_COLOR, "dim_color": DIM_COLOR, "dim_alpha": 90,
-            "mask": mask, "mask_id": mask_id, "until_day": until_day, "hide_unmatched": hide_unmatched,
-            "overlays": _layers_json(overlays or []), "deck_json_url": DECK_JSON_URL, "height": int(height),
-            **{k: v for k, v in files.items() if k.endswith("_url")}}
-    return _component(data=spec, key=key, height=height, on_picked_change=on_pick or (lambda: None))
+            "palette": palette or atlas.PALETTE, "n_colors": int(n_colors), "other_color": atlas.OTHER_COLOR,
+            "dim_color": DIM_COLOR, "dim_alpha": 90, "mask": mask, "mask_id": mask_id, "until_day": until_day,
+            "hide_unmatched": hide_unmatched, "overlays": _layers_json(overlays or []), "deck_json_url": DECK_JSON_URL,
+            "height": int(height), "fill": fill, "labels": labels or [], "legend": legend, "tools": tools,
+            "camera": camera.__dict__ if camera else None, "selection": [list(p) for p in selection or []] or None,
+            **(hover or {}), **{k: v for k, v in files.items() if k.endswith("_url")}}
+    return _component(data=spec, key=key, height="content" if fill else height,
+                      on_picked_change=on_pick or (lambda: None), on_selected_change=on_select or (lambda: None),
+                      on_view_change=on_view or (lambda: None))
+
+
+def legend_spec(title: str, legend) -> dict:
+    """The component's legend from a ``map_files`` legend frame (category, models, rgb)."""
+    return {"title": title, "items": [{"label": str(c), "rgb": [int(v) for v in rgb], "n": int(m)}
+                                      for c, m, rgb in zip(legend["category"], legend["models"], legend["rgb"])]}

@@ -81,8 +81,10 @@ def url_int_input(container, label: str, key: str, lo: int, hi: int, default: in
     return bounded_int(value, lo, hi, default)
 
 
-def require_bundle(title: str):
-    """Page preamble: the chosen bundle's path and Bundle, or a clear message and a stopped page."""
+def require_bundle(title: str, compact: bool = False):
+    """Page preamble: the chosen bundle's path and Bundle, or a clear message and a stopped page.
+
+    ``compact`` leaves the title to the page (the map keeps the window's height for the map)."""
     path = current_bundle_path()
     if path is None:
         st.error("No bundle found. Build the demo with `python -m core.demo`, or set PHYLO_BUNDLE to a bundle folder.")
@@ -92,8 +94,9 @@ def require_bundle(title: str):
     except cache.BundleError as exc:
         st.error(str(exc))
         st.stop()
-    st.title(title)
-    if bundle.synthetic:
+    if not compact:
+        st.title(title)
+    if bundle.synthetic and not compact:
         st.caption(":material/science: Synthetic demo bundle: invented models, real pipeline.")
     return path, bundle
 

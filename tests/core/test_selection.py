@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from core import atlas
-from core.bundle import connect, open_bundle
+from core.bundle import arrow_rows, connect, open_bundle
 from tests.conftest import ROOT
 
 
@@ -47,8 +47,80 @@ def test_a_box_on_the_demo_map_returns_the_models_drawn_there():
     expected = np.flatnonzero((np.abs(gx - cx) <= r) & (np.abs(gy - cy) <= r))
     assert len(rows) > 10 and rows.tolist() == expected.tolist()
     ids = pts["model_id"].take(rows).to_pylist()
-    summary = atlas.selection_summary(con, ids, top=20)
+    summary = atlas.selection_summary(con, rows, top=20)
     assert summary["count"] == len(ids) and len(summary["models"]) == min(20, len(ids))
     assert summary["models"]["downloads"].is_monotonic_decreasing
+    assert set(summary["models"]["model_id"]) <= set(ids)
     for key in ("tasks", "libraries", "licenses", "families"):
         assert summary[key]["models"].sum() == len(ids), key
+    assert (summary["families"]["family_size"] >= summary["families"]["models"]).all()
+    export = atlas.selection_rows(con, rows)
+    assert sorted(export["model_id"]) == sorted(ids) and export["downloads"].is_monotonic_decreasing
+
+
+def test_density_codes_rank_crowded_places_above_lonely_ones():
+    rng = np.random.default_rng(1)
+    crowd = rng.normal(2_000, 30, size=(5_000, 2))  # one tight crowd…
+    lonely = np.array([[9_000, 9_000], [9_500, 200]])  # …and two lone models far away
+    gx, gy = np.clip(np.vstack([crowd, lonely]), 0, atlas.GRID).astype(np.int64).T
+    codes, legend = atlas.density_codes(gx, gy)
+    assert codes[-1] == codes[-2] == 0 and codes[:100].min() >= 4
+    assert legend["models"].sum() == len(gx) and len(legend) == len(atlas.DENSITY_BINS)
+
+
+@pytest.mark.parametrize("text", ["", "1,2;3,4", "1,2;3,x;5,6", "1,2,3;4,5;6,7", "nan,1;2,3;4,5", "1;2;3", "9" * 5000])
+def test_malformed_url_polygons_are_no_selection(text):
+    assert atlas.parse_polygon(text) == []
+
+
+def test_url_polygons_round_trip_and_are_clamped_and_thinned():
+    box = atlas.box_polygon(10, 20, 300, 400)
+    assert atlas.parse_polygon(atlas.format_polygon(box)) == [(10, 20), (300, 20), (300, 400), (10, 400)]
+    assert atlas.parse_polygon("-5,0;20000,0;5,5") == [(0, 0), (atlas.GRID, 0), (5, 5)]
+    t = np.linspace(0, 2 * np.pi, 5_000, endpoint=False)
+    ring = np.column_stack([5_000 + 3_000 * np.cos(t), 5_000 + 3_000 * np.sin(t)])
+    text = atlas.format_polygon(ring)
+    assert len(atlas.parse_polygon(text)) == atlas.MAX_POLYGON
+
+
+@pytest.mark.parametrize("text", [None, "", "1,2", "a,b,c", "1,2,3,4", "5000,5000,99", "inf,1,1", "1,1,1,1,1,400"])
+def test_bad_cameras_are_ignored(text):
+    assert atlas.Camera.from_url(text) is None
+
+
+def test_cameras_round_trip():
+    for cam in (atlas.Camera(4999.5, 120.25, -3.2), atlas.Camera(5000, 5000, -2.5, 5000, 30, 25)):
+        back = atlas.Camera.from_url(cam.to_url())
+        assert abs(back.x - cam.x) <= 0.5 and abs(back.zoom - cam.zoom) < 1e-3 and back.orbit == cam.orbit
+
+
+def test_hover_chunks_cover_every_point_in_draw_order():
+    import json
+
+    con = connect(open_bundle(ROOT / "data" / "demo"))
+    table = atlas.hover_table(con)
+    order = atlas.draw_order(table["downloads"].to_numpy())
+    chunks = list(atlas.hover_chunks(table, order, chunk=1000))
+    assert len(chunks) == -(-len(order) // 1000)
+    last = json.loads(chunks[-1][1])
+    assert last["id"][-1] == table["id"][int(order[-1])].as_py()  # the most downloaded, drawn last
+    first = json.loads(chunks[0][1])
+    assert set(first) == {"id", "task", "library", "license", "downloads", "family", "family_size"}
+    assert all(s >= 1 for s in first["family_size"])
+
+
+def test_label_hierarchy_has_levels_anchored_on_their_own_points():
+    from core.precompute import label_features, label_table
+
+    con = connect(open_bundle(ROOT / "data" / "demo"))
+    pts = arrow_rows(con, "SELECT p.x, p.y, p.cluster, m.pipeline_tag, m.library_name, m.tags, m.model_id "
+                          "FROM models m JOIN points p USING (model_id) ORDER BY m.rowid")
+    xy = np.column_stack([pts["x"].to_numpy(), pts["y"].to_numpy()])
+    feats = label_features(*(pts[c].combine_chunks() for c in ("pipeline_tag", "library_name", "tags")))
+    t = label_table(xy, feats, pts["cluster"].to_numpy(), pts["model_id"].combine_chunks(), seed=0).to_pandas()
+    sizes = t.groupby("level")["cluster"].count().tolist()
+    assert len(sizes) == 3 and sizes[0] < sizes[1] < sizes[2]
+    assert (t.groupby("level")["size"].sum() == len(xy)).all()  # each level covers every model once
+    assert t["anchor"].isin(pts["model_id"].to_pylist()).all()
+    for level, names in t.groupby("level")["label"]:
+        assert len({frozenset(n.split(" · ")) for n in names}) == len(names), level  # distinct, in any order
