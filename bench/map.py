@@ -6,6 +6,12 @@ data and bytes sent in all, the time for a filter change to redraw and for a zoo
 step. The baseline, computed in the same run, is the size of the same points sent
 inline through st.pydeck_chart (JSON in the websocket message).
 
+Then the atlas: hover latency (pointer move → tooltip filled, first hovers of
+their chunk included), label placement time per frame over zoom steps, a box
+selection → its panel in the browser, and in this process selection → summary
+table for boxes of 1% to all of the map, beside the same summary fed a list of
+ids (the simple way; the baseline).
+
     python bench/map.py [--bundle bundles/hub_listing_2024-07]
 """
 
@@ -54,6 +60,99 @@ def inline_baseline_bytes(bundle: Path, n: int) -> int:
     df = pd.DataFrame({"x": rng.random(sample) * 10, "y": rng.random(sample) * 10, "c": rng.integers(0, 20, sample)})
     deck = pdk.Deck(layers=[pdk.Layer("ScatterplotLayer", data=df, get_position="[x, y]", get_fill_color="[c, 0, 0]")])
     return int(len(deck.to_json()) / sample * n)
+
+
+def hover_latencies(page, canvas, count: int = 40) -> tuple[list[float], list[float]]:
+    """Move the pointer onto drawn points; each time, the component's pointer-move → tooltip-filled time."""
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(canvas.screenshot(timeout=180_000))).convert("L"))
+    box = canvas.bounding_box()
+    ys, xs = np.nonzero(img[80:-80, 120:-120] < 200)
+    rng = np.random.default_rng(0)
+    hover, pick = [], []
+    for i in rng.choice(len(xs), size=min(count, len(xs)), replace=False):
+        page.evaluate(f"() => {{ ({DRAWN})().dataset.hoverMs = ''; }}")
+        page.mouse.move(box["x"] + 120 + float(xs[i]), box["y"] + 80 + float(ys[i]))
+        try:
+            page.wait_for_function(f"() => ({DRAWN})().dataset.hoverMs !== ''", timeout=5_000, polling=20)
+        except Exception:  # noqa: BLE001 — a pixel between points: no tooltip
+            continue
+        r = page.evaluate(f"() => [({DRAWN})().dataset.hoverMs, ({DRAWN})().dataset.pickMs]")
+        hover.append(float(r[0]))
+        pick.append(float(r[1]))
+    return hover or [float("nan")], pick or [float("nan")]
+
+
+def label_times(page, canvas, steps: int = 8) -> list[float]:
+    """Label placement per frame, read after each of ``steps`` wheel zooms in and out."""
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] / 2)
+    out = []
+    for k in range(steps):
+        page.mouse.wheel(0, -250 if k < steps / 2 else 250)
+        page.wait_for_timeout(400)
+        ms = page.evaluate(f"() => ({DRAWN})().dataset.labelMs")
+        if ms:
+            out.append(float(ms))
+    return out or [float("nan")]
+
+
+def box_select(page, canvas) -> float:
+    """Shift-drag a box over the middle of the map; seconds until the panel shows its count."""
+    box = canvas.bounding_box()
+    x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
+    page.keyboard.down("Shift")
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + box["width"] * 0.2, y0 + box["height"] * 0.3, steps=5)
+    t = time.perf_counter()
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    page.get_by_text("models selected").first.wait_for(timeout=120_000)
+    return time.perf_counter() - t
+
+
+def selection_table(bundle: Path) -> list[str]:
+    """Selection → summary (count, top 200 models, mixes, families) for boxes of growing size, in this process;
+    the baseline is the same summary computed from a list of model ids (``IN (unnest(?::VARCHAR[]))``)."""
+    import resource
+
+    from core import atlas
+    from core.bundle import connect, open_bundle
+
+    con = connect(open_bundle(bundle))
+    pts = atlas.map_points(con)
+    gx, gy, _ = atlas.grid_coordinates(pts["x"].to_numpy(), pts["y"].to_numpy())
+    ids = pts["model_id"]
+
+    def by_ids(id_list: list[str]) -> dict:
+        sel = "FROM models m WHERE m.model_id IN (SELECT unnest(?::VARCHAR[]))"
+        out = {"models": con.execute(f"SELECT model_id, downloads {sel} ORDER BY downloads DESC LIMIT 200", [id_list]).df()}
+        for col in ("pipeline_tag", "library_name", "license_class", "family"):
+            out[col] = con.execute(f"SELECT {col}, count(*) {sel} GROUP BY 1", [id_list]).df()
+        return out
+
+    lines = []
+    cx, cy = float(np.median(gx)), float(np.median(gy))
+    for share in (0.01, 0.1, 0.5, 1.0):
+        r = np.quantile(np.maximum(np.abs(gx - cx), np.abs(gy - cy)), share)
+        poly = atlas.box_polygon(cx - r, cy - r, cx + r, cy + r)
+        t = time.perf_counter()
+        rows = atlas.points_in_polygon(gx, gy, poly)
+        t_poly = time.perf_counter() - t
+        summary = atlas.selection_summary(con, rows)
+        t_sum = time.perf_counter() - t
+        t = time.perf_counter()
+        base = by_ids(ids.take(rows).to_pylist())
+        t_base = time.perf_counter() - t
+        assert len(base["models"]) == len(summary["models"])
+        lines.append(f"selection -> table, {len(rows):>9,} models ({share:>4.0%} of the map)  {t_sum * 1000:7.0f} ms "
+                     f"(polygon {t_poly * 1000:5.0f} ms)  baseline by id list {t_base * 1000:7.0f} ms: "
+                     f"{t_base / max(t_sum, 1e-9):5.1f}x slower")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lines.append(f"peak memory of this process (bench, selections included) {peak:,.0f} MB")
+    return lines
 
 
 def main() -> None:
@@ -117,6 +216,10 @@ def main() -> None:
         page.wait_for_function(f"() => {{ const r = ({DRAWN})(); return r.dataset.drawn !== 'zoom'; }}", timeout=60_000,
                                polling=50)
         t_zoom = time.perf_counter() - t2
+        hover_ms, pick_ms = hover_latencies(page, canvas)
+        label_ms = label_times(page, canvas)
+        t_select = box_select(page, canvas)
+        canvas.screenshot(path=str(SCREENSHOTS / "bench_map_selection.png"))
         browser.close()
 
     baseline = inline_baseline_bytes(bundle, n)
@@ -137,7 +240,15 @@ def main() -> None:
           "(Streamlit's assets and the 1.6 MB deck.gl script included)")
     print(f"baseline: inline JSON through st.pydeck_chart would send {baseline / 1e6:.0f} MB "
           f"({baseline / n:.0f} bytes per point): {baseline / max(sent, 1):.1f}x more")
-    print(f"screenshots: {SCREENSHOTS}/bench_map_all.png, bench_map_filter.png")
+    print(f"hover -> tooltip filled          median {np.median(hover_ms):5.1f} ms, p95 {np.percentile(hover_ms, 95):5.1f} ms, "
+          f"max {max(hover_ms):5.1f} ms over {len(hover_ms)} points (picking alone: median {np.median(pick_ms):.2f} ms)"
+          f"   goal <= 100 ms; {np.median(hover_ms) / 1000 / max(t_zoom, 1e-9):.3f}x a zoom redraw")
+    print(f"label placement per frame        median {np.median(label_ms):5.2f} ms, max {max(label_ms):5.2f} ms "
+          f"over {len(label_ms)} zoom steps")
+    print(f"box selection -> panel shown     {t_select:6.1f} s (browser, drag release to the count in the panel)")
+    for line in selection_table(bundle):
+        print(line)
+    print(f"screenshots: {SCREENSHOTS}/bench_map_all.png, bench_map_filter.png, bench_map_selection.png")
 
 
 if __name__ == "__main__":

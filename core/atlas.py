@@ -22,7 +22,7 @@ __all__ = ["ColorBy", "SizeBy", "MapFilter", "PALETTE", "OTHER_COLOR", "GRID", "
            "interleave", "mask_bits", "created_days", "picked_model", "family_segments", "model_details", "search_ids",
            "card_excerpt", "distributions", "to_grid", "box_polygon", "points_in_polygon", "selection_summary",
            "selection_rows", "format_polygon", "parse_polygon", "Camera", "density_codes", "hover_table", "hover_chunks",
-           "write_bytes", "short_label"]
+           "write_bytes", "short_label", "FAMILY_LEVEL"]
 
 GRID = 9999  # coordinates are integers 0..GRID (uint16 in the point files)
 # 19 distinct colours (Tableau 20 without grey) plus grey for "other".
@@ -215,10 +215,10 @@ def write_bytes(path: Path, blob: bytes) -> None:
     os.replace(tmp, path)
 
 
-def short_label(label: str, terms: int = 2) -> str:
-    """A map label's first ``terms`` terms, model ids without their namespace (``org/Name`` → ``Name``).
+def short_label(label: str, terms: int | None = None) -> str:
+    """A map label with model ids without their namespace (``org/Name`` → ``Name``), its first ``terms`` terms.
 
-    >>> short_label("meta-llama/Llama-2-7b · gguf · text-generation")
+    >>> short_label("meta-llama/Llama-2-7b · gguf · text-generation", 2)
     'Llama-2-7b · gguf'
     """
     return " · ".join(t.rsplit("/", 1)[-1] for t in str(label).split(" · ")[:terms])
@@ -499,7 +499,8 @@ class Camera:
         return cls(x, y, zoom, z, orbit, pitch)
 
 
-DENSITY_CELLS = 100  # the density mode counts models per 1/100 × 1/100 square of the 2D map
+DENSITY_CELLS = 256  # the density mode counts models per 1/256 × 1/256 square of the 2D map…
+DENSITY_REACH = 2  # …and sums the squares within 2 of it: a 5 × 5 neighbourhood, ~2% of the map across
 DENSITY_BINS = ["1", "2–4", "5–16", "17–64", "65–256", "257–1,024", "1,025–4,096", "4,097+"]
 # A sequential palette (viridis, light for dense places so they read on white).
 DENSITY_RGB = [[68, 1, 84], [70, 50, 126], [54, 92, 141], [39, 127, 142], [31, 161, 135], [74, 193, 109],
@@ -507,13 +508,20 @@ DENSITY_RGB = [[68, 1, 84], [70, 50, 126], [54, 92, 141], [39, 127, 142], [31, 1
 
 
 def density_codes(gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
-    """Per point, how crowded its place on the map is: models in its square (``DENSITY_CELLS``² of the grid),
-    binned by powers of 4 (``DENSITY_BINS``); and the legend (bin, models in such places, rgb)."""
-    cells = (np.minimum(np.asarray(gx) * DENSITY_CELLS // (GRID + 1), DENSITY_CELLS - 1) * DENSITY_CELLS
-             + np.minimum(np.asarray(gy) * DENSITY_CELLS // (GRID + 1), DENSITY_CELLS - 1)).astype(np.int64)
-    crowd = np.bincount(cells, minlength=DENSITY_CELLS ** 2)[cells]
+    """Per point, how crowded its place on the map is: models in its neighbourhood (``DENSITY_REACH`` squares of
+    ``DENSITY_CELLS``² around it, a smooth count rather than one of blocks), binned by powers of 4
+    (``DENSITY_BINS``); and the legend (bin, models in such places, rgb)."""
+    n = DENSITY_CELLS
+    cx = np.minimum(np.asarray(gx, dtype=np.int64) * n // (GRID + 1), n - 1)
+    cy = np.minimum(np.asarray(gy, dtype=np.int64) * n // (GRID + 1), n - 1)
+    counts = np.bincount(cx * n + cy, minlength=n * n).reshape(n, n)
+    r = DENSITY_REACH
+    padded = np.pad(counts, r).cumsum(0).cumsum(1)
+    padded = np.pad(padded, ((1, 0), (1, 0)))
+    near = padded[2 * r + 1:, 2 * r + 1:] - padded[:-2 * r - 1, 2 * r + 1:] - padded[2 * r + 1:, :-2 * r - 1] + padded[:-2 * r - 1, :-2 * r - 1]
+    crowd = near[cx, cy]
     codes = np.minimum(np.ceil(np.log(np.maximum(crowd, 1)) / np.log(4)).astype(np.int64), len(DENSITY_BINS) - 1)
-    legend = pd.DataFrame({"category": [f"{b} a square" for b in DENSITY_BINS],
+    legend = pd.DataFrame({"category": [f"{b} nearby" for b in DENSITY_BINS],
                            "models": np.bincount(codes, minlength=len(DENSITY_BINS)), "rgb": DENSITY_RGB})
     return codes.astype(np.int16), legend
 
@@ -529,7 +537,9 @@ def hover_table(con) -> pa.Table:
         FROM models m LEFT JOIN families f USING (family_id) ORDER BY m.rowid""")
 
 
-HOVER_CHUNK = 4096  # points a hover file holds: ~0.4 MB of JSON, fetched the first time a point in it is hovered
+FAMILY_LEVEL = 3  # map labels: levels 0-2 are the cluster hierarchy, this one the roots of the largest families
+
+HOVER_CHUNK = 1024  # points a hover file holds: ~0.1 MB of JSON, fetched the first time a point in it is hovered
 
 
 def hover_chunks(table: pa.Table, order: np.ndarray, chunk: int = HOVER_CHUNK):

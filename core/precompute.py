@@ -350,7 +350,8 @@ def label_table(xy: np.ndarray, features: pa.ListArray, clusters: np.ndarray, id
 
 
 def add_labels(out: Path, seed: int = 0) -> int:
-    """Write labels.parquet for a bundle that has a map but no labels (made before they existed); returns rows."""
+    """Write labels.parquet (and its checksum in the manifest) for a bundle with a map made before labels existed;
+    returns the rows written."""
     models = pq.read_table(out / "models.parquet", columns=["model_id", "pipeline_tag", "library_name", "tags"])
     points = pq.read_table(out / "points.parquet", columns=["model_id", "x", "y", "cluster"])
     if not points["model_id"].equals(models["model_id"]):
@@ -359,6 +360,9 @@ def add_labels(out: Path, seed: int = 0) -> int:
     features = label_features(*(models[c].combine_chunks() for c in ("pipeline_tag", "library_name", "tags")))
     table = label_table(xy, features, points["cluster"].to_numpy(), models["model_id"].combine_chunks(), seed)
     pq.write_table(table, out / "labels.parquet")
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"] = file_facts(out)  # the checksums now cover the new file
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return table.num_rows
 
 
@@ -469,7 +473,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timings", action="store_true", help="print each stage's seconds and memory (stderr, and one "
                         "'phylo-stages: <json>' line)")
     parser.add_argument("--batch-rows", type=int, default=DEFAULT_BATCH_ROWS, help="rows read and normalised at a time")
+    parser.add_argument("--labels-only", action="store_true", help="add the map's label hierarchy to the bundle in "
+                        "--out (one built with a map before labels existed); nothing else is rebuilt")
     args = parser.parse_args(argv)
+    if args.labels_only:
+        out = Path(args.out)
+        if not (out / "points.parquet").is_file():
+            print(f"phylo: error: {out} has no map (points.parquet) to label", file=sys.stderr)
+            return 2
+        print(f"{add_labels(out, seed=args.seed)} labels written to {out / 'labels.parquet'}")
+        return 0
     if args.sample is not None and args.sample <= 0:
         parser.error("--sample must be a positive number of models")
     if args.batch_rows <= 0:

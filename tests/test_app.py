@@ -75,15 +75,28 @@ def test_map_state_round_trips_through_the_url():
     assert at.number_input(key="map_min_dl").value == 5 and at.number_input(key="map_min_likes").value == 1
     assert str(at.date_input(key="map_from").value) == "2023-01-01" and str(at.date_input(key="map_to").value) == "2025-06-30"
     assert at.toggle(key="map_base").value is True and at.toggle(key="map_similar").value is True
-    assert at.button_group(key="map_color").value == "license" and at.button_group(key="map_size").value == "downloads"
+    assert at.selectbox(key="map_color").value == "license" and at.selectbox(key="map_size").value == "downloads"
     assert at.text_input(key="map_model").value == model and at.text_input(key="map_family").value == model
     assert any("models match" in m.value for m in at.markdown)
+
+
+def test_a_url_selection_opens_its_panel_and_only_these_dims_the_rest():
+    box = "0,0;9999,0;9999,5000;0,5000"
+    at = _run({"map_sel": box, "map_view": "5000,2500,-2.1"}, page="views/map.py")
+    assert not at.exception, at.exception
+    count = next(int(m.value.split()[1].replace(",", "")) for m in at.markdown if "models selected" in m.value)
+    assert 0 < count < 25_000
+    assert at.toggle(key="map_only_sel").value is False
+    at = _run({"map_sel": box, "map_only_sel": "true"}, page="views/map.py")
+    assert any(f"{count:,} of 25,000 models match — the rest are dimmed" in m.value for m in at.markdown)
 
 
 @pytest.mark.parametrize("params", [
     {"map_min_dl": "1e400"}, {"map_from": "2024-13-45"}, {"map_license": "'; DROP TABLE models; --"},
     {"map_model": "no/such-model' OR 1=1 --"}, {"map_q": "%_\\'\""}, {"map_color": "<img src=x>"},
-    {"map_family": "x" * 5000}, {"map_find": "' UNION SELECT 1 --"},
+    {"map_family": "x" * 5000}, {"map_find": "' UNION SELECT 1 --"}, {"map_sel": "1,2;x,3;4,5"}, {"map_sel": "9" * 20_000},
+    {"map_sel": "-1,-1;1e9,0;5,5", "map_only_sel": "yes"}, {"map_view": "nan,1,2"}, {"map_view": "1,2,3,4"},
+    {"map_color": "density", "map_3d": "true", "map_sel": "0,0;100,0;100,100"},
 ])
 def test_map_hostile_url_values_give_a_clean_page(params):
     at = _run(params, page="views/map.py")

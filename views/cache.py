@@ -204,14 +204,20 @@ def map_labels(path: str) -> list[dict]:
     from core import atlas
 
     geo = map_geometry(path)
-    t = cursor(path).execute("SELECT level, cluster, label, size, anchor FROM labels ORDER BY level, size DESC, cluster").df()
-    rows = rows_of(path, t["anchor"].tolist())
+    con = cursor(path)
+    t = con.execute("SELECT level, label, size, anchor FROM labels ORDER BY level, size DESC, cluster").df()
+    # A second layer: the roots of the largest families, where their root model sits (shown by a toggle).
+    roots = con.execute(f"SELECT {atlas.FAMILY_LEVEL} AS level, family AS label, size, family AS anchor FROM families "
+                        "WHERE size > 1 ORDER BY size DESC, family LIMIT 15").df()
+    rows = rows_of(path, t["anchor"].tolist() + roots["anchor"].tolist())
     out = []
-    for r in t.itertuples():
+    for r in [*t.itertuples(), *roots.itertuples()]:
         row = rows.get(r.anchor)
         if row is None:
             continue
-        out.append({"level": int(r.level), "text": atlas.short_label(r.label), "title": r.label, "n": int(r.size),
+        family = r.level == atlas.FAMILY_LEVEL
+        out.append({"level": int(r.level), "text": atlas.short_label(r.label, 1) if family else atlas.short_label(r.label),
+                    "title": f"family of {r.label}" if family else r.label, "n": int(r.size),
                     "xy": [int(geo["gx"][row]), int(geo["gy"][row])], "xyz": [int(g[row]) for g in geo["g3"]]})
     return out
 
@@ -223,14 +229,14 @@ def hover_files(path: str) -> dict:
     from core import atlas
 
     geo = map_geometry(path)
-    folder = STATIC / "points" / geo["key"] / "hover"
+    folder = STATIC / "points" / geo["key"] / f"hover-{atlas.HOVER_CHUNK}"
     done = folder / "complete"
     if not done.exists():
         folder.mkdir(parents=True, exist_ok=True)
         for i, blob in atlas.hover_chunks(atlas.hover_table(cursor(path)), geo["order"]):
             atlas.write_bytes(folder / f"h{i}.json", blob)
         done.write_text("ok")
-    return {"hover_url": f"app/static/points/{geo['key']}/hover/h", "hover_chunk": atlas.HOVER_CHUNK}
+    return {"hover_url": f"app/static/points/{geo['key']}/{folder.name}/h", "hover_chunk": atlas.HOVER_CHUNK}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

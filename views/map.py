@@ -17,7 +17,7 @@ from views import cache, chain, pointmap, state
 
 COLOR_LABELS = {ColorBy.CLUSTER: "cluster", ColorBy.LIBRARY: "library", ColorBy.TASK: "task", ColorBy.LICENSE: "license class",
                 ColorBy.FAMILY: "family", ColorBy.DEPTH: "depth", ColorBy.RELATION: "relation to parent",
-                ColorBy.DENSITY: "density (models nearby)"}
+                ColorBy.DENSITY: "density"}
 SIZE_LABELS = {SizeBy.NONE: "same size", SizeBy.DOWNLOADS: "downloads", SizeBy.LIKES: "likes"}
 RELATION_RGB = {"finetune": [59, 111, 182], "adapter": [242, 165, 65], "quantized": [76, 175, 80], "merge": [200, 60, 160]}
 ANY = "any"
@@ -156,7 +156,7 @@ def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bo
     pointmap.point_map(key="map_chart", points_key=points_key, n=len(geo["ids"]), files=view["files"],
                        n_colors=view["n_colors"], palette=view["palette"], mode="3d" if three_d else "2d", mask=mask,
                        mask_id=mask_id, overlays=overlays + markers, fill=True, height=420, labels=cache.map_labels(path),
-                       legend=legend, hover=cache.hover_files(path), camera=camera, tools=not three_d,
+                       legend=legend, hover=cache.hover_files(path), camera=camera, tools=not three_d, avoid=".st-key-map_panel",
                        selection=atlas.parse_polygon(polygon), on_pick=_on_map_click, on_select=_on_map_select,
                        on_view=_on_map_view)
 
@@ -231,26 +231,31 @@ def _selection(path: str, polygon: str) -> None:
     if not sel["count"]:
         st.caption("Nothing is drawn inside this outline. Draw another box or lasso, or clear it.")
         return
-    c = st.columns(3)
-    c[0].toggle("Only these", key="map_only_sel", bind="query-params", help="Dim every model outside the selection")
+    st.toggle("Show only these on the map", key="map_only_sel", bind="query-params",
+              help="Dim every model outside the selection")
+    c = st.columns(2)
     top_family = sel["families"].iloc[0]
-    c[1].link_button("Largest family", f"family?fam_model={quote(str(top_family['value']), safe='')}",
+    c[0].link_button("Largest family", f"family?fam_model={quote(str(top_family['value']), safe='')}",
                      icon=":material/account_tree:", help=f"{top_family['value']}: {int(top_family['models']):,} of its "
                                                           f"{int(top_family['family_size']):,} models are selected")
-    c[2].download_button("CSV", lambda: cache.selection_csv(path, polygon), file_name="phylo-selection.csv",
+    c[1].download_button("CSV of all", lambda: cache.selection_csv(path, polygon), file_name="phylo-selection.csv",
                          mime="text/csv", icon=":material/download:", on_click="ignore",
                          help="Ids and metadata of every selected model")
     models = sel["models"]
     st.caption(f"Top {len(models):,} by downloads (click a header to sort, a row to open the model)")
     st.dataframe(models, hide_index=True, key="map_sel_table", on_select=_on_sel_row, selection_mode="single-row",
-                 height=260, column_config={"downloads": st.column_config.NumberColumn(format="localized"),
+                 height=260, column_order=["model_id", "downloads", "pipeline_tag", "license_class", "library_name", "likes"],
+                 column_config={"pipeline_tag": "task", "license_class": "license", "library_name": "library","downloads": st.column_config.NumberColumn(format="localized"),
                                             "likes": st.column_config.NumberColumn(format="localized")})
-    tabs = st.tabs(["Tasks", "Libraries", "Licenses", "Families"])
-    for tab, key in zip(tabs, ("tasks", "libraries", "licenses", "families")):
+    mixes = {"tasks": "task", "libraries": "library", "licenses": "license class", "families": "family"}
+    for tab, (key, name) in zip(st.tabs([k.capitalize() for k in mixes]), mixes.items()):
         with tab:
             mix = sel[key].head(30).assign(share=lambda d: d["models"] / sel["count"])
             st.dataframe(mix, hide_index=True, key=f"map_sel_{key}", height=220, column_config={
-                "share": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
+                "value": st.column_config.TextColumn(name, width="medium"),
+                "models": st.column_config.NumberColumn(width="small", format="localized"),
+                "family_size": st.column_config.NumberColumn("family size", width="small", format="localized"),
+                "share": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1, width="small")})
 
 
 def _on_sel_row() -> None:
@@ -270,7 +275,7 @@ def _url_polygon() -> str:
 PANEL_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding-top: 3.2rem; padding-bottom: 1rem; }
-.st-key-map_panel { position: fixed; top: 4.2rem; right: 1rem; width: min(430px, 36vw); max-height: calc(100vh - 5.4rem);
+.st-key-map_panel { position: fixed; top: 6.4rem; right: 1rem; width: min(400px, 33vw); max-height: calc(100vh - 7.2rem);
   overflow-y: auto; z-index: 990; background: var(--st-background-color, #fff); border: 1px solid rgba(49,51,63,.2);
   border-radius: .6rem; padding: .6rem .8rem; box-shadow: 0 4px 18px rgba(0,0,0,.16); }
 </style>
@@ -284,6 +289,8 @@ if not cache.has_map(path):
     st.stop()
 st.html(PANEL_CSS)
 with st.sidebar:
+    if b.synthetic:
+        st.caption(":material/science: Synthetic demo bundle: invented models, real pipeline.")
     color_by = st.selectbox("Colour by", [x.value for x in ColorBy], format_func=lambda v: COLOR_LABELS[ColorBy(v)],
                             key="map_color", bind="query-params") or ColorBy.CLUSTER.value
     size_by = st.selectbox("Size by", [x.value for x in SizeBy], format_func=lambda v: SIZE_LABELS[SizeBy(v)],
@@ -324,10 +331,8 @@ polygon = _url_polygon() if not three_d else ""
 only_sel = bool(polygon) and st.query_params.get("map_only_sel", "").lower() == "true"
 total = cache.summary(path).models
 n_match = cache.matching(path, **_filter_fields(f), polygon=polygon if only_sel else "")["count"] if f.active or only_sel else total
-line = f"**The map of models** · **{n_match:,}** of {total:,} models match" + (
+line = f"##### The map of models · {n_match:,} of {total:,} models match" + (
     " — the rest are dimmed" if (f.active or only_sel) and n_match < total else "")
-if b.synthetic:
-    line += " · :material/science: synthetic demo bundle"
 st.markdown(line)
 
 if model_id or polygon:

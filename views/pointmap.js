@@ -381,7 +381,8 @@ function showHover(st, t0) {
 
 // ---- labels: the cluster hierarchy, a level window by zoom, placed greedily without overlaps ------------------
 
-const LABEL_FONTS = ["600 15px sans-serif", "600 13px sans-serif", "12px sans-serif"];
+const LABEL_FONTS = ["600 15px sans-serif", "600 13px sans-serif", "12px sans-serif", "italic 600 12px sans-serif"];
+const FAMILY_LEVEL = 3; // the roots of the largest families: a second layer, by its own toggle
 const MAX_LABELS = 40;
 let measureCtx = null;
 function textWidth(text, level) {
@@ -415,11 +416,12 @@ function placeLabels(st) {
       const n = el("div", `phylo-label phylo-label-${l.level}`,
                    `position:absolute;left:0;top:0;white-space:nowrap;font:${LABEL_FONTS[l.level] || LABEL_FONTS[2]};` +
                    "color:#1d1d1f;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff;display:none;" +
-                   (l.level === 0 ? "letter-spacing:.04em;text-transform:uppercase;color:#333;" : ""));
-      n.textContent = l.text;
+                   (l.level === 0 ? "letter-spacing:.04em;text-transform:uppercase;color:#333;" : "") +
+                   (l.level === FAMILY_LEVEL ? "color:#8b1a1a;" : ""));
+      n.textContent = l.level === FAMILY_LEVEL ? `◆ ${l.text}` : l.text;
       n.title = `${l.title} · ${fmt(l.n)} models`;
       n.dataset.level = String(l.level);
-      l.w = textWidth(l.level === 0 ? l.text.toUpperCase() : l.text, l.level) * (l.level === 0 ? 1.08 : 1) + 4;
+      l.w = textWidth(l.level === 0 ? l.text.toUpperCase() : n.textContent, l.level) * (l.level === 0 ? 1.08 : 1) + 4;
       l.h = l.level === 0 ? 19 : l.level === 1 ? 17 : 15;
       return n;
     });
@@ -427,26 +429,33 @@ function placeLabels(st) {
     ui.labelsFor = labels;
   }
   const levels = labelLevels(vp.zoom - st.zoom0);
+  if (st.showFamilies) levels.unshift(FAMILY_LEVEL);
   const w = st.root.clientWidth, h = st.root.clientHeight;
+  // The tools and the legend are drawn over the map: no label goes under them.
+  const blocked = [ui.tools, ui.legend].filter((e) => e.offsetWidth).map((e) =>
+    [e.offsetLeft, e.offsetTop, e.offsetLeft + e.offsetWidth, e.offsetTop + e.offsetHeight]);
+  const over = d.avoid && document.querySelector(d.avoid); // the page's panel over the map's right edge
+  if (over) {
+    const a = over.getBoundingClientRect(), r = st.root.getBoundingClientRect();
+    blocked.push([a.left - r.left, a.top - r.top, a.right - r.left, a.bottom - r.top]);
+  }
   const taken = [];
-  labels.forEach((l, k) => {
-    const node = ui.labelNodes[k];
-    let show = false;
-    if (levels.includes(l.level) && taken.length < MAX_LABELS) {
-      const [sx, sy] = vp.project(d.mode === "3d" ? l.xyz : l.xy);
-      const box = [sx - l.w / 2 - 3, sy - l.h / 2 - 2, sx + l.w / 2 + 3, sy + l.h / 2 + 2];
-      if (box[0] >= 0 && box[1] >= 0 && box[2] <= w && box[3] <= h &&
-          !taken.some((t) => box[0] < t[2] && t[0] < box[2] && box[1] < t[3] && t[1] < box[3])) {
-        taken.push(box);
-        node.style.transform = `translate(${box[0] + 3}px, ${box[1] + 2}px)`;
-        show = true;
-      }
+  const order = labels.map((l, k) => k).sort((a, b) => levels.indexOf(labels[a].level) - levels.indexOf(labels[b].level) || a - b);
+  const shown = new Set();
+  for (const k of order) {
+    const l = labels[k];
+    if (!levels.includes(l.level) || taken.length >= MAX_LABELS) continue;
+    const [sx, sy] = vp.project(d.mode === "3d" ? l.xyz : l.xy);
+    const box = [sx - l.w / 2 - 3, sy - l.h / 2 - 2, sx + l.w / 2 + 3, sy + l.h / 2 + 2];
+    const hit = (t) => box[0] < t[2] && t[0] < box[2] && box[1] < t[3] && t[1] < box[3];
+    if (box[0] >= 0 && box[1] >= 0 && box[2] <= w && box[3] <= h && !taken.some(hit) && !blocked.some(hit)) {
+      taken.push(box);
+      ui.labelNodes[k].style.transform = `translate(${box[0] + 3}px, ${box[1] + 2}px)`;
+      shown.add(k);
     }
-    node.style.display = show ? "block" : "none";
-  });
+  }
+  ui.labelNodes.forEach((node, k) => { node.style.display = shown.has(k) ? "block" : "none"; });
   const ms = performance.now() - t0;
-  st.labelTimes.push(ms);
-  if (st.labelTimes.length > 200) st.labelTimes.shift();
   st.root.dataset.labels = String(taken.length);
   st.root.dataset.labelLevels = levels.join(",");
   st.root.dataset.labelMs = ms.toFixed(2);
@@ -512,7 +521,6 @@ function button(text, title, onClick) {
   b.textContent = text;
   b.title = title;
   b.type = "button";
-  b.addEventListener("pointerdown", (e) => e.stopPropagation());
   b.addEventListener("click", (e) => { e.stopPropagation(); onClick(); });
   return b;
 }
@@ -537,12 +545,15 @@ function buildUi(root, st) {
                                       "border:1px solid #ccc;border-radius:6px;padding:6px 8px;font:12px/1.35 sans-serif;" +
                                       "color:#222;box-shadow:0 2px 8px rgba(0,0,0,.18);pointer-events:none;display:none;z-index:6");
   ui.tools = el("div", "phylo-tools", "position:absolute;left:8px;top:8px;display:flex;gap:4px;z-index:7");
-  ui.legend = el("details", "phylo-legend", "position:absolute;left:8px;bottom:8px;max-height:34%;overflow:auto;" +
+  ui.legend = el("details", "phylo-legend", "position:absolute;left:8px;bottom:8px;max-height:30%;overflow:auto;" +
                                             "background:rgba(255,255,255,.93);border:1px solid #ddd;border-radius:6px;" +
                                             "padding:3px 8px;font:11px/1.35 sans-serif;color:#222;z-index:7;max-width:250px");
-  ui.legend.open = root.clientHeight >= 560; // a small window keeps the map clear; the legend opens on a click
-  ui.legend.addEventListener("pointerdown", (e) => e.stopPropagation());
-  ui.legend.addEventListener("wheel", (e) => e.stopPropagation());
+  ui.legend.open = true;
+  for (const panel of [ui.legend, ui.tools]) {
+    // Over the legend or the tools nothing on the map is hovered, dragged or zoomed.
+    for (const type of ["pointerdown", "pointermove", "wheel"]) panel.addEventListener(type, (e) => e.stopPropagation());
+    panel.addEventListener("pointerenter", () => { st.hoverIndex = -1; showHover(st, 0); });
+  }
   root.append(ui.labels, ui.svg, ui.ring, ui.tip, ui.tools, ui.legend);
   st.ui = ui;
 }
@@ -578,6 +589,15 @@ function updateUi(st) {
     });
     lab.dataset.tool = "labels";
     ui.tools.appendChild(lab);
+    if (d.labels.some((l) => l.level === FAMILY_LEVEL)) {
+      const fam = button(st.showFamilies ? "Families: on" : "Families: off", "Name the roots of the largest families", () => {
+        st.showFamilies = !st.showFamilies;
+        updateUi(st);
+        placeLabels(st);
+      });
+      fam.dataset.tool = "families";
+      ui.tools.appendChild(fam);
+    }
   }
   st.root.style.cursor = st.tool === "pan" ? "" : "crosshair";
   st.root.dataset.tool = st.tool;
@@ -699,6 +719,7 @@ async function render(root, st, d) {
         if (i >= 0) st.pick(i);
       },
       onViewStateChange: ({ viewState }) => {
+        root.dataset.camera = JSON.stringify(cameraOf(viewState));
         // Written to the URL once the view settles, not on every frame of a drag.
         clearTimeout(st.viewTimer);
         st.viewTimer = setTimeout(() => st.send("view", cameraOf(viewState), true), 450);
@@ -707,6 +728,7 @@ async function render(root, st, d) {
     });
     st.deck.getCanvas && st.deck.getCanvas() && (st.deck.getCanvas().style.position = "absolute");
     st.mode = d.mode;
+    root.dataset.camera = JSON.stringify(cameraOf(start));
     buildUi(root, st);
   } else {
     st.deck.setProps({ layers });
@@ -726,6 +748,7 @@ function listen(root, st) {
   // Pointer events on the map's element: hover (throttled to a frame), shift-drag and the selection tools.
   root.addEventListener("pointerdown", (e) => {
     if (!st.deck || !st.d || !st.d.tools || st.d.mode === "3d" || e.button !== 0) return;
+    if (st.ui.tools.contains(e.target) || st.ui.legend.contains(e.target)) return; // a tool's button, the legend
     const tool = e.shiftKey ? "box" : st.tool;
     if (tool === "pan") return;
     e.stopPropagation();
@@ -740,7 +763,9 @@ function listen(root, st) {
     st.hoverFrame = requestAnimationFrame(() => {
       st.hoverFrame = 0;
       const [x, y, t0] = st.pointer;
+      const t1 = performance.now();
       const i = nearestPoint(st, x, y);
+      root.dataset.pickMs = (performance.now() - t1).toFixed(2);
       if (i !== st.hoverIndex || i < 0) {
         st.hoverIndex = i;
         showHover(st, t0);
@@ -762,7 +787,7 @@ export default function (component) {
   root.style.height = `${data.height}px`;
   let st = states.get(root);
   if (!st) {
-    st = { version: 0, tool: "pan", showLabels: true, hoverIndex: -1, labelTimes: [], selection: null, root };
+    st = { version: 0, tool: "pan", showLabels: true, showFamilies: false, hoverIndex: -1, selection: null, root };
     states.set(root, st);
     listen(root, st);
     window.addEventListener("resize", () => { if (st.d) { fitHeight(root, st.d); st.deck && st.deck.redraw(true); } });

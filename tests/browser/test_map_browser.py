@@ -33,7 +33,10 @@ def test_map_draws_and_click_opens_the_panel(browser, server, family_trees_map_b
     assert canvas.get_attribute("data-points") == str(_n_models(family_trees_map_bundle))
     assert _dark_fraction(canvas) > 0.002, "no points were drawn"
     screenshot(page, "map_family_trees")
-    # Click the densest spot of the canvas: some model is there.
+    # Click the densest spot of the canvas: some model is there. The overlays (labels, tools, legend) go first:
+    # their text is dark too.
+    page.evaluate("() => [...document.querySelectorAll('*')].map(e => e.shadowRoot).filter(Boolean).forEach(r => "
+                  "r.querySelectorAll('.phylo-labels, .phylo-tools, .phylo-legend').forEach(e => e.style.visibility = 'hidden'))")
     img = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("L"))
     ys, xs = np.nonzero(img < 200)
     box = canvas.bounding_box()

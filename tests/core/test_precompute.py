@@ -117,3 +117,27 @@ def test_a_family_made_only_of_a_cycle_has_a_real_depth(tmp_path):
     assert fam["max_depth"].tolist() == [2] and fam["n_in_cycles"].tolist() == [3]
     depth = dict(pd.read_parquet(tmp_path / "b" / "models.parquet", columns=["model_id", "depth"]).values)
     assert depth == {"o/b": 0, "o/c": 1, "o/a": 2, "o/d": 2} and m["warnings"]["cycles"] == 1
+
+
+def test_labels_only_adds_the_label_hierarchy_to_an_older_map_bundle(tmp_path, capsys):
+    import shutil
+
+    from core.bundle import verify
+    from core.precompute import main
+    from tests.conftest import ROOT
+
+    old = tmp_path / "old"
+    shutil.copytree(ROOT / "data" / "demo", old)
+    (old / "labels.parquet").unlink()
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["files"].pop("labels.parquet")
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["--out", str(old), "--labels-only"]) == 0
+    assert "labels.parquet" in json.loads((old / "manifest.json").read_text())["files"]
+    verify(old)  # the checksums cover the new file
+    con = connect(open_bundle(old))
+    assert con.execute("SELECT count(DISTINCT level) FROM labels").fetchone()[0] == 3
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    assert main(["--out", str(bare), "--labels-only"]) == 2
+    assert "has no map" in capsys.readouterr().err

@@ -1,0 +1,169 @@
+"""The map as the front door, in headless Chromium on the demo bundle: hover, labels, box selection, shared views.
+
+Each test opens the map at a camera given in the URL, so the test knows where every model is drawn: deck.gl's
+orthographic view puts the camera's target at the centre of the element and scales by 2**zoom (y grows down).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+import pytest
+
+from core import atlas
+from core.bundle import connect, open_bundle
+from tests.browser.conftest import open_page, screenshot, streamlit_server
+from tests.conftest import ROOT
+
+DEMO = ROOT / "data" / "demo"
+MAP = ".phylo-map"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server(DEMO) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def grid():
+    """Every demo model's grid position and id, in bundle order."""
+    con = connect(open_bundle(DEMO))
+    pts = atlas.map_points(con)
+    gx, gy, _ = atlas.grid_coordinates(pts["x"].to_numpy(), pts["y"].to_numpy())
+    return gx.astype(np.float64), gy.astype(np.float64), pts["model_id"].to_pylist()
+
+
+def _open_map(browser, url: str, width: int = 1280, height: int = 720):
+    page, errors = open_page(browser, url, wait_text="models match", height=height)
+    page.set_viewport_size({"width": width, "height": height})
+    page.locator(f"{MAP}[data-drawn]").wait_for(timeout=60_000)
+    page.wait_for_timeout(500)
+    return page, errors, page.locator(MAP).first
+
+
+def _fitted_zoom(box) -> float:
+    return math.log2(max(min(box["width"], box["height"]), 100) / (atlas.GRID * 1.08))
+
+
+def _screen(gx, gy, cam, box):
+    s = 2 ** cam[2]
+    return box["width"] / 2 + (gx - cam[0]) * s, box["height"] / 2 + (gy - cam[1]) * s
+
+
+ROOT_JS = (f"(document.querySelector('{MAP}') || [...document.querySelectorAll('*')]"
+           f".map(e => e.shadowRoot && e.shadowRoot.querySelector('{MAP}')).find(Boolean))")
+
+
+def _visible_labels(page) -> list[dict]:
+    return page.evaluate(f"""() => [...{ROOT_JS}.querySelectorAll('.phylo-label')]
+        .filter(n => n.style.display !== 'none').map(n => {{
+            const b = n.getBoundingClientRect();
+            return {{text: n.textContent, level: n.dataset.level, x0: b.left, y0: b.top, x1: b.right, y1: b.bottom}};
+        }})""")
+
+
+def _overlaps(labels) -> list:
+    return [(a["text"], b["text"]) for i, a in enumerate(labels) for b in labels[i + 1:]
+            if a["x0"] < b["x1"] and b["x0"] < a["x1"] and a["y0"] < b["y1"] and b["y0"] < a["y1"]]
+
+
+def test_hover_shows_the_facts_of_the_point_under_the_cursor(browser, server, grid):
+    gx, gy, ids = grid
+    page, errors, element = _open_map(browser, server + "/map")
+    box = element.bounding_box()
+    cam = json.loads(element.get_attribute("data-camera"))
+    cam = (cam["x"], cam["y"], cam["zoom"])
+    sx, sy = _screen(gx, gy, cam, box)
+    # A model with no other within 14 px, clear of the tools (top) and the legend (bottom left).
+    ok = (sx > 120) & (sx < box["width"] - 120) & (sy > 60) & (sy < box["height"] * 0.6)
+    for i in np.flatnonzero(ok):
+        d2 = (sx - sx[i]) ** 2 + (sy - sy[i]) ** 2
+        if np.sort(d2)[1] > 14 ** 2:
+            break
+    else:
+        pytest.fail("no isolated model on the demo map")
+    page.mouse.move(box["x"] + sx[i] + 2, box["y"] + sy[i] + 1)
+    page.wait_for_function(f"() => {ROOT_JS}.dataset.hover === {json.dumps(ids[i])}", timeout=10_000)
+    tip = page.locator(".phylo-tooltip")
+    assert tip.is_visible() and ids[i] in tip.inner_text() and "downloads" in tip.inner_text()
+    assert float(element.get_attribute("data-hover-ms")) < 1_000  # the goal (100 ms at 760k) is measured by bench/map.py
+    assert page.locator(".phylo-ring").is_visible()  # the hovered point is outlined
+    screenshot(page, "atlas_hover")
+    page.mouse.move(box["x"] + 5, box["y"] + box["height"] - 5)  # nothing there: the tooltip goes
+    page.wait_for_function(f"() => {ROOT_JS}.dataset.hover === ''", timeout=10_000)
+    assert errors == []
+
+
+def test_labels_change_with_zoom_and_never_overlap(browser, server):
+    page, errors, element = _open_map(browser, server + "/map", 1920, 1080)
+    far = _visible_labels(page)
+    assert 2 <= len(far) <= 40 and {l["level"] for l in far} == {"0"}
+    assert _overlaps(far) == []
+    cam = json.loads(element.get_attribute("data-camera"))
+    near_url = server + f"/map?map_view={cam['x']:.0f},{cam['y']:.0f},{cam['zoom'] + 2.6:.3f}"
+    page2, errors2, element2 = _open_map(browser, near_url, 1920, 1080)
+    near = _visible_labels(page2)
+    assert 2 <= len(near) <= 40 and {l["level"] for l in near} <= {"1", "2"} and "2" in {l["level"] for l in near}
+    assert _overlaps(near) == []
+    assert {l["text"] for l in near} != {l["text"] for l in far}
+    screenshot(page2, "atlas_labels_zoomed")
+    assert errors == errors2 == []
+
+
+def test_box_selection_returns_the_models_inside_and_the_link_restores_it(browser, server, grid, tmp_path):
+    gx, gy, ids = grid
+    page, errors, element = _open_map(browser, server + "/map")
+    box = element.bounding_box()
+    cam = json.loads(element.get_attribute("data-camera"))
+    cam = (cam["x"], cam["y"], cam["zoom"])
+    sx, sy = _screen(gx, gy, cam, box)
+    # A box around the densest part of the left half of the map (the panel opens on the right).
+    cx, cy = float(np.median(sx[sx < box["width"] * 0.55])), float(np.median(sy[sx < box["width"] * 0.55]))
+    x0, y0, x1, y1 = cx - 70, cy - 50, cx + 70, cy + 50
+    page.keyboard.down("Shift")
+    page.mouse.move(box["x"] + x0, box["y"] + y0)
+    page.mouse.down()
+    page.mouse.move(box["x"] + x1, box["y"] + y1, steps=6)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    page.get_by_text("models selected").first.wait_for(timeout=30_000)
+    polygon = atlas.parse_polygon(parse_qs(urlparse(page.url).query)["map_sel"][0])
+    assert len(polygon) == 4
+    # The URL's box is the dragged one, in grid units (to a grid unit and a pixel of rounding).
+    s = 2 ** cam[2]
+    (px0, py0), (px1, py1) = polygon[0], polygon[2]
+    assert abs(px0 - (cam[0] + (x0 - box["width"] / 2) / s)) <= 1 / s + 1
+    assert abs(py1 - (cam[1] + (y1 - box["height"] / 2) / s)) <= 1 / s + 1
+    expected = {ids[i] for i in atlas.points_in_polygon(gx, gy, polygon)}
+    assert len(expected) > 20
+    page.get_by_text(f"{len(expected):,} models selected").wait_for(timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="CSV of all").first.click()
+    path = tmp_path / "selection.csv"
+    download.value.save_as(path)
+    import pandas as pd
+
+    assert set(pd.read_csv(path)["model_id"]) == expected
+    screenshot(page, "atlas_box_selection")
+
+    # Zoom, wait for the camera to reach the URL, and open the copied link in a fresh page.
+    page.mouse.move(box["x"] + cx, box["y"] + cy)
+    page.mouse.wheel(0, -240)
+    page.wait_for_function("() => new URL(location.href).searchParams.has('map_view')", timeout=15_000)
+    page.wait_for_timeout(1_500)
+    shared = page.url
+    sent = atlas.Camera.from_url(parse_qs(urlparse(shared).query)["map_view"][0])
+    page2, errors2, element2 = _open_map(browser, shared)
+    got = json.loads(element2.get_attribute("data-camera"))
+    assert abs(got["x"] - sent.x) < 1 and abs(got["y"] - sent.y) < 1 and abs(got["zoom"] - sent.zoom) < 1e-3
+    assert sent.zoom > cam[2] + 0.1
+    page2.get_by_text(f"{len(expected):,} models selected").wait_for(timeout=30_000)
+    drawn = page2.evaluate(f"() => {ROOT_JS}.querySelector('.phylo-selection path').getAttribute('d')")
+    assert drawn.startswith("M") and drawn.count("L") == 3
+    screenshot(page2, "atlas_shared_view")
+    assert errors == errors2 == []
