@@ -342,11 +342,11 @@ if model_id or polygon:
         if model_id:
             if polygon:
                 st.divider()
-            head = st.columns([5, 1])
+            head = st.columns([5, 1], vertical_alignment="center")
+            head[0].caption("Model")
             head[1].button("", icon=":material/close:", key="map_model_close", on_click=_close, args=("map_model",),
                            help="Close the model's details", type="tertiary")
-            with head[0]:
-                _details(path, model_id)
+            _details(path, model_id)
             if st.toggle("Similar to this model", key="map_similar", bind="query-params"):
                 similar = cache.nearest_to_model(path, model_id)
                 _results("Most similar models", similar, "map_sim_r")

@@ -327,6 +327,14 @@ function screenOf(st, i) {
   return vp.project(p);
 }
 
+// The box (in the map's pixels) of the panel the page draws over the map (the spec's ``avoid`` selector), or null.
+function panelBox(st) {
+  const over = st.d.avoid && document.querySelector(st.d.avoid);
+  if (!over) return null;
+  const a = over.getBoundingClientRect(), r = st.root.getBoundingClientRect();
+  return [a.left - r.left, a.top - r.top, a.right - r.left, a.bottom - r.top];
+}
+
 function fmt(n) {
   return typeof n === "number" ? n.toLocaleString("en-US") : String(n ?? "—");
 }
@@ -344,7 +352,9 @@ function showHover(st, t0) {
   ui.ring.style.display = "block";
   ui.ring.style.transform = `translate(${sx - 8}px, ${sy - 8}px)`;
   const place = () => {
-    const w = st.root.clientWidth, h = st.root.clientHeight;
+    const panel = panelBox(st); // the tooltip stays left of the page's panel
+    const w = panel ? Math.min(st.root.clientWidth, panel[0]) : st.root.clientWidth;
+    const h = st.root.clientHeight;
     const tw = ui.tip.offsetWidth || 240, th = ui.tip.offsetHeight || 120;
     const left = sx + 14 + tw > w ? sx - 14 - tw : sx + 14;
     const top = Math.min(Math.max(4, sy - th / 2), h - th - 4);
@@ -434,11 +444,8 @@ function placeLabels(st) {
   // The tools and the legend are drawn over the map: no label goes under them.
   const blocked = [ui.tools, ui.legend].filter((e) => e.offsetWidth).map((e) =>
     [e.offsetLeft, e.offsetTop, e.offsetLeft + e.offsetWidth, e.offsetTop + e.offsetHeight]);
-  const over = d.avoid && document.querySelector(d.avoid); // the page's panel over the map's right edge
-  if (over) {
-    const a = over.getBoundingClientRect(), r = st.root.getBoundingClientRect();
-    blocked.push([a.left - r.left, a.top - r.top, a.right - r.left, a.bottom - r.top]);
-  }
+  const panel = panelBox(st);
+  if (panel) blocked.push(panel);
   const taken = [];
   const order = labels.map((l, k) => k).sort((a, b) => levels.indexOf(labels[a].level) - levels.indexOf(labels[b].level) || a - b);
   const shown = new Set();
