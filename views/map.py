@@ -165,9 +165,11 @@ def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bo
 def _map_ready(*args) -> None:
     """The map in a fragment: its own events (camera moves) rerun only it, unless a click picked another model
     or a box or lasso changed the selection."""
-    _map(*args)
+    # A click or a selection is handled by its callback before this runs: then the whole page reruns at once
+    # (the panel shows the new model or selection), without drawing the map twice.
     if (st.session_state.get("map_model") or "").strip() != (args[5] or "") or (not args[4] and _url_polygon() != args[8]):
-        st.rerun()  # the whole page: the panel shows the new model or selection
+        st.rerun()
+    _map(*args)
 
 
 def _details(path: str, model_id: str) -> None:
@@ -248,14 +250,15 @@ def _selection(path: str, polygon: str) -> None:
                  column_config={"pipeline_tag": "task", "license_class": "license", "library_name": "library","downloads": st.column_config.NumberColumn(format="localized"),
                                             "likes": st.column_config.NumberColumn(format="localized")})
     mixes = {"tasks": "task", "libraries": "library", "licenses": "license class", "families": "family"}
-    for tab, (key, name) in zip(st.tabs([k.capitalize() for k in mixes]), mixes.items()):
-        with tab:
-            mix = sel[key].head(30).assign(share=lambda d: d["models"] / sel["count"])
-            st.dataframe(mix, hide_index=True, key=f"map_sel_{key}", height=220, column_config={
-                "value": st.column_config.TextColumn(name, width="medium"),
-                "models": st.column_config.NumberColumn(width="small", format="localized"),
-                "family_size": st.column_config.NumberColumn("family size", width="small", format="localized"),
-                "share": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1, width="small")})
+    # One mix at a time (a choice in the URL, not tabs): each table drawn costs the browser a grid.
+    key = st.segmented_control("Mix", list(mixes), default="tasks", format_func=str.capitalize, key="map_sel_mix",
+                               bind="query-params", label_visibility="collapsed") or "tasks"
+    mix = sel[key].head(30).assign(share=lambda d: d["models"] / sel["count"])
+    st.dataframe(mix, hide_index=True, key=f"map_sel_{key}", height=220, column_config={
+        "value": st.column_config.TextColumn(mixes[key], width="medium"),
+        "models": st.column_config.NumberColumn(width="small", format="localized"),
+        "family_size": st.column_config.NumberColumn("family size", width="small", format="localized"),
+        "share": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1, width="small")})
 
 
 def _on_sel_row() -> None:
@@ -335,6 +338,9 @@ line = f"##### The map of models · {n_match:,} of {total:,} models match" + (
     " — the rest are dimmed" if (f.active or only_sel) and n_match < total else "")
 st.markdown(line)
 
+# The panel is the page's last element, drawn after the map in a slot made before it: the map keeps its
+# place in the page when the panel opens or closes, so the browser keeps its points instead of a new component.
+map_slot, below = st.container(), st.container()
 if model_id or polygon:
     with st.container(key="map_panel"):
         if polygon:
@@ -352,20 +358,22 @@ if model_id or polygon:
                 _results("Most similar models", similar, "map_sim_r")
                 markers = markers + cache.positions(path, tuple(m for m, _ in similar))
 
-_map_ready(path, f, color_by, size_by, bool(three_d), model_id or None, markers, draft_point, polygon, only_sel)
-hint = ("Scroll to zoom, drag to pan, hover a point for its facts, click it for its details and lineage "
-        "(lines: blue fine-tune, orange adapter, green quantized, pink merge; faint when the type is inferred). "
-        "Shift-drag, or the Box and Lasso tools, select a region.")
-if three_d:
-    hint = "Drag to orbit, scroll to zoom. Lineage lines, search markers and selections are drawn in the 2D view."
-st.caption(hint)
-d = cache.distributions(path, **_filter_fields(f))
-cols = st.columns(3)
-for col, key in zip(cols[:2], ("downloads", "likes")):
-    fig = px.bar(d[key], x="log10_bin", y="models", labels={"log10_bin": f"log10({key} + 1)"}, title=f"{key.capitalize()}")
+with map_slot:
+    _map_ready(path, f, color_by, size_by, bool(three_d), model_id or None, markers, draft_point, polygon, only_sel)
+with below:
+    hint = ("Scroll to zoom, drag to pan, hover a point for its facts, click it for its details and lineage "
+            "(lines: blue fine-tune, orange adapter, green quantized, pink merge; faint when the type is inferred). "
+            "Shift-drag, or the Box and Lasso tools, select a region.")
+    if three_d:
+        hint = "Drag to orbit, scroll to zoom. Lineage lines, search markers and selections are drawn in the 2D view."
+    st.caption(hint)
+    d = cache.distributions(path, **_filter_fields(f))
+    cols = st.columns(3)
+    for col, key in zip(cols[:2], ("downloads", "likes")):
+        fig = px.bar(d[key], x="log10_bin", y="models", labels={"log10_bin": f"log10({key} + 1)"}, title=f"{key.capitalize()}")
+        fig.update_layout(height=240, margin=dict(l=0, r=0, t=30, b=0))
+        col.plotly_chart(fig, key=f"map_hist_{key}")
+    fig = px.bar(d["created"], x="month", y="models", title="Created per month")
     fig.update_layout(height=240, margin=dict(l=0, r=0, t=30, b=0))
-    col.plotly_chart(fig, key=f"map_hist_{key}")
-fig = px.bar(d["created"], x="month", y="models", title="Created per month")
-fig.update_layout(height=240, margin=dict(l=0, r=0, t=30, b=0))
-cols[2].plotly_chart(fig, key="map_hist_created")
-st.caption("Distributions of the models that match the filters.")
+    cols[2].plotly_chart(fig, key="map_hist_created")
+    st.caption("Distributions of the models that match the filters.")
