@@ -50,12 +50,13 @@ class SizeBy(str, Enum):
     LIKES = "likes"
 
 
+NO_FAMILY = "(no family)"
 _CATEGORY_SQL = {
     ColorBy.CLUSTER: "coalesce(c.label, 'unclustered')",
     ColorBy.LIBRARY: "coalesce(m.library_name, '(no library)')",
     ColorBy.TASK: "coalesce(m.pipeline_tag, '(no task)')",
     ColorBy.LICENSE: "m.license_class",
-    ColorBy.FAMILY: "CASE WHEN f.size > 1 THEN m.family ELSE '(no family)' END",
+    ColorBy.FAMILY: f"CASE WHEN f.size > 1 THEN m.family ELSE '{NO_FAMILY}' END",
     ColorBy.DEPTH: "CASE WHEN m.depth IS NULL THEN 'in a cycle' WHEN m.depth >= 5 THEN 'depth 5+' ELSE 'depth ' || m.depth END",
     ColorBy.RELATION: "coalesce(r.relation, 'base (no parent)')",
 }
@@ -138,7 +139,10 @@ def color_codes(con, color_by: ColorBy, top: int = len(PALETTE)) -> tuple[np.nda
     counts = con.execute("SELECT category, count(*) AS models FROM _cat GROUP BY 1 ORDER BY 2 DESC, 1").df()
     if color_by == ColorBy.DEPTH:
         counts = counts.sort_values("category", key=lambda s: s.map(lambda v: (v == "in a cycle", v))).reset_index(drop=True)
-    keep = counts.head(top if len(counts) <= top else top - 1)
+    # Lone models are no family: grey with the small families, or the Hub's largest "family" would take the first
+    # colour and cover the map (most models of the 760k listing have no relatives).
+    ranked = counts[counts["category"] != NO_FAMILY] if color_by == ColorBy.FAMILY else counts
+    keep = ranked.head(top if len(ranked) == len(counts) and len(counts) <= top else top - 1)
     code_of = {c: i for i, c in enumerate(keep["category"])}
     # Codes are joined in SQL: no Python string a model.
     con.execute("CREATE OR REPLACE TEMP TABLE _code (category VARCHAR, code SMALLINT)")
@@ -148,8 +152,8 @@ def color_codes(con, color_by: ColorBy, top: int = len(PALETTE)) -> tuple[np.nda
                         [len(keep)]).fetchnumpy()["code"].astype(np.int16)
     legend = keep.copy()
     if len(counts) > len(keep):
-        legend = pd.concat([legend, pd.DataFrame({"category": ["other"], "models": [int(counts["models"].iloc[len(keep):].sum())]})],
-                           ignore_index=True)
+        rest = int(counts["models"].sum() - keep["models"].sum())
+        legend = pd.concat([legend, pd.DataFrame({"category": ["other"], "models": [rest]})], ignore_index=True)
     legend["rgb"] = [PALETTE[i] if i < len(keep) else OTHER_COLOR for i in range(len(legend))]
     return codes, legend
 

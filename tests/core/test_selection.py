@@ -124,3 +124,14 @@ def test_label_hierarchy_has_levels_anchored_on_their_own_points():
     assert t["anchor"].isin(pts["model_id"].to_pylist()).all()
     for level, names in t.groupby("level")["label"]:
         assert len({frozenset(n.split(" · ")) for n in names}) == len(names), level  # distinct, in any order
+
+
+def test_lone_models_are_grey_in_the_family_colouring():
+    con = connect(open_bundle(ROOT / "data" / "demo"))
+    codes, legend = atlas.color_codes(con, atlas.ColorBy.FAMILY)
+    assert atlas.NO_FAMILY not in set(legend["category"])
+    assert legend["category"].iloc[-1] == "other" and legend["rgb"].iloc[-1] == atlas.OTHER_COLOR
+    lone = con.execute("SELECT coalesce(f.size, 1) <= 1 AS lone FROM models m LEFT JOIN families f USING (family_id) "
+                       "ORDER BY m.rowid").fetchnumpy()["lone"].astype(bool)
+    assert lone.any() and (codes[lone] == len(legend) - 1).all()
+    assert legend["models"].sum() == len(codes)
