@@ -9,6 +9,7 @@ last, so they are drawn on top). A filter is one bit per point.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from enum import Enum
 from pathlib import Path
@@ -196,23 +197,17 @@ def draw_order(downloads: np.ndarray) -> np.ndarray:
 
 def write_array(path: Path, values: np.ndarray, dtype) -> int:
     """Write ``values`` as raw little-endian ``dtype`` (atomically); returns bytes written."""
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A temporary name of its own: two sessions may write the same file at once, and neither may see half of it.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tofile(f)
-    os.replace(tmp, path)
+    write_bytes(path, np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes())
     return path.stat().st_size
 
 
 def write_bytes(path: Path, blob: bytes) -> None:
-    """Write ``blob`` to ``path`` atomically (see ``write_array``)."""
+    """Write ``blob`` to ``path`` atomically: two sessions may write the same file at once, and neither may see
+    half of it (each writes a temporary name of its own, then renames)."""
     import os
     import tempfile
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     with os.fdopen(fd, "wb") as f:
         f.write(blob)
@@ -399,14 +394,21 @@ def points_in_polygon(x: np.ndarray, y: np.ndarray, polygon, max_vertices: int =
     return near[inside]
 
 
+@contextmanager
+def _registered_rows(con, rows):
+    """``rows`` (bundle rows) as the one-column view ``_selection`` while the block runs."""
+    con.register("_selection", pa.table({"row": np.unique(np.asarray(rows, dtype=np.int64))}))
+    try:
+        yield "FROM models m JOIN _selection s ON s.row = m.rowid"
+    finally:
+        con.unregister("_selection")
+
+
 def selection_summary(con, rows, top: int = 200) -> dict:
     """What a map selection holds: its count, its models by downloads, its task, library and license-class mix and
     its families (largest first). ``rows`` are bundle rows (``points_in_polygon`` on bundle-order coordinates);
     they reach DuckDB as one registered Arrow column, not as a list of ids, so 760k selected rows take a join."""
-    rows = np.unique(np.asarray(rows, dtype=np.int64))
-    con.register("_selection", pa.table({"row": rows}))
-    try:
-        sel = "FROM models m JOIN _selection s ON s.row = m.rowid"
+    with _registered_rows(con, rows) as sel:
         table = con.execute(f"""
             SELECT m.model_id, m.downloads, m.likes, m.pipeline_tag, m.library_name, m.license_class, m.family {sel}
             ORDER BY m.downloads DESC, m.model_id LIMIT ?""", [int(top)]).df()
@@ -418,24 +420,18 @@ def selection_summary(con, rows, top: int = 200) -> dict:
         families = con.execute(f"""
             SELECT m.family AS value, count(*) AS models, any_value(f.size) AS family_size {sel}
             LEFT JOIN families f USING (family_id) GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1""").df()
-        return {"count": len(rows), "models": table, "tasks": mix("pipeline_tag"), "libraries": mix("library_name"),
-                "licenses": mix("license_class"), "families": families}
-    finally:
-        con.unregister("_selection")
+        return {"count": int(con.execute(f"SELECT count(*) {sel}").fetchone()[0]), "models": table,
+                "tasks": mix("pipeline_tag"), "libraries": mix("library_name"), "licenses": mix("license_class"),
+                "families": families}
 
 
-def selection_rows(con, rows, limit: int = 1_000_000) -> pd.DataFrame:
-    """The selected models' ids and metadata for a CSV export (largest first, at most ``limit`` rows)."""
-    rows = np.unique(np.asarray(rows, dtype=np.int64))
-    con.register("_selection", pa.table({"row": rows}))
-    try:
-        return con.execute("""
+def selection_rows(con, rows) -> pd.DataFrame:
+    """Every selected model's id and metadata, for a CSV export (most downloaded first)."""
+    with _registered_rows(con, rows) as sel:
+        return con.execute(f"""
             SELECT m.model_id, m.author, m.pipeline_tag, m.library_name, m.license_class, array_to_string(m.licenses, ';')
                    AS licenses, m.downloads, m.likes, m.created_at, m.family, m.depth
-            FROM models m JOIN _selection s ON s.row = m.rowid ORDER BY m.downloads DESC, m.model_id LIMIT ?""",
-                           [int(limit)]).df()
-    finally:
-        con.unregister("_selection")
+            {sel} ORDER BY m.downloads DESC, m.model_id""").df()
 
 
 MAX_POLYGON = 500  # vertices a polygon keeps in a URL
@@ -457,14 +453,16 @@ def parse_polygon(text: str | None) -> list[tuple[int, int]]:
     >>> parse_polygon("0,0;10,0;10,10") , parse_polygon("1,2;x,3"), parse_polygon("0,0;99999,0;5,5")
     ([(0, 0), (10, 0), (10, 10)], [], [(0, 0), (9999, 0), (5, 5)])
     """
+    import re
+
     if not text or len(text) > 12 * MAX_POLYGON * 2:
         return []
     out = []
     for pair in text.split(";")[: MAX_POLYGON * 2]:
         parts = pair.split(",")
-        if len(parts) != 2 or not all(p.strip().lstrip("-").isdigit() for p in parts):
+        if len(parts) != 2 or not all(re.fullmatch(r"-?[0-9]{1,6}", p.strip()) for p in parts):
             return []
-        out.append(tuple(int(min(max(int(p), 0), GRID)) for p in parts))
+        out.append(tuple(min(max(int(p), 0), GRID) for p in parts))
     return out if len(out) >= 3 else []
 
 
@@ -478,9 +476,10 @@ class Camera:
     z: float = 0.0
     orbit: float = 0.0
     pitch: float = 0.0
+    three_d: bool = False  # a 3D camera writes all six numbers, a 2D one three
 
     def to_url(self) -> str:
-        vals = [self.x, self.y, self.zoom] + ([self.z, self.orbit, self.pitch] if (self.z or self.orbit or self.pitch) else [])
+        vals = [self.x, self.y, self.zoom] + ([self.z, self.orbit, self.pitch] if self.three_d else [])
         return ",".join(f"{v:.4g}" if abs(v) < 100 else f"{v:.0f}" for v in vals)
 
     @classmethod
@@ -500,7 +499,7 @@ class Camera:
         z, orbit, pitch = rest or (0.0, 0.0, 0.0)
         if not (-GRID <= z <= 2 * GRID and -360 <= orbit <= 360 and -90 <= pitch <= 90):
             return None
-        return cls(x, y, zoom, z, orbit, pitch)
+        return cls(x, y, zoom, z, orbit, pitch, three_d=bool(rest))
 
 
 DENSITY_CELLS = 256  # the density mode counts models per 1/256 × 1/256 square of the 2D map…

@@ -145,13 +145,10 @@ def cluster_labels(labels: np.ndarray, features, top: int = 3, min_count: int = 
     return names
 
 
-LEVELS = 3  # broad regions, the colour clusters, fine clusters
-
-
 def level_sizes(n: int) -> list[int]:
     """k per level of the label hierarchy: ~1/5 of the colour clusters, the colour clusters, 4× as many."""
     k1 = int(np.clip(np.sqrt(n / 20), 2, 40))
-    return [min(n, max(2, round(k1 / 5))), min(n, k1), min(n, max(k1, 4 * k1))]
+    return [min(n, max(2, round(k1 / 5))), min(n, k1), min(n, 4 * k1)]
 
 
 def anchors(xy: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
@@ -170,7 +167,7 @@ def anchors(xy: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
 
 
 def label_hierarchy(xy: np.ndarray, features, clusters: np.ndarray | None = None, seed: int = 0):
-    """Map labels at ``LEVELS`` granularities (k-means on the map, named by distinctive tags) as one table:
+    """Map labels at three granularities (``level_sizes``) (k-means on the map, named by distinctive tags) as one table:
     level, cluster, label, size, anchor (row of the point the label sits on). Level 1 is ``clusters`` when given
     (the colour clusters), so the colour legend and the map name the same regions alike."""
     import pyarrow as pa

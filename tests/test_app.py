@@ -96,7 +96,9 @@ def test_a_url_selection_opens_its_panel_and_only_these_dims_the_rest():
     {"map_model": "no/such-model' OR 1=1 --"}, {"map_q": "%_\\'\""}, {"map_color": "<img src=x>"},
     {"map_family": "x" * 5000}, {"map_find": "' UNION SELECT 1 --"}, {"map_sel": "1,2;x,3;4,5"}, {"map_sel": "9" * 20_000},
     {"map_sel": "-1,-1;1e9,0;5,5", "map_only_sel": "yes"}, {"map_view": "nan,1,2"}, {"map_view": "1,2,3,4"},
-    {"map_color": "density", "map_3d": "true", "map_sel": "0,0;100,0;100,100"},
+    {"map_color": "density", "map_3d": "true", "map_sel": "0,0;100,0;100,100"}, {"map_sel": "--1,0;0,0;0,1"},
+    {"map_sel": "1" + "0" * 5000 + ",0;0,0;0,1"}, {"map_sel": "0,0;99,0;99,99", "map_sel_mix": "<script>"},
+    {"map_only_sel": "true"}, {"map_view": "5000,5000,-2,5000,30,25", "map_3d": "true"},
 ])
 def test_map_hostile_url_values_give_a_clean_page(params):
     at = _run(params, page="views/map.py")

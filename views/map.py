@@ -49,9 +49,7 @@ def _filter_fields(f: atlas.MapFilter) -> dict:
 
 def _on_map_click() -> None:
     """A map click (index in draw order) → model id, written to the URL-bound ``map_model`` before the rerun."""
-    info = st.session_state.get("_map_points")
-    state_ = st.session_state.get("map_chart")
-    pick = state_.get("picked") if hasattr(state_, "get") else getattr(state_, "picked", None)
+    info, pick = st.session_state.get("_map_points"), _component_value("picked")
     if not info:
         return
     geo = cache.map_geometry(info["path"])
@@ -88,20 +86,21 @@ def _set_selection(text: str) -> None:
 def _on_map_view() -> None:
     """The camera, once the view settles, → the URL's ``map_view`` (so a copied link opens the same place)."""
     v = _component_value("view")
+    keys = ("x", "y", "zoom", "z", "orbit", "pitch") if st.session_state.get("map_3d") else ("x", "y", "zoom")
     try:
-        cam = Camera.from_url(",".join(str(float(v[k])) for k in ("x", "y", "zoom", "z", "orbit", "pitch")))
+        cam = Camera.from_url(",".join(str(float(v[k])) for k in keys))
     except (TypeError, ValueError, KeyError):
         cam = None
     if cam is not None:
         st.query_params["map_view"] = cam.to_url()
 
 
-def _close(*keys: str) -> None:
-    for k in keys:
-        if k == "map_model":
-            st.session_state["map_model"] = ""
-        else:
-            _set_selection("")
+def _close_model() -> None:
+    st.session_state["map_model"] = ""
+
+
+def _clear_selection() -> None:
+    _set_selection("")
 
 
 def _select(model_id: str) -> None:
@@ -150,7 +149,7 @@ def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bo
     points_key = f"{geo['key']}-{'3d' if three_d else '2d'}-{color_by}-{size_by}"
     st.session_state["_map_points"] = {"path": path, "points_key": points_key}
     camera = Camera.from_url(st.query_params.get("map_view"))
-    if camera is not None and three_d != bool(camera.z or camera.orbit or camera.pitch):
+    if camera is not None and three_d != camera.three_d:
         camera = None  # a 2D camera does not place a 3D view, nor the reverse
     legend = pointmap.legend_spec(COLOR_LABELS[ColorBy(color_by)], view["legend"])
     pointmap.point_map(key="map_chart", points_key=points_key, n=len(geo["ids"]), files=view["files"],
@@ -228,13 +227,13 @@ def _selection(path: str, polygon: str) -> None:
     sel = cache.selection(path, polygon)
     head = st.columns([5, 1])
     head[0].markdown(f"#### {sel['count']:,} models selected")
-    head[1].button("", icon=":material/close:", key="map_sel_close", on_click=_close, args=("map_sel",), help="Clear the selection",
+    head[1].button("", icon=":material/close:", key="map_sel_close", on_click=_clear_selection, help="Clear the selection",
                    type="tertiary")
+    st.toggle("Show only these on the map", key="map_only_sel", bind="query-params",
+              help="Dim every model outside the selection")
     if not sel["count"]:
         st.caption("Nothing is drawn inside this outline. Draw another box or lasso, or clear it.")
         return
-    st.toggle("Show only these on the map", key="map_only_sel", bind="query-params",
-              help="Dim every model outside the selection")
     c = st.columns(2)
     top_family = sel["families"].iloc[0]
     c[0].link_button("Largest family", f"family?fam_model={quote(str(top_family['value']), safe='')}",
@@ -350,7 +349,7 @@ if model_id or polygon:
                 st.divider()
             head = st.columns([5, 1], vertical_alignment="center")
             head[0].caption("Model")
-            head[1].button("", icon=":material/close:", key="map_model_close", on_click=_close, args=("map_model",),
+            head[1].button("", icon=":material/close:", key="map_model_close", on_click=_close_model,
                            help="Close the model's details", type="tertiary")
             _details(path, model_id)
             if st.toggle("Similar to this model", key="map_similar", bind="query-params"):

@@ -300,17 +300,22 @@ function nearestPoint(st, x, y) {
 
 // ---- hover: the facts of the point under the cursor, fetched a chunk at a time -----------------------------
 
-const hoverChunks = new Map(); // url -> Promise<columns>
+const hoverChunks = new Map(); // url -> Promise<columns>, least recently used first
+const MAX_HOVER_CHUNKS = 256; // ~25 MB of parsed facts at most
 function hoverFacts(d, i) {
   if (!d.hover_url) return Promise.resolve(null);
   const chunk = Math.floor(i / d.hover_chunk);
   const url = `${d.hover_url}${chunk}.json`;
-  if (!hoverChunks.has(url)) {
-    const pending = fetch(url).then((r) => { if (!r.ok) throw new Error(`HTTP ${r.status}`); return r.json(); });
+  let pending = hoverChunks.get(url);
+  if (pending) {
+    hoverChunks.delete(url); // re-inserted below: the Map's order is least recently used first
+  } else {
+    pending = fetch(url).then((r) => { if (!r.ok) throw new Error(`HTTP ${r.status}`); return r.json(); });
     pending.catch(() => hoverChunks.delete(url));
-    hoverChunks.set(url, pending);
   }
-  return hoverChunks.get(url).then((cols) => {
+  hoverChunks.set(url, pending);
+  if (hoverChunks.size > MAX_HOVER_CHUNKS) hoverChunks.delete(hoverChunks.keys().next().value);
+  return pending.then((cols) => {
     const j = i - chunk * d.hover_chunk;
     const out = {};
     for (const [k, v] of Object.entries(cols)) out[k] = v[j];
@@ -366,6 +371,8 @@ function showHover(st, t0) {
     ui.tip.style.transform = `translate(${Math.max(4, left)}px, ${top}px)`;
   };
   ui.tip.style.display = "block";
+  ui.tip.replaceChildren();
+  ui.tip.textContent = "…"; // not the last point's facts beside this one
   hoverFacts(st.d, i).then((f) => {
     if (st.hoverIndex !== i) return;
     ui.tip.replaceChildren();
@@ -390,7 +397,11 @@ function showHover(st, t0) {
     place();
     st.root.dataset.hover = f ? f.id : String(i);
     st.root.dataset.hoverMs = (performance.now() - t0).toFixed(1);
-  }).catch(() => { ui.tip.textContent = "(could not load this point's facts)"; place(); });
+  }).catch(() => {
+    if (st.hoverIndex !== i) return;
+    ui.tip.textContent = "(could not load this point's facts)";
+    place();
+  });
   place();
 }
 
@@ -425,7 +436,8 @@ function placeLabels(st) {
     return;
   }
   ui.labels.style.display = "block";
-  if (ui.labelNodes.length !== labels.length || ui.labelsFor !== labels) {
+  const labelsKey = JSON.stringify(labels.map((l) => [l.level, l.text, l.xy, l.xyz]));
+  if (ui.labelsFor !== labelsKey) {
     ui.labels.replaceChildren();
     ui.labelNodes = labels.map((l) => {
       const n = el("div", `phylo-label phylo-label-${l.level}`,
@@ -441,7 +453,8 @@ function placeLabels(st) {
       return n;
     });
     ui.labels.append(...ui.labelNodes);
-    ui.labelsFor = labels;
+    ui.labelsFor = labelsKey;
+    ui.labelSizes = labels.map((l) => [l.w, l.h]);
   }
   const levels = labelLevels(vp.zoom - st.zoom0);
   if (st.showFamilies) levels.unshift(FAMILY_LEVEL);
@@ -458,7 +471,8 @@ function placeLabels(st) {
     const l = labels[k];
     if (!levels.includes(l.level) || taken.length >= MAX_LABELS) continue;
     const [sx, sy] = vp.project(d.mode === "3d" ? l.xyz : l.xy);
-    const box = [sx - l.w / 2 - 3, sy - l.h / 2 - 2, sx + l.w / 2 + 3, sy + l.h / 2 + 2];
+    const [lw, lh] = ui.labelSizes[k];
+    const box = [sx - lw / 2 - 3, sy - lh / 2 - 2, sx + lw / 2 + 3, sy + lh / 2 + 2];
     const hit = (t) => box[0] < t[2] && t[0] < box[2] && box[1] < t[3] && t[1] < box[3];
     if (box[0] >= 0 && box[1] >= 0 && box[2] <= w && box[3] <= h && !taken.some(hit) && !blocked.some(hit)) {
       taken.push(box);
@@ -507,10 +521,15 @@ function startDrawing(st, e, tool) {
     else if ((p[0] - last[0]) ** 2 + (p[1] - last[1]) ** 2 > 16) screen.push(p);
     preview();
   };
-  const up = (ev) => {
+  const stop = () => {
     window.removeEventListener("pointermove", move, true);
     window.removeEventListener("pointerup", up, true);
+    window.removeEventListener("pointercancel", cancel, true);
     st.dragging = false;
+  };
+  const cancel = () => { stop(); drawSelection(st); }; // a lost pointer (touch cancelled): the old selection stays
+  const up = (ev) => {
+    stop();
     move(ev);
     const vp = st.deck.getViewports()[0];
     const outline = tool === "box" ? [first, [screen[1][0], first[1]], screen[1], [first[0], screen[1][1]]] : screen;
@@ -523,6 +542,7 @@ function startDrawing(st, e, tool) {
   };
   window.addEventListener("pointermove", move, true);
   window.addEventListener("pointerup", up, true);
+  window.addEventListener("pointercancel", cancel, true);
 }
 
 // ---- the frame around the canvas: tools, legend, label toggle -----------------------------------------------
@@ -615,7 +635,8 @@ function updateUi(st) {
   st.root.dataset.tool = st.tool;
   const items = (d.legend && d.legend.items) || [];
   ui.legend.style.display = items.length ? "block" : "none";
-  if (items.length && ui.legendFor !== d.legend) {
+  const legendKey = JSON.stringify(d.legend);
+  if (items.length && ui.legendFor !== legendKey) {
     ui.legend.replaceChildren();
     const sum = el("summary", "", "cursor:pointer;font-weight:600");
     sum.textContent = d.legend.title;
@@ -631,7 +652,7 @@ function updateUi(st) {
       row.append(sw, name, n);
       ui.legend.appendChild(row);
     }
-    ui.legendFor = d.legend;
+    ui.legendFor = legendKey;
   }
 }
 
@@ -768,22 +789,29 @@ function listen(root, st) {
     e.preventDefault();
     startDrawing(st, e, tool);
   }, true);
+  const hoverAt = () => {
+    st.hoverFrame = 0;
+    if (!st.deck || !st.ui) return;
+    const [x, y, t0] = st.pointer;
+    const t1 = performance.now();
+    const i = nearestPoint(st, x, y);
+    root.dataset.pickMs = (performance.now() - t1).toFixed(2);
+    if (i !== st.hoverIndex || i < 0) {
+      st.hoverIndex = i;
+      showHover(st, t0);
+    }
+  };
   root.addEventListener("pointermove", (e) => {
     if (!st.deck || st.dragging || e.buttons) return;
     const rect = root.getBoundingClientRect();
     st.pointer = [e.clientX - rect.left, e.clientY - rect.top, performance.now()];
-    if (st.hoverFrame) return;
-    st.hoverFrame = requestAnimationFrame(() => {
-      st.hoverFrame = 0;
-      const [x, y, t0] = st.pointer;
-      const t1 = performance.now();
-      const i = nearestPoint(st, x, y);
-      root.dataset.pickMs = (performance.now() - t1).toFixed(2);
-      if (i !== st.hoverIndex || i < 0) {
-        st.hoverIndex = i;
-        showHover(st, t0);
-      }
-    });
+    if (st.d && st.d.mode === "3d") {
+      // 3D has no index: every point is projected, so only once the pointer rests.
+      clearTimeout(st.hoverTimer);
+      st.hoverTimer = setTimeout(hoverAt, 90);
+      return;
+    }
+    if (!st.hoverFrame) st.hoverFrame = requestAnimationFrame(hoverAt);
   });
   root.addEventListener("pointerleave", () => { st.hoverIndex = -1; if (st.ui) showHover(st, 0); });
 }

@@ -68,7 +68,9 @@ def test_density_codes_rank_crowded_places_above_lonely_ones():
     assert legend["models"].sum() == len(gx) and len(legend) == len(atlas.DENSITY_BINS)
 
 
-@pytest.mark.parametrize("text", ["", "1,2;3,4", "1,2;3,x;5,6", "1,2,3;4,5;6,7", "nan,1;2,3;4,5", "1;2;3", "9" * 5000])
+@pytest.mark.parametrize("text", ["", "1,2;3,4", "1,2;3,x;5,6", "1,2,3;4,5;6,7", "nan,1;2,3;4,5", "1;2;3", "9" * 5000,
+                                  "--1,0;0,0;0,1", "²,0;0,0;0,1", "1" + "0" * 5000 + ",0;0,0;0,1", "1e3,0;0,0;0,1",
+                                  "١,0;0,0;0,1", " ,0;0,0;0,1"])
 def test_malformed_url_polygons_are_no_selection(text):
     assert atlas.parse_polygon(text) == []
 
@@ -89,9 +91,20 @@ def test_bad_cameras_are_ignored(text):
 
 
 def test_cameras_round_trip():
-    for cam in (atlas.Camera(4999.5, 120.25, -3.2), atlas.Camera(5000, 5000, -2.5, 5000, 30, 25)):
+    for cam in (atlas.Camera(4999.5, 120.25, -3.2), atlas.Camera(5000, 5000, -2.5, 5000, 30, 25, three_d=True),
+                atlas.Camera(5000, 4000, -2.5, 0, 0, 0, three_d=True)):  # a 3D view at orbit 0 stays 3D
         back = atlas.Camera.from_url(cam.to_url())
-        assert abs(back.x - cam.x) <= 0.5 and abs(back.zoom - cam.zoom) < 1e-3 and back.orbit == cam.orbit
+        assert back.three_d == cam.three_d
+        for field in ("x", "y", "z", "orbit", "pitch"):
+            assert abs(getattr(back, field) - getattr(cam, field)) <= 0.5, field
+        assert abs(back.zoom - cam.zoom) < 1e-3
+
+
+def test_an_outline_past_the_map_edge_is_clamped_and_selects_up_to_the_edge():
+    poly = atlas.parse_polygon(f"-500,-500;{atlas.GRID + 900},-500;{atlas.GRID + 900},{atlas.GRID + 900};-500,{atlas.GRID + 900}")
+    assert poly == atlas.box_polygon(0, 0, atlas.GRID, atlas.GRID)
+    x = np.array([0, atlas.GRID, 5000])
+    assert atlas.points_in_polygon(x, x, poly).tolist() == [0, 1, 2]
 
 
 def test_hover_chunks_cover_every_point_in_draw_order():
