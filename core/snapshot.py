@@ -57,12 +57,6 @@ def detect_shape(columns: list[str]) -> SourceShape:
     )
 
 
-def _drop_index_columns(table: pa.Table) -> pa.Table:
-    """Drop a leading unnamed index column as pandas writes it."""
-    drop = [c for c in table.column_names if c in ("", "Unnamed: 0", "__index_level_0__", "index")]
-    return table.drop_columns(drop) if drop else table
-
-
 CSV_BLOCK_BYTES = 1 << 25  # a CSV row (a card included) must fit in one block of the streaming reader
 DEFAULT_BATCH_ROWS = 65_536  # 131,072 took no less time on 1.86M models and peaked 0.6 GB higher
 

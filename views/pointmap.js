@@ -613,24 +613,18 @@ function updateUi(st) {
       ui.tools.appendChild(clear);
     }
   }
-  if ((d.labels || []).length) {
-    const lab = button(st.showLabels ? "Labels: on" : "Labels: off", "Show or hide the cluster names", () => {
-      st.showLabels = !st.showLabels;
+  // Label layers, each on or off: the cluster names, and the roots of the largest families when the page sent them.
+  const layer = (flag, name, title) => {
+    const b = button(`${name}: ${st[flag] ? "on" : "off"}`, title, () => {
+      st[flag] = !st[flag];
       updateUi(st);
       placeLabels(st);
     });
-    lab.dataset.tool = "labels";
-    ui.tools.appendChild(lab);
-    if (d.labels.some((l) => l.level === FAMILY_LEVEL)) {
-      const fam = button(st.showFamilies ? "Families: on" : "Families: off", "Name the roots of the largest families", () => {
-        st.showFamilies = !st.showFamilies;
-        updateUi(st);
-        placeLabels(st);
-      });
-      fam.dataset.tool = "families";
-      ui.tools.appendChild(fam);
-    }
-  }
+    b.dataset.tool = name.toLowerCase();
+    ui.tools.appendChild(b);
+  };
+  if ((d.labels || []).length) layer("showLabels", "Labels", "Show or hide the cluster names");
+  if ((d.labels || []).some((l) => l.level === FAMILY_LEVEL)) layer("showFamilies", "Families", "Name the roots of the largest families");
   st.root.style.cursor = st.tool === "pan" ? "" : "crosshair";
   st.root.dataset.tool = st.tool;
   const items = (d.legend && d.legend.items) || [];

@@ -7,7 +7,6 @@ orthographic view puts the camera's target at the centre of the element and scal
 from __future__ import annotations
 
 import json
-import math
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
@@ -45,13 +44,13 @@ def _open_map(browser, url: str, width: int = 1280, height: int = 720):
     return page, errors, page.locator(MAP).first
 
 
-def _fitted_zoom(box) -> float:
-    return math.log2(max(min(box["width"], box["height"]), 100) / (atlas.GRID * 1.08))
-
-
-def _screen(gx, gy, cam, box):
+def _projected(element, gx, gy):
+    """The map element's box, its camera (x, y, zoom) and where each model is drawn in it (pixels)."""
+    box = element.bounding_box()
+    cam = json.loads(element.get_attribute("data-camera"))
+    cam = (cam["x"], cam["y"], cam["zoom"])
     s = 2 ** cam[2]
-    return box["width"] / 2 + (gx - cam[0]) * s, box["height"] / 2 + (gy - cam[1]) * s
+    return box, cam, box["width"] / 2 + (gx - cam[0]) * s, box["height"] / 2 + (gy - cam[1]) * s
 
 
 ROOT_JS = (f"(document.querySelector('{MAP}') || [...document.querySelectorAll('*')]"
@@ -74,10 +73,7 @@ def _overlaps(labels) -> list:
 def test_hover_shows_the_facts_of_the_point_under_the_cursor(browser, server, grid):
     gx, gy, ids = grid
     page, errors, element = _open_map(browser, server + "/map")
-    box = element.bounding_box()
-    cam = json.loads(element.get_attribute("data-camera"))
-    cam = (cam["x"], cam["y"], cam["zoom"])
-    sx, sy = _screen(gx, gy, cam, box)
+    box, cam, sx, sy = _projected(element, gx, gy)
     # A model with no other within 14 px, clear of the tools (top) and the legend (bottom left).
     ok = (sx > 120) & (sx < box["width"] - 120) & (sy > 60) & (sy < box["height"] * 0.6)
     for i in np.flatnonzero(ok):
@@ -117,10 +113,7 @@ def test_labels_change_with_zoom_and_never_overlap(browser, server):
 def test_box_selection_returns_the_models_inside_and_the_link_restores_it(browser, server, grid, tmp_path):
     gx, gy, ids = grid
     page, errors, element = _open_map(browser, server + "/map")
-    box = element.bounding_box()
-    cam = json.loads(element.get_attribute("data-camera"))
-    cam = (cam["x"], cam["y"], cam["zoom"])
-    sx, sy = _screen(gx, gy, cam, box)
+    box, cam, sx, sy = _projected(element, gx, gy)
     # A box around the densest part of the left half of the map (the panel opens on the right).
     cx, cy = float(np.median(sx[sx < box["width"] * 0.55])), float(np.median(sy[sx < box["width"] * 0.55]))
     x0, y0, x1, y1 = cx - 70, cy - 50, cx + 70, cy + 50
@@ -136,8 +129,9 @@ def test_box_selection_returns_the_models_inside_and_the_link_restores_it(browse
     # The URL's box is the dragged one, in grid units (to a grid unit and a pixel of rounding).
     s = 2 ** cam[2]
     (px0, py0), (px1, py1) = polygon[0], polygon[2]
-    assert abs(px0 - (cam[0] + (x0 - box["width"] / 2) / s)) <= 1 / s + 1
-    assert abs(py1 - (cam[1] + (y1 - box["height"] / 2) / s)) <= 1 / s + 1
+    for got, want in ((px0, cam[0] + (x0 - box["width"] / 2) / s), (py0, cam[1] + (y0 - box["height"] / 2) / s),
+                      (px1, cam[0] + (x1 - box["width"] / 2) / s), (py1, cam[1] + (y1 - box["height"] / 2) / s)):
+        assert abs(got - want) <= 1 / s + 1
     expected = {ids[i] for i in atlas.points_in_polygon(gx, gy, polygon)}
     assert len(expected) > 20
     page.get_by_text(f"{len(expected):,} models selected").wait_for(timeout=30_000)
