@@ -7,7 +7,9 @@
 // deck.gl's view-projection matrix. Measured in headless Chromium with software
 // WebGL, deck.gl's instanced ScatterplotLayer takes ~10 s a frame for 760k points;
 // GL points take ~0.2 s. Filters and the time replay are shader inputs, so they
-// redraw without rebuilding any array.
+// redraw without rebuilding any array. Over the canvas, plain DOM: the hover ring
+// and tooltip, the cluster labels, the selection outline (SVG), the tools and the
+// legend; every text in them is set with textContent.
 
 const buffers = new Map(); // url -> Promise<ArrayBuffer>, shared by every map on the page
 const states = new WeakMap(); // root element -> map state

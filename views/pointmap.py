@@ -7,7 +7,9 @@ deck.gl (vendored under ``static/vendor``) and fetches uint16 positions and uint
 colour codes once; reruns send only a small JSON spec (a filter is one bit per
 point), so a filter redraws without reloading anything. The overlays (lineage
 lines, markers) stay pydeck layers: Python describes them, deck.gl's JSON module
-builds them.
+builds them. Hover, labels, the legend and box/lasso selection are the
+component's own (DOM over the canvas): hover picks on a bucket grid and reads
+the point's facts from static JSON chunks, so none of them waits for Python.
 """
 
 from __future__ import annotations
