@@ -95,6 +95,23 @@ def _on_map_view() -> None:
         st.query_params["map_view"] = cam.to_url()
 
 
+def _on_map_layers() -> None:
+    """The label layers switched on the map → the URL (``map_labels=off``, ``map_families=on``; defaults are left out)."""
+    v = _component_value("layers")
+    if not isinstance(v, dict):
+        return
+    for key, on, default in (("map_labels", bool(v.get("labels", True)), True),
+                             ("map_families", bool(v.get("families", False)), False)):
+        if on == default:
+            st.query_params.pop(key, None)
+        else:
+            st.query_params[key] = "on" if on else "off"
+
+
+def _url_layers() -> dict:
+    return {"labels": st.query_params.get("map_labels", "on") != "off", "families": st.query_params.get("map_families") == "on"}
+
+
 def _close_model() -> None:
     st.session_state["map_model"] = ""
 
@@ -156,8 +173,8 @@ def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bo
                        n_colors=view["n_colors"], palette=view["palette"], mode="3d" if three_d else "2d", mask=mask,
                        mask_id=mask_id, overlays=overlays + markers, fill=True, height=420, labels=cache.map_labels(path),
                        legend=legend, hover=cache.hover_files(path), camera=camera, tools=not three_d, avoid=".st-key-map_panel",
-                       selection=atlas.parse_polygon(polygon), on_pick=_on_map_click, on_select=_on_map_select,
-                       on_view=_on_map_view)
+                       selection=atlas.parse_polygon(polygon), layers=_url_layers(), on_pick=_on_map_click,
+                       on_select=_on_map_select, on_view=_on_map_view, on_layers=_on_map_layers)
 
 
 @st.fragment

@@ -621,6 +621,7 @@ function updateUi(st) {
       st[flag] = !st[flag];
       updateUi(st);
       placeLabels(st);
+      st.send("layers", { labels: st.showLabels, families: st.showFamilies }, true); // into the URL
     });
     b.dataset.tool = name.toLowerCase();
     ui.tools.appendChild(b);
@@ -719,6 +720,11 @@ async function render(root, st, d) {
   st.d = d;
   st.drawKey = [d.points_key, d.mask_id, d.until_day].join("|");
   const layers = overlayLayers(deck, d);
+  const shown = JSON.stringify(d.layers || { labels: true, families: false });
+  if (shown !== st.specLayers) { // the URL's label layers, when they change (as for the selection below)
+    ({ labels: st.showLabels, families: st.showFamilies } = JSON.parse(shown));
+    st.specLayers = shown;
+  }
   // The URL's selection when it changes (a shared link, a clear from Python, the echo of a drawn one);
   // otherwise the one drawn here stays, even if a rerun started before Python heard of it.
   const sel = JSON.stringify(d.selection && d.selection.length >= 3 ? d.selection : null);

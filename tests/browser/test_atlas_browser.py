@@ -161,3 +161,16 @@ def test_box_selection_returns_the_models_inside_and_the_link_restores_it(browse
     assert drawn.startswith("M") and drawn.count("L") == 3
     screenshot(page2, "atlas_shared_view")
     assert errors == errors2 == []
+
+
+def test_label_layers_switch_and_stay_in_the_link(browser, server):
+    page, errors, element = _open_map(browser, server + "/map", 1920, 1080)
+    assert not any(l["level"] == "3" for l in _visible_labels(page))
+    page.get_by_role("button", name="Families: off").click()
+    page.wait_for_function("() => new URL(location.href).searchParams.get('map_families') === 'on'", timeout=15_000)
+    assert any(l["level"] == "3" and l["text"].startswith("◆") for l in _visible_labels(page))
+    page2, errors2, _ = _open_map(browser, server + "/map?map_labels=off&map_families=on", 1920, 1080)
+    assert _visible_labels(page2) == []
+    assert page2.get_by_role("button", name="Labels: off").count() == 1
+    assert page2.get_by_role("button", name="Families: on").count() == 1
+    assert errors == errors2 == []
