@@ -263,8 +263,9 @@ def _selection(path: str, polygon: str) -> None:
     st.caption(f"Top {len(models):,} by downloads (click a header to sort, a row to open the model)")
     st.dataframe(models, hide_index=True, key="map_sel_table", on_select=_on_sel_row, selection_mode="single-row",
                  height=260, column_order=["model_id", "downloads", "pipeline_tag", "license_class", "library_name", "likes"],
-                 column_config={"pipeline_tag": "task", "license_class": "license", "library_name": "library","downloads": st.column_config.NumberColumn(format="localized"),
-                                            "likes": st.column_config.NumberColumn(format="localized")})
+                 column_config={"pipeline_tag": "task", "license_class": "license", "library_name": "library",
+                                "downloads": st.column_config.NumberColumn(format="localized"),
+                                "likes": st.column_config.NumberColumn(format="localized")})
     mixes = {"tasks": "task", "libraries": "library", "licenses": "license class", "families": "family"}
     # One mix at a time (a choice in the URL, not tabs): each table drawn costs the browser a grid.
     key = st.segmented_control("Mix", list(mixes), default="tasks", format_func=str.capitalize, key="map_sel_mix",
