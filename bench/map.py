@@ -84,6 +84,23 @@ def hover_latencies(page, canvas, count: int = 40) -> tuple[list[float], list[fl
     return hover or [float("nan")], pick or [float("nan")]
 
 
+LINEAR_PICK = """async (url) => {
+  // The baseline for picking: the same screen-distance test over every point (what a click did before the index).
+  const pos = new Uint16Array(await (await fetch(url)).arrayBuffer());
+  const n = pos.length / 2, out = [];
+  for (let rep = 0; rep < 7; rep++) {
+    const s = 0.05 + rep * 0.01, x = 300 + rep, y = 250, t = performance.now();
+    let best = -1, bestD = 64;
+    for (let i = n - 1; i >= 0; i--) {
+      const dx = pos[2 * i] * s - x, dy = pos[2 * i + 1] * s - y, dd = dx * dx + dy * dy;
+      if (dd < bestD) { bestD = dd; best = i; }
+    }
+    out.push(performance.now() - t + (best < -1 ? 1 : 0)); // (uses best, so the loop is not optimised away)
+  }
+  return out.sort((a, b) => a - b)[3];
+}"""
+
+
 def label_times(page, canvas, steps: int = 8) -> list[float]:
     """Label placement per frame, read after each of ``steps`` wheel zooms in and out."""
     box = canvas.bounding_box()
@@ -117,6 +134,7 @@ def selection_table(bundle: Path) -> list[str]:
     """Selection → summary (count, top 200 models, mixes, families) for boxes of growing size, in this process;
     the baseline is the same summary computed from a list of model ids (``IN (unnest(?::VARCHAR[]))``)."""
     import resource
+    import tracemalloc
 
     from core import atlas
     from core.bundle import connect, open_bundle
@@ -138,18 +156,25 @@ def selection_table(bundle: Path) -> list[str]:
     for share in (0.01, 0.1, 0.5, 1.0):
         r = np.quantile(np.maximum(np.abs(gx - cx), np.abs(gy - cy)), share)
         poly = atlas.box_polygon(cx - r, cy - r, cx + r, cy + r)
+        tracemalloc.start()
         t = time.perf_counter()
         rows = atlas.points_in_polygon(gx, gy, poly)
         t_poly = time.perf_counter() - t
         summary = atlas.selection_summary(con, rows)
         t_sum = time.perf_counter() - t
+        m_sum = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        tracemalloc.start()
         t = time.perf_counter()
         base = by_ids(ids.take(rows).to_pylist())
         t_base = time.perf_counter() - t
+        m_base = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
         assert len(base["models"]) == len(summary["models"])
         lines.append(f"selection -> table, {len(rows):>9,} models ({share:>4.0%} of the map)  {t_sum * 1000:7.0f} ms "
-                     f"(polygon {t_poly * 1000:5.0f} ms)  baseline by id list {t_base * 1000:7.0f} ms: "
-                     f"{t_base / max(t_sum, 1e-9):5.1f}x slower")
+                     f"(polygon {t_poly * 1000:5.0f} ms), Python peak {m_sum / 2**20:6.1f} MB;  baseline by id list "
+                     f"{t_base * 1000:7.0f} ms ({t_base / max(t_sum, 1e-9):4.1f}x slower), Python peak "
+                     f"{m_base / 2**20:6.1f} MB ({m_base / max(m_sum, 1):5.1f}x more)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines.append(f"peak memory of this process (bench, selections included) {peak:,.0f} MB")
     return lines
@@ -168,7 +193,9 @@ def main() -> None:
     from tests.browser.conftest import CHROMIUM_ARGS, SCREENSHOTS, streamlit_server
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with streamlit_server(bundle) as url, sync_playwright() as p:
+    from bench.load import RssSampler
+
+    with streamlit_server(bundle, with_pid=True) as (url, pid), sync_playwright() as p:
         # Warm the server's caches (point files, DuckDB) with a first visit, as a deployed Space would be.
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         warm = browser.new_page(viewport={"width": 1400, "height": 1100})
@@ -216,10 +243,17 @@ def main() -> None:
         page.wait_for_function(f"() => {{ const r = ({DRAWN})(); return r.dataset.drawn !== 'zoom'; }}", timeout=60_000,
                                polling=50)
         t_zoom = time.perf_counter() - t2
-        hover_ms, pick_ms = hover_latencies(page, canvas)
-        label_ms = label_times(page, canvas)
-        t_select = box_select(page, canvas)
+        with RssSampler(pid) as sampler:
+            time.sleep(0.5)
+            rss_before = sampler.rss()  # the baseline: the map drawn and filtered, nothing hovered or selected
+            hover_ms, pick_ms = hover_latencies(page, canvas)
+            label_ms = label_times(page, canvas)
+            t_select = box_select(page, canvas)
+            time.sleep(0.5)
         canvas.screenshot(path=str(SCREENSHOTS / "bench_map_selection.png"))
+        linear_ms = page.evaluate(LINEAR_PICK, json.loads(page.evaluate(
+            f"() => JSON.stringify(performance.getEntriesByType('resource').map(e => e.name)"
+            ".filter(u => u.endsWith('v4-xy.u16')))"))[0])
         browser.close()
 
     baseline = inline_baseline_bytes(bundle, n)
@@ -241,11 +275,14 @@ def main() -> None:
     print(f"baseline: inline JSON through st.pydeck_chart would send {baseline / 1e6:.0f} MB "
           f"({baseline / n:.0f} bytes per point): {baseline / max(sent, 1):.1f}x more")
     print(f"hover -> tooltip filled          median {np.median(hover_ms):5.1f} ms, p95 {np.percentile(hover_ms, 95):5.1f} ms, "
-          f"max {max(hover_ms):5.1f} ms over {len(hover_ms)} points (picking alone: median {np.median(pick_ms):.2f} ms)"
-          f"   goal <= 100 ms; {np.median(hover_ms) / 1000 / max(t_zoom, 1e-9):.3f}x a zoom redraw")
+          f"max {max(hover_ms):5.1f} ms over {len(hover_ms)} points   goal <= 100 ms")
+    print(f"picking (bucket grid)            median {np.median(pick_ms):5.2f} ms; baseline, a scan of every point in the "
+          f"same page: {linear_ms:.1f} ms ({linear_ms / max(np.median(pick_ms), 1e-3):.0f}x slower)")
     print(f"label placement per frame        median {np.median(label_ms):5.2f} ms, max {max(label_ms):5.2f} ms "
-          f"over {len(label_ms)} zoom steps")
+          f"over {len(label_ms)} zoom steps; {np.median(label_ms) / 1000 / max(t_zoom, 1e-9):.4f}x a zoom redraw")
     print(f"box selection -> panel shown     {t_select:6.1f} s (browser, drag release to the count in the panel)")
+    print(f"server memory (RSS)              {rss_before / 2**20:,.0f} MB with the map drawn (baseline) -> peak "
+          f"{sampler.peak / 2**20:,.0f} MB over hovers, zooms and a selection ({sampler.peak / max(rss_before, 1):.2f}x)")
     for line in selection_table(bundle):
         print(line)
     print(f"screenshots: {SCREENSHOTS}/bench_map_all.png, bench_map_filter.png, bench_map_selection.png")

@@ -376,10 +376,10 @@ def points_in_polygon(x: np.ndarray, y: np.ndarray, polygon, max_vertices: int =
         poly = poly[np.linspace(0, len(poly) - 1, max_vertices).astype(np.int64)]
     if len(poly) < 3:
         return np.empty(0, dtype=np.int64)
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    x, y = np.asarray(x), np.asarray(y)  # compared as they are: no float copy of every point before the cut
     (lo_x, lo_y), (hi_x, hi_y) = poly.min(axis=0), poly.max(axis=0)
     near = np.flatnonzero((x >= lo_x) & (x <= hi_x) & (y >= lo_y) & (y <= hi_y))
-    px, py = x[near], y[near]
+    px, py = x[near].astype(np.float64), y[near].astype(np.float64)
     inside = np.zeros(len(near), dtype=bool)
     for (x1, y1), (x2, y2) in zip(poly, np.roll(poly, -1, axis=0)):
         if y1 == y2:
@@ -405,8 +405,8 @@ def _registered_rows(con, rows):
 
 
 def selection_summary(con, rows, top: int = 200) -> dict:
-    """What a map selection holds: its count, its models by downloads, its task, library and license-class mix and
-    its families (largest first). ``rows`` are bundle rows (``points_in_polygon`` on bundle-order coordinates);
+    """What a map selection holds: its count, its ``top`` models by downloads, its task, library and license-class
+    mix, its ``top`` largest families and how many families it touches. ``rows`` are bundle rows (``points_in_polygon`` on bundle-order coordinates);
     they reach DuckDB as one registered Arrow column, not as a list of ids, so 760k selected rows take a join."""
     with _registered_rows(con, rows) as sel:
         table = con.execute(f"""
@@ -417,12 +417,13 @@ def selection_summary(con, rows, top: int = 200) -> dict:
             return con.execute(f"SELECT coalesce(m.{column}, '(none)') AS value, count(*) AS models {sel} "
                                "GROUP BY 1 ORDER BY 2 DESC, 1").df()
 
+        # The largest families only: a big selection holds hundreds of thousands of one-model families.
         families = con.execute(f"""
             SELECT m.family AS value, count(*) AS models, any_value(f.size) AS family_size {sel}
-            LEFT JOIN families f USING (family_id) GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1""").df()
-        return {"count": int(con.execute(f"SELECT count(*) {sel}").fetchone()[0]), "models": table,
-                "tasks": mix("pipeline_tag"), "libraries": mix("library_name"), "licenses": mix("license_class"),
-                "families": families}
+            LEFT JOIN families f USING (family_id) GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?""", [int(top)]).df()
+        count, n_families = con.execute(f"SELECT count(*), count(DISTINCT m.family) {sel}").fetchone()
+        return {"count": int(count), "models": table, "tasks": mix("pipeline_tag"), "libraries": mix("library_name"),
+                "licenses": mix("license_class"), "families": families, "n_families": int(n_families)}
 
 
 def selection_rows(con, rows) -> pd.DataFrame:

@@ -140,8 +140,10 @@ def cluster_labels(labels: np.ndarray, features, top: int = 3, min_count: int = 
         extra = [t for _, t in ranked[top:]]
         while frozenset(picked) in seen and extra:  # keep labels distinct, in any order of their terms
             picked.append(extra.pop(0))
+        if not picked or frozenset(picked) in seen:  # no distinctive term left: the cluster's number tells it apart
+            picked.append(f"cluster {c}")
         seen.add(frozenset(picked))
-        names.append(" · ".join(picked) or f"cluster {c}")
+        names.append(" · ".join(picked))
     return names
 
 

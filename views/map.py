@@ -271,6 +271,8 @@ def _selection(path: str, polygon: str) -> None:
     key = st.segmented_control("Mix", list(mixes), default="tasks", format_func=str.capitalize, key="map_sel_mix",
                                bind="query-params", label_visibility="collapsed") or "tasks"
     mix = sel[key].head(30).assign(share=lambda d: d["models"] / sel["count"])
+    if key == "families":
+        st.caption(f"{sel['n_families']:,} families; the largest {len(mix)}")
     st.dataframe(mix, hide_index=True, key=f"map_sel_{key}", height=220, column_config={
         "value": st.column_config.TextColumn(mixes[key], width="medium"),
         "models": st.column_config.NumberColumn(width="small", format="localized"),

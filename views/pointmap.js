@@ -270,7 +270,8 @@ function nearestPoint(st, x, y) {
     const sy = (m[1] * px + m[5] * py + m[9] * pz + m[13]) / w - y;
     return sx * sx + sy * sy;
   };
-  let candidates = null; // draw-order indices near the cursor (2D), or every point (3D)
+  // The points to look at: in 2D those of the grid cells the reach touches, in 3D (no index) every point.
+  let visit;
   if (dims === 2) {
     if (!st.index) st.index = buildIndex(st.raw, st.d.n, st.d.grid);
     const { start, items, k } = st.index;
@@ -278,23 +279,23 @@ function nearestPoint(st, x, y) {
     const r = 8 / Math.pow(2, vp.zoom);
     const cx0 = Math.max(0, Math.floor((wx - r) * k)), cx1 = Math.min(CELLS - 1, Math.floor((wx + r) * k));
     const cy0 = Math.max(0, Math.floor((wy - r) * k)), cy1 = Math.min(CELLS - 1, Math.floor((wy + r) * k));
-    candidates = [];
-    for (let cx = cx0; cx <= cx1; cx++) {
-      for (let cy = cy0; cy <= cy1; cy++) {
-        const c = cx * CELLS + cy;
-        for (let j = start[c]; j < start[c + 1]; j++) candidates.push(items[j]);
+    visit = (f) => {
+      for (let cx = cx0; cx <= cx1; cx++) {
+        for (let c = cx * CELLS + cy0; c <= cx * CELLS + cy1; c++) {
+          for (let j = start[c]; j < start[c + 1]; j++) f(items[j]);
+        }
       }
-    }
+    };
+  } else {
+    visit = (f) => { for (let i = st.d.n - 1; i >= 0; i--) f(i); };
   }
   for (const want of passes) {
     let best = -1, bestD = reach;
-    const consider = (i) => {
+    visit((i) => {
       if ((want >= 0 && st.match[i] !== want) || (times && times[i] > until)) return;
       const dd = screen(i);
       if (dd < bestD || (dd === bestD && i > best)) { bestD = dd; best = i; } // ties: the point drawn on top
-    };
-    if (candidates) candidates.forEach(consider);
-    else for (let i = st.d.n - 1; i >= 0; i--) consider(i);
+    });
     if (best >= 0) return best;
   }
   return -1;

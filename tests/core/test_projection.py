@@ -34,3 +34,10 @@ def test_cluster_labels_name_distinctive_features():
     feats = [["llama", "text-generation"], ["llama", "gguf"], ["llama"], ["whisper", "audio"], ["whisper"], ["whisper", "audio"]]
     names = cluster_labels(labels, feats, top=2, min_count=2)
     assert names[0].startswith("llama") and names[1].startswith("whisper")
+
+
+def test_cluster_labels_stay_distinct_when_clusters_share_every_term():
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    feats = [["llama"], ["llama"], ["llama"], ["llama"], ["whisper"], ["whisper"]]
+    names = cluster_labels(labels, feats, top=2, min_count=1)
+    assert len(set(names)) == 3 and names[2] == "whisper"

@@ -51,8 +51,12 @@ def test_a_box_on_the_demo_map_returns_the_models_drawn_there():
     assert summary["count"] == len(ids) and len(summary["models"]) == min(20, len(ids))
     assert summary["models"]["downloads"].is_monotonic_decreasing
     assert set(summary["models"]["model_id"]) <= set(ids)
-    for key in ("tasks", "libraries", "licenses", "families"):
+    for key in ("tasks", "libraries", "licenses"):
         assert summary[key]["models"].sum() == len(ids), key
+    families = con.execute("SELECT family, count(*) AS n FROM models WHERE model_id IN (SELECT unnest(?::VARCHAR[])) "
+                           "GROUP BY 1 ORDER BY 2 DESC, 1", [ids]).df()
+    assert summary["n_families"] == len(families) and len(summary["families"]) == min(20, len(families))
+    assert summary["families"]["models"].tolist() == families["n"].head(20).tolist()  # the largest, in order
     assert (summary["families"]["family_size"] >= summary["families"]["models"]).all()
     export = atlas.selection_rows(con, rows)
     assert sorted(export["model_id"]) == sorted(ids) and export["downloads"].is_monotonic_decreasing
