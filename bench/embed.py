@@ -40,9 +40,9 @@ def rate(encoder, texts: list[str]) -> tuple[float, np.ndarray]:
 
 def listing_texts(listing: Path):
     """The normalised 760k models table and one metadata text per row."""
-    from core.embedding import model_texts
-    from core.models import normalize
-    from core.snapshot import read_snapshot
+    from core.atlas.embedding import model_texts
+    from core.ingest.models import normalize
+    from core.ingest.snapshot import read_snapshot
 
     m = normalize(read_snapshot(str(listing))).models
     return m, model_texts(m["model_id"].combine_chunks(), m["pipeline_tag"].combine_chunks(),
@@ -54,9 +54,9 @@ def card_texts(path: Path) -> list[str]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from core.embedding import card_start, model_texts
-    from core.models import normalize
-    from core.snapshot import read_snapshot
+    from core.atlas.embedding import card_start, model_texts
+    from core.ingest.models import normalize
+    from core.ingest.snapshot import read_snapshot
 
     n = normalize(read_snapshot(str(path)))
     m = n.models.filter(pc.is_in(n.models["model_id"], n.cards["model_id"]))
@@ -113,7 +113,7 @@ def neighbours(vectors: np.ndarray, rows: np.ndarray, k: int = 10, block: int = 
 
 
 def cached_embedding(name: str, texts: list[str], encoder) -> np.ndarray:
-    from core.embedding import embed_resumable
+    from core.atlas.embedding import embed_resumable
 
     return embed_resumable(texts, CACHE / f"bench-{name}-{encoder.backend.value}", encoder, chunk=5_000)
 
@@ -144,7 +144,7 @@ def main() -> None:
     import os
 
     os.environ.setdefault("RAYON_NUM_THREADS", str(args.threads))
-    from core.embedding import load_encoder
+    from core.atlas.embedding import load_encoder
 
     t0 = time.perf_counter()
     models, all_texts = listing_texts(Path(args.listing))
@@ -154,7 +154,7 @@ def main() -> None:
     cards = card_texts(Path(args.cards))
     from tokenizers import Tokenizer
 
-    from core.embedding import default_model_path
+    from core.atlas.embedding import default_model_path
 
     tok = Tokenizer.from_file(str(default_model_path() / "tokenizer.json"))
     tok.no_padding()
@@ -229,8 +229,8 @@ def main() -> None:
     stat_q = np.concatenate([stat, static.encode(extra_texts)])
     # The static backend as precompute uses it: fitted to MiniLM on a seeded sample of the bundle's texts (here
     # 20,000 of the random models, none of the family pool), queries embedded by MiniLM in the same space.
-    from core.embedding import Backend, Encoder
-    from core.static_embedding import fit_to_teacher, load_static
+    from core.atlas.embedding import Backend, Encoder
+    from core.atlas.static_embedding import fit_to_teacher, load_static
 
     fit_rows = np.sort(np.random.default_rng(7).choice(len(extra_texts), min(args.teacher_texts, len(extra_texts)),
                                                         replace=False))
@@ -278,7 +278,7 @@ def main() -> None:
     if not emb_path.exists():
         print(f"no {emb_path}: build the 760k bundle with embeddings first to time the projection")
         return
-    from core.projection import dequantize, project
+    from core.atlas.projection import dequantize, project
 
     codes = np.load(emb_path)
     t = time.perf_counter()

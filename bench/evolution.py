@@ -40,8 +40,9 @@ def time_report(bundle: str | Path = DEFAULT_BUNDLE, draws: int = 5000, seed: in
     Returns ``{"load_s", "scan_s", "sections_s": {section value: s}, "report_s", "keys"}``;
     ``report_s`` is the sum of the sections (the report is their union).
     """
-    from core.bundle import connect, open_bundle
-    from core.report import Section, section_report
+    from core.bundle import open_bundle
+    from core.licenses import connect
+    from core.evolution.report import Section, section_report
 
     load_s, con = _timed(lambda: connect(open_bundle(bundle)))
     scan_s, _ = _timed(lambda: con.execute(

@@ -61,8 +61,9 @@ def main() -> None:
 
         build_bundle(args.listing, bundle, label="Hub listing 2024-07")
 
-    from core import family as fam
-    from core.bundle import connect, open_bundle
+    from core.lineage import family as fam
+    from core.bundle import open_bundle
+    from core.licenses import connect
 
     con = connect(open_bundle(bundle))
     largest = con.execute("SELECT family FROM families ORDER BY size DESC LIMIT 1").fetchone()[0]

@@ -24,8 +24,9 @@ CANONICAL = {"distilbert-base-uncased": "distilbert", "gpt2": "openai-community"
 
 
 def figures(bundle: Path) -> dict:
-    from core.bundle import connect, open_bundle
-    from core.report import Section, section_report
+    from core.bundle import open_bundle
+    from core.licenses import connect
+    from core.evolution.report import Section, section_report
 
     b = open_bundle(bundle)
     con = connect(b)

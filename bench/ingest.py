@@ -89,9 +89,9 @@ def fit_check(listing: Path, bundle: Path) -> None:
 
     sys.path.insert(0, str(ROOT))
     from core.bundle import Bundle, connect
-    from core.resemblance import FIT_SAMPLE, TextTrait, _fit_corpus, fit_vectorisers, resemblance
+    from core.evolution.resemblance import FIT_SAMPLE, TextTrait, _fit_corpus, fit_vectorisers, resemblance
 
-    con = connect(Bundle(path=bundle, manifest={"source_shape": "listing"}), in_memory=False, license_classes=False)
+    con = connect(Bundle(path=bundle, manifest={"source_shape": "listing"}), in_memory=False)
     t = time.perf_counter()
     full = resemblance(con, TextTrait.METADATA, vectorisers=fit_vectorisers(_fit_corpus(con, TextTrait.METADATA, 10**9)))
     full_s = time.perf_counter() - t

@@ -137,7 +137,8 @@ def selection_table(bundle: Path) -> list[str]:
     import tracemalloc
 
     from core import atlas
-    from core.bundle import connect, open_bundle
+    from core.bundle import open_bundle
+    from core.licenses import connect
 
     con = connect(open_bundle(bundle))
     pts = atlas.map_points(con)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from core.errors import BundleError
 
-__all__ = ["BUNDLE_FORMAT", "TABLES", "Bundle", "open_bundle", "connect", "arrow_rows", "list_bundles", "file_facts",
+__all__ = ["SourceShape", "BUNDLE_FORMAT", "TABLES", "Bundle", "open_bundle", "connect", "arrow_rows", "list_bundles", "file_facts",
            "verify", "DUCKDB_MEMORY_LIMIT", "DUCKDB_THREADS"]
 
 DUCKDB_MEMORY_LIMIT = "4GB"  # per bundle connection: a Space has 16 GB for everything
@@ -17,6 +19,13 @@ DUCKDB_THREADS = 2  # a Space's CPU Basic has 2 vCPUs
 BUNDLE_FORMAT = 3  # 2: parent_as_written, parent_match; 3: relation_confidence and _rule, models.license_name, vectorisers
 TABLES = ("models", "edges", "families")
 OPTIONAL_TABLES = ("cards", "points", "clusters", "labels", "resemblance", "vectorisers")
+
+
+class SourceShape(str, Enum):
+    """The two record layouts Phylo understands; a bundle's manifest records which one it was built from."""
+
+    DATASET = "dataset"  # model_id + derived list columns (+ modelCard)
+    LISTING = "listing"  # Hub /api/models: id, author, createdAt, ..., tags
 
 
 @dataclass(frozen=True)
@@ -98,13 +107,13 @@ def verify(path: str | Path) -> Bundle:
     return bundle
 
 
-def connect(bundle: Bundle, in_memory: bool = True, license_classes: bool = True):
+def connect(bundle: Bundle, in_memory: bool = True, extend: Callable | None = None):
     """A DuckDB connection with one view or table per bundle table, confined to the bundle's folder.
 
     In memory the tables are loaded once (fast queries, ~0.3 GB per million
     models); otherwise views read the parquet files on each query (a one-off
-    job such as precompute's). ``license_classes`` adds ``models.license_class``
-    (in memory only). Then the door closes: no file outside the bundle's folder
+    job such as precompute's). ``extend(con)`` runs before the door closes: how a
+    domain adds derived columns (``core.licenses.connect`` adds license classes) without the bundle knowing them. Then the door closes: no file outside the bundle's folder
     can be read or written, no extension loaded, and the settings (memory limit,
     threads) are locked, so nothing that reaches SQL can change them.
     """
@@ -125,8 +134,8 @@ def connect(bundle: Bundle, in_memory: bool = True, license_classes: bool = True
             con.execute(f"CREATE {kind} {table} AS SELECT * FROM read_parquet({literal})")
         # What queries need of the manifest: the shape of the source (the study's metadata record has its fields).
         con.execute("CREATE TABLE bundle_facts AS SELECT ?::VARCHAR AS source_shape", [bundle.manifest.get("source_shape")])
-        if license_classes and in_memory:
-            _add_license_classes(con)
+        if extend is not None:
+            extend(con)
     except duckdb.Error as exc:
         con.close()
         raise BundleError(f"{bundle.path} cannot be read: {str(exc).splitlines()[0][:300]}") from exc
@@ -138,26 +147,6 @@ def connect(bundle: Bundle, in_memory: bool = True, license_classes: bool = True
     con.execute(f"SET threads = {int(DUCKDB_THREADS)}")
     con.execute("SET lock_configuration = true")
     return con
-
-
-def _add_license_classes(con) -> None:
-    """models.license_class: the most restrictive class of a model's licenses (see core.licenses)."""
-    from core.licenses import RESTRICTIVENESS, LicenseClass, classify_license
-
-    values = [r[0] for r in con.execute("SELECT DISTINCT unnest(licenses) FROM models").fetchall()]
-    rank = {c.value: RESTRICTIVENESS.get(c, -1) for c in LicenseClass}
-    con.execute("CREATE TEMP TABLE license_map (license VARCHAR, class VARCHAR, rank INTEGER)")
-    if values:
-        classes = [classify_license(v).value for v in values]
-        con.executemany("INSERT INTO license_map VALUES (?, ?, ?)", [(v, c, rank[c]) for v, c in zip(values, classes)])
-    con.execute("""
-        CREATE TEMP TABLE model_license AS
-        SELECT m.model_id, arg_max(l.class, l.rank) AS license_class
-        FROM (SELECT model_id, unnest(licenses) AS license FROM models) m JOIN license_map l USING (license)
-        WHERE l.rank >= 0 GROUP BY m.model_id""")
-    con.execute("ALTER TABLE models ADD COLUMN license_class VARCHAR DEFAULT 'other/unknown'")
-    con.execute("""UPDATE models SET license_class = ml.license_class FROM model_license ml
-                   WHERE models.model_id = ml.model_id""")
 
 
 def arrow_rows(con, sql: str, params=None):

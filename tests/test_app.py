@@ -169,7 +169,7 @@ def test_the_space_serves_its_hub_bundle_or_says_why_not(fetched, tmp_path, monk
 
     import streamlit as st
 
-    from core.fetch import fetch
+    from core.hub.fetch import fetch
 
     monkeypatch.setenv("PHYLO_BUNDLE_REPO", "someone/phylo-hub")
     monkeypatch.setenv("PHYLO_CACHE", str(tmp_path))

@@ -11,12 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.drift import (
-    EXCLUDED_VALUES, REFERENCE_MUTATION_RATES, REFERENCE_NUMERICAL_DRIFT, REFERENCE_ORDERINGS, DriftMeasure, DriftTrait,
-    best_ordering, flow_matrix, mutation_rates, numerical_drift, ordering, transition_flows, trait_frequencies,
-)
+from core.evolution.drift import EXCLUDED_VALUES, DriftMeasure, DriftTrait, best_ordering, flow_matrix, mutation_rates, numerical_drift, ordering, transition_flows, trait_frequencies
+from core.evolution.reference import REFERENCE_MUTATION_RATES, REFERENCE_NUMERICAL_DRIFT, REFERENCE_ORDERINGS
 from core.lineage import Relation
-from core.scope import EdgeScope
+from core.lineage.scope import EdgeScope
 
 MODEL_COLUMNS = {
     "model_id": "VARCHAR", "family": "VARCHAR", "depth": "INTEGER", "created_at": "TIMESTAMPTZ",
@@ -261,7 +259,8 @@ def test_references_are_the_documented_figures():
 
 # ---- real data -------------------------------------------------------------------------------------------------
 def test_drift_on_the_760k_listing(listing_bundle):
-    from core.bundle import connect, open_bundle
+    from core.bundle import open_bundle
+    from core.licenses import connect
 
     con = connect(open_bundle(listing_bundle))
     start = time.perf_counter()

@@ -209,9 +209,10 @@ def test_drift_hostile_url_values_give_a_clean_page(params):
 
 @pytest.fixture(scope="module")
 def no_cards_bundle(tmp_path_factory):
-    from core.demo import synthetic_listing
+    from core.ingest.demo import synthetic_listing
     from core.precompute import build_bundle
-    from core.snapshot import Snapshot, SourceShape
+    from core.bundle import SourceShape
+    from core.ingest.snapshot import Snapshot
 
     out = tmp_path_factory.mktemp("nocards") / "listing_without_cards"
     snap = Snapshot(table=synthetic_listing(3000, 3, cards=False), shape=SourceShape.LISTING, source="test no cards")

@@ -4,9 +4,10 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.bundle import connect, open_bundle
+from core.bundle import open_bundle
+from core.licenses import connect
 from core.licenses import license_edges
-from core.scope import EdgeScope
+from core.lineage.scope import EdgeScope
 from tests.apptest import assert_clean as _clean
 from tests.apptest import run_page as _run
 from tests.conftest import ROOT

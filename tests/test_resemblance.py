@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import resemblance as res
-from core.bundle import connect, open_bundle
+from core.evolution import resemblance as res
+from core.bundle import open_bundle
+from core.licenses import connect
 from core.lineage import Relation
-from core.resemblance import Measure, Relative, TextTrait
-from core.scope import EdgeScope
-from core.snapshot import SourceShape
+from core.evolution.resemblance import Measure, Relative, TextTrait
+from core.lineage.scope import EdgeScope
+from core.bundle import SourceShape
 
 # A hand-made lineage. Family r: r → a, b, c; a → a1, a2; a1 → x (finetune); r → z (adapter).
 # Family s: s → t. An edge from u, which is not in the snapshot, must be ignored.

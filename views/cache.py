@@ -13,9 +13,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import overview
-from core.bundle import Bundle, connect, list_bundles, open_bundle
+from core.evolution import overview
+from core.bundle import Bundle, list_bundles, open_bundle
+from core.licenses import connect
 from core.errors import BundleError
+from core.evolution.sampling import sample_pairs
+from core.evolution.traits import DriftTrait, Relative, TextTrait
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_BUNDLE = ROOT / "data" / "demo"
@@ -30,7 +33,7 @@ def bundle_roots() -> list[Path]:
 @st.cache_data(ttl=60, show_spinner=False)
 def remote_bundle():
     """The bundle the Space was told to fetch (PHYLO_BUNDLE_REPO) and whether it is here; None when none was."""
-    from core.fetch import read_status
+    from core.hub.fetch import read_status
 
     status = read_status()
     if status is not None and status.ok and not (Path(status.path) / "manifest.json").is_file():
@@ -119,7 +122,6 @@ def map_geometry(path: str) -> dict:
     import numpy as np
 
     from core import atlas
-
     con = cursor(path)
     pts = atlas.map_points(con)
     gx, gy, grid = atlas.grid_coordinates(pts["x"].to_numpy(), pts["y"].to_numpy())
@@ -152,7 +154,6 @@ def rows_of(path: str, model_ids) -> dict[str, int]:
 def point_codes(path: str, color_by: str, size_by: str):
     """(colour code, size code, legend) per model in bundle order; shared read-only."""
     from core import atlas
-
     con = cursor(path)
     codes, legend = atlas.color_codes(con, atlas.ColorBy(color_by))
     return codes, atlas.size_codes(con, atlas.SizeBy(size_by)), legend
@@ -173,7 +174,6 @@ def map_files(path: str, color_by: str, size_by: str, three_d: bool, with_time: 
     Files are named by content version and view, so browsers may cache them; the map component fetches each once.
     """
     from core import atlas
-
     geo = map_geometry(path)
     order = geo["order"]
     codes, sizes, legend = point_codes(path, color_by, size_by)
@@ -202,7 +202,6 @@ def map_labels(path: str) -> list[dict]:
     if not has_labels(path):
         return []
     from core import atlas
-
     geo = map_geometry(path)
     con = cursor(path)
     t = con.execute("SELECT level, label, size, anchor FROM labels ORDER BY level, size DESC, cluster").df()
@@ -227,7 +226,6 @@ def hover_files(path: str) -> dict:
     """Hover facts for the browser in draw-order chunks of ``atlas.HOVER_CHUNK`` (written once per bundle version):
     the component fetches the chunk of a point the first time one of its points is hovered."""
     from core import atlas
-
     geo = map_geometry(path)
     folder = STATIC / "points" / geo["key"] / f"hover-{atlas.HOVER_CHUNK}"
     done = folder / "complete"
@@ -246,7 +244,6 @@ def selection(path: str, polygon: str, top: int = 200) -> dict:
     import numpy as np
 
     from core import atlas
-
     geo = map_geometry(path)
     rows = atlas.points_in_polygon(geo["gx"], geo["gy"], atlas.parse_polygon(polygon)).astype(np.uint32)
     return {"rows": rows, **atlas.selection_summary(cursor(path), rows, top=top)}
@@ -255,7 +252,6 @@ def selection(path: str, polygon: str, top: int = 200) -> dict:
 def selection_csv(path: str, polygon: str) -> bytes:
     """Every selected model as CSV, made when the button is pressed and not kept (it can be ~200 MB)."""
     from core import atlas
-
     return atlas.selection_rows(cursor(path), selection(path, polygon)["rows"]).to_csv(index=False).encode()
 
 
@@ -269,7 +265,6 @@ def matching(path: str, polygon: str = "", **filter_fields) -> dict:
     import numpy as np
 
     from core import atlas
-
     f = atlas.MapFilter(**filter_fields)
     rows = atlas.matching_rows(cursor(path), f)
     if polygon:
@@ -283,28 +278,24 @@ def matching(path: str, polygon: str = "", **filter_fields) -> dict:
 @st.cache_data(show_spinner=False, max_entries=256)
 def model_details(path: str, model_id: str):
     from core import atlas
-
     return atlas.model_details(cursor(path), model_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def family_segments(path: str, model_id: str):
     from core import atlas
-
     return atlas.family_segments(cursor(path), model_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def search_ids(path: str, query: str):
     from core import atlas
-
     return atlas.search_ids(cursor(path), query)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def distributions(path: str, **filter_fields):
     from core import atlas
-
     return atlas.distributions(cursor(path), atlas.MapFilter(**filter_fields))
 
 
@@ -317,7 +308,7 @@ def cluster_table(path: str):
 def vector_index(path: str):
     import numpy as np
 
-    from core.embedding import VectorIndex
+    from core.atlas.embedding import VectorIndex
 
     return VectorIndex(np.load(Path(path) / "embeddings.npy", mmap_mode="r"))
 
@@ -325,7 +316,7 @@ def vector_index(path: str):
 @st.cache_resource(show_spinner="Loading the embedding model…", max_entries=3)
 def encoder(backend: str):
     """The query encoder of one backend; a bundle's queries must use the backend its vectors came from."""
-    from core.embedding import load_encoder
+    from core.atlas.embedding import load_encoder
 
     return load_encoder(backend)
 
@@ -368,7 +359,7 @@ def nearest_to_model(path: str, model_id: str, k: int = 15):
 def place_text(path: str, text: str) -> tuple[float, float]:
     """Where a new model's text lands on the map (the fitted reducer's transform), in grid units."""
     from core import atlas
-    from core.projection import place_new
+    from core.atlas.projection import place_new
 
     vec = encoder(map_backend(path)).encode([text])
     xy = place_new(projector(path), vec)[0]
@@ -390,17 +381,25 @@ def positions(path: str, model_ids: tuple[str, ...]) -> list[tuple[str, int, int
 @st.cache_resource(show_spinner="Reading the family…", max_entries=16)
 def family(path: str, model_id: str):
     """The family of a model (models and edges), shared read-only."""
-    from core.family import load_family
+    from core.lineage.family import load_family
 
     return load_family(cursor(path), model_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def family_summary(path: str, model_id: str) -> dict:
-    from core.family import summary
+    from core.lineage.family import summary
 
     fam = family(path, model_id)
     return summary(fam) if fam is not None else {}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def family_relaxing(path: str, model_id: str):
+    from core.licenses.audit import relaxing_edges
+
+    fam = family(path, model_id)
+    return relaxing_edges(fam) if fam is not None else None
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -419,7 +418,7 @@ def _edge_scope(family: str | None = None, relation: str | None = None, task: st
                 created_from=None, created_to=None):
     """The EdgeScope of the given scalar fields (cache keys stay scalars; the frozen dataclass is rebuilt here)."""
     from core.lineage import Relation
-    from core.scope import EdgeScope
+    from core.lineage.scope import EdgeScope
 
     return EdgeScope(family=family or None, relation=Relation(relation) if relation else None, task=task or None,
                      created_from=created_from, created_to=created_to)
@@ -441,30 +440,27 @@ def resemblance(path: str, trait: str, family: str | None = None, relation: str 
                 task: str | None = None):
     """§3 resemblance of a trait in a scope: precomputed for the whole bundle (resemblance.parquet), else computed
     with the bundle's vectorisers."""
-    from core import resemblance as res
-
+    from core.evolution import resemblance as res
     scope = _edge_scope(family, relation, task)
     con = cursor(path)
     if not scope.active and bundle(path).table_path("resemblance").is_file():
         df = con.execute("SELECT relative, measure, mean, ci_low, ci_high, n, distinct_pairs FROM resemblance "
-                         "WHERE trait = ? ORDER BY rowid", [res.TextTrait(trait).value]).df()
+                         "WHERE trait = ? ORDER BY rowid", [TextTrait(trait).value]).df()
         if len(df):
             return df
-    return res.resemblance(con, res.TextTrait(trait), scope, vectorisers=vectorisers(path).get(res.TextTrait(trait)))
+    return res.resemblance(con, TextTrait(trait), scope, vectorisers=vectorisers(path).get(TextTrait(trait)))
 
 
 @st.cache_resource(show_spinner="Reading the text vectorisers…", max_entries=2)
 def vectorisers(path: str) -> dict:
     """Each trait's BoW and TF-IDF vectorisers, one per bundle (stored by precompute); shared read-only."""
-    from core import resemblance as res
-
-    return {t: res.bundle_vectorisers(cursor(path), t) for t in res.TextTrait}
+    from core.evolution import resemblance as res
+    return {t: res.bundle_vectorisers(cursor(path), t) for t in TextTrait}
 
 
 @st.cache_data(show_spinner="Comparing the two models…", max_entries=64)
 def compare(path: str, model_a: str, model_b: str):
-    from core import resemblance as res
-
+    from core.evolution import resemblance as res
     return res.compare(cursor(path), model_a, model_b, vectorisers=vectorisers(path))
 
 
@@ -472,18 +468,15 @@ def compare(path: str, model_a: str, model_b: str):
 def relative_pair(path: str, trait: str, relative: str, seed: int, family: str | None = None,
                   relation: str | None = None, task: str | None = None) -> tuple[str, str] | None:
     """One pair of models related as ``relative`` in a scope, drawn with ``seed``; None when there is none."""
-    from core import resemblance as res
-
-    pairs = res.sample_pairs(cursor(path), res.TextTrait(trait), _edge_scope(family, relation, task), draws=1,
-                             seed=seed)[res.Relative(relative)]
+    pairs = sample_pairs(cursor(path), TextTrait(trait), _edge_scope(family, relation, task), draws=1,
+                             seed=seed)[Relative(relative)]
     return (str(pairs["a"].iloc[0]), str(pairs["b"].iloc[0])) if len(pairs) else None
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def mutation_rates(path: str, family: str | None = None, relation: str | None = None, created_from=None,
                    created_to=None):
-    from core import drift
-
+    from core.evolution import drift
     return drift.mutation_rates(cursor(path), _edge_scope(family, relation, None, created_from, created_to))
 
 
@@ -491,12 +484,11 @@ def mutation_rates(path: str, family: str | None = None, relation: str | None = 
 def transitions(path: str, trait: str, top_n: int, family: str | None = None, relation: str | None = None,
                 created_from=None, created_to=None) -> dict:
     """The best ordering of a trait's top values and the flows among them (``ordering``, ``flows``)."""
-    from core import drift
-
+    from core.evolution import drift
     con = cursor(path)
     scope = _edge_scope(family, relation, None, created_from, created_to)
-    flows = drift.transition_flows(con, drift.DriftTrait(trait), scope)
-    ordering = drift.best_ordering(flows, top_n, drift.trait_frequencies(con, drift.DriftTrait(trait), scope))
+    flows = drift.transition_flows(con, DriftTrait(trait), scope)
+    ordering = drift.best_ordering(flows, top_n, drift.trait_frequencies(con, DriftTrait(trait), scope))
     values = set(ordering.order)
     among = flows[flows["source"].isin(values) & flows["target"].isin(values)].reset_index(drop=True)
     return {"ordering": ordering, "flows": among}
@@ -505,8 +497,7 @@ def transitions(path: str, trait: str, top_n: int, family: str | None = None, re
 @st.cache_data(show_spinner=False, max_entries=64)
 def numerical_drift(path: str, by: str, family: str | None = None, relation: str | None = None, created_from=None,
                     created_to=None):
-    from core import drift
-
+    from core.evolution import drift
     return drift.numerical_drift(cursor(path), _edge_scope(family, relation, None, created_from, created_to), by=by or None)
 
 
@@ -517,14 +508,12 @@ def license_edges(path: str, family: str | None = None, relation: str | None = N
                   created_to=None):
     """Every in-snapshot edge in scope with both ends' license classes and whether the child relaxes them."""
     from core import licenses
-
     return licenses.license_edges(cursor(path), _edge_scope(family, relation, None, created_from, created_to))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def license_class_counts(path: str):
     from core import licenses
-
     return licenses.class_counts(cursor(path))
 
 
@@ -533,7 +522,6 @@ def license_families(path: str, family: str | None = None, relation: str | None 
                      created_to=None):
     """Relaxing edges per family in scope (from the cached edges)."""
     from core import licenses
-
     return licenses.family_relaxations(license_edges(path, family, relation, created_from, created_to))
 
 
@@ -542,21 +530,18 @@ def verdict_edges(path: str, family: str | None = None, relation: str | None = N
                   created_to=None):
     """Every in-snapshot edge in scope with its compliance verdict and reasons (core.compliance)."""
     from core import licenses
-
     return licenses.verdict_edges(cursor(path), _edge_scope(family, relation, None, created_from, created_to))
 
 
 @st.cache_data(show_spinner="Following violations down the lineages…", max_entries=4)
 def model_verdicts(path: str):
     from core import licenses
-
     return licenses.model_verdicts(cursor(path))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def license_chain(path: str, model_id: str):
     from core import licenses
-
     return licenses.license_chain(cursor(path), model_id)
 
 
@@ -564,34 +549,29 @@ def license_chain(path: str, model_id: str):
 def license_transitions(path: str, family: str | None = None, relation: str | None = None, created_from=None,
                         created_to=None):
     from core import licenses
-
     return licenses.transitions(license_edges(path, family, relation, created_from, created_to))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def monthly_growth(path: str, split: str, top: int = 8):
-    from core import growth
-
+    from core.evolution import growth
     return growth.monthly_growth(cursor(path), overview.TimeSplit(split), top)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def family_growth(path: str, graph: str, families: int):
-    from core import growth
-
+    from core.evolution import growth
     return growth.family_growth(cursor(path), overview.FamilyGraph(graph), families)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def created_months(path: str) -> dict:
     """The first and last creation dates of the bundle, and how many models have none."""
-    from core import growth
-
+    from core.evolution import growth
     return growth.created_span(cursor(path))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def created_by(path: str, day) -> int:
-    from core import growth
-
+    from core.evolution import growth
     return growth.created_by(cursor(path), day)

@@ -15,7 +15,7 @@ _COLOUR = {"compatible": "green", "obligation": "blue", "review": "orange", "vio
 
 def show(path: str, model: str) -> None:
     """Can I use this model, and on what terms? Every edge from it up to its roots with its verdict and reasons."""
-    from core.compliance import SEVERITY, Verdict
+    from core.licenses.compliance import SEVERITY, Verdict
 
     if cache.model_details(path, model) is None:
         st.warning(f"Not in this bundle: {state.code(model)}.")

@@ -9,8 +9,8 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from core.drift import (REFERENCE_MUTATION_RATES, REFERENCE_NUMERICAL_DRIFT, REFERENCE_ORDERINGS, DriftGroup,
-                        DriftMeasure, DriftTrait, MAX_EXACT_VALUES, flow_matrix)
+from core.evolution.reference import REFERENCE_MUTATION_RATES, REFERENCE_NUMERICAL_DRIFT, REFERENCE_ORDERINGS
+from core.evolution.drift import DriftGroup, DriftMeasure, DriftTrait, MAX_EXACT_VALUES, flow_matrix
 from core.lineage import Relation
 from views import cache, state
 

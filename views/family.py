@@ -9,8 +9,8 @@ import plotly.express as px
 import streamlit as st
 from streamlit_agraph import Config, Edge, Node, agraph
 
-from core import family as fam_core
-from core.family import Scope
+from core.lineage import family as fam_core
+from core.lineage.family import Scope
 from core.licenses import LicenseClass
 from views import cache, chain, state
 
@@ -127,12 +127,13 @@ def _node_panel(path: str, model_id: str) -> None:
 
 def _summary(path: str, model_id: str) -> None:
     s = cache.family_summary(path, model_id)
+    relaxing = cache.family_relaxing(path, model_id)
     st.subheader(f"Family of {cache.family(path, model_id).family}")
     c = st.columns(4)
     c[0].metric("Models", f"{s['size']:,}")
     c[1].metric("Generations", s["depth"] + 1)
     c[2].metric("Edges", f"{int(s['relations']['edges'].sum()) if len(s['relations']) else 0:,}")
-    c[3].metric("Edges relaxing the license", f"{len(s['relaxing']):,}")
+    c[3].metric("Edges relaxing the license", f"{len(relaxing):,}")
     left, right = st.columns(2)
     fig = px.bar(s["generations"], x="generation", y="models", title="Models per generation")
     fig.update_layout(height=260, margin=dict(l=0, r=0, t=30, b=0))
@@ -159,7 +160,7 @@ def _summary(path: str, model_id: str) -> None:
     right.dataframe(s["top_descendants"], hide_index=True, key="fam_top_desc")
     st.caption("Edges where the child's license is less restrictive than its parent's (permissive < copyleft < "
                "use-restricted < commercial-restricted < non-commercial; unknown terms are not compared)")
-    st.dataframe(s["relaxing"], hide_index=True, key="fam_relaxing")
+    st.dataframe(relaxing, hide_index=True, key="fam_relaxing")
 
 
 def _exports(path: str, model_id: str) -> None:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core import atlas
 from core.atlas import ColorBy
-from core.overview import FamilyGraph, TimeSplit
+from core.evolution.overview import FamilyGraph, TimeSplit
 from views import cache, pointmap, state
 
 SPLIT_LABELS = {TimeSplit.NONE: "nothing", TimeSplit.LIBRARY: "library", TimeSplit.TASK: "task",

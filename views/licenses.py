@@ -7,7 +7,7 @@ from urllib.parse import quote
 import plotly.express as px
 import streamlit as st
 
-from core.family import table_selection_to_model
+from core.lineage.family import table_selection_to_model
 from core.licenses import RESTRICTIVENESS, LicenseClass, family_verdicts
 from core.lineage import Relation
 from views import cache, chain, state
@@ -63,7 +63,7 @@ VERDICT_HELP = chain.VERDICT_HELP
 
 def _verdicts(path: str, scope: dict) -> None:
     """The audit: every edge judged by the rule engine (core.compliance), by family and by license pair."""
-    from core.reference import LISCAN
+    from core.evolution.reference import LISCAN
 
     judged = cache.verdict_edges(path, **scope)
     st.subheader("Compliance verdicts")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from core import reference
-from core.overview import FamilyGraph, TimeSplit, Trait
+from core.evolution import reference
+from core.evolution.overview import FamilyGraph, TimeSplit, Trait
 from views import cache, state
 
 TRAIT_LABELS = {Trait.LICENSES: "License", Trait.TASK: "Task", Trait.LIBRARY: "Library", Trait.LANGUAGES: "Language"}

@@ -19,7 +19,6 @@ from pathlib import Path
 import streamlit as st
 
 from core import atlas
-
 DECK_URL = "app/static/vendor/deck.gl-9.1.14.min.js"
 DECK_JSON_URL = "app/static/vendor/deck.gl-json-9.1.14.min.js"
 DIM_COLOR = [226, 226, 226]  # lighter than "other" (160), so grey matches stand out of the dimmed rest

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.lineage import Relation
-from core.resemblance import Measure, Relative, TextTrait, findings, with_reference
+from core.evolution.resemblance import Measure, Relative, TextTrait, findings, with_reference
 from views import cache, state
 
 ANY = "(any)"

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from core import atlas
-from core.bundle import connect, open_bundle
+from core.bundle import open_bundle
+from core.licenses import connect
 from tests.browser.conftest import open_page, screenshot, streamlit_server
 from tests.conftest import ROOT
 

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from core import atlas
-from core.bundle import connect, open_bundle
+from core.ingest.cards import card_excerpt
+from core.bundle import open_bundle
+from core.licenses import connect
 
 
 def test_picked_model_is_pure_and_defensive():
@@ -58,7 +60,7 @@ def test_grid_keeps_aspect_and_range():
 
 def test_card_excerpt_is_plain_text():
     card = "---\nlicense: mit\n---\n<!-- hidden -->\n<div align='center'><img src='x' onerror='alert(1)'/></div>\n# Title\n\n\n\nBody"
-    assert atlas.card_excerpt(card) == "# Title\n\nBody"
+    assert card_excerpt(card) == "# Title\n\nBody"
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,8 @@ import shutil
 import duckdb
 import pytest
 
-from core.bundle import connect, file_facts, open_bundle, verify
+from core.bundle import file_facts, open_bundle, verify
+from core.licenses import connect
 from core.errors import BundleError
 
 

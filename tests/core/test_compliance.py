@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from core.compliance import SOURCES, Verdict, judge, judge_pair
+from core.licenses.compliance import SOURCES, Verdict, judge, judge_pair
 from tests.conftest import ROOT
 
 C, O, R, V = Verdict.COMPATIBLE, Verdict.OBLIGATION, Verdict.REVIEW, Verdict.VIOLATION
@@ -89,7 +89,8 @@ def test_cli(args, first):
 def _bundle(tmp_path, rows):
     import pandas as pd
 
-    from core.bundle import connect, open_bundle
+    from core.bundle import open_bundle
+    from core.licenses import connect
     from core.precompute import build_bundle
 
     def row(model_id, licenses, parents=(), merge=(), card=None):
@@ -133,7 +134,8 @@ def test_bundle_verdicts_merges_and_inherited_violations(tmp_path):
 
 def test_other_is_resolved_from_a_real_card(family_trees_bundle):
     """family_trees_2025.csv: cards that say license: other name their license in YAML (gemma-terms-of-use …)."""
-    from core.bundle import connect, open_bundle
+    from core.bundle import open_bundle
+    from core.licenses import connect
     from core.licenses import verdict_edges
 
     con = connect(open_bundle(family_trees_bundle))

@@ -1,9 +1,9 @@
 import numpy as np
 import pyarrow.parquet as pq
 
-from core.demo import synthetic_listing
+from core.ingest.demo import synthetic_listing
 from core.precompute import build_bundle
-from core.demo import demo_snapshot
+from core.ingest.demo import demo_snapshot
 from tests.conftest import ROOT
 
 
@@ -54,8 +54,8 @@ def test_demo_bundle_shape():
 def test_full_size_source_generator_has_the_dataset_shape_and_real_card_lengths(tmp_path, shared_data):
     import pandas as pd
 
-    from core.demo import CARD_LENGTH_KNOTS, CARD_LENGTH_QUANTILES, CARD_SHARE, DATASET_COLUMNS, write_source
-    from core.snapshot import read_snapshot
+    from core.ingest.demo import CARD_LENGTH_KNOTS, CARD_LENGTH_QUANTILES, CARD_SHARE, DATASET_COLUMNS, write_source
+    from core.ingest.snapshot import read_snapshot
 
     # The knots are the real cards' length quantiles.
     real = pd.read_csv(shared_data / "family_trees_2025.csv", usecols=["modelCard"])["modelCard"].dropna().astype(str)

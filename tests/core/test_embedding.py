@@ -2,7 +2,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from core.embedding import VectorIndex, load_encoder, model_text, model_texts
+from core.atlas.embedding import VectorIndex, load_encoder, model_text, model_texts
 
 
 def test_model_text_keeps_meaning_and_drops_boilerplate():

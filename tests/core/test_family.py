@@ -1,8 +1,10 @@
 import pandas as pd
 import pytest
 
-from core import family as fam
-from core.bundle import connect, open_bundle
+from core.lineage import family as fam
+from core.bundle import open_bundle
+from core.licenses import connect
+from core.licenses.audit import relaxing_edges
 
 
 def _fam(edges, downloads=None, classes=None):
@@ -54,7 +56,8 @@ def test_prune_folds_only_children_drawn_nowhere():
 
 
 def test_prune_on_a_real_family_counts_no_drawn_child(family_trees_bundle):
-    from core.bundle import connect, open_bundle
+    from core.bundle import open_bundle
+    from core.licenses import connect
 
     con = connect(open_bundle(family_trees_bundle))
     family_id = con.execute("SELECT family_id FROM families ORDER BY size DESC LIMIT 1").fetchone()[0]
@@ -80,7 +83,7 @@ def test_relaxing_edges():
     f = _fam([("base", "ft", "finetune"), ("base", "nc", "finetune"), ("nc", "free", "adapter"), ("base", "unk", "finetune")],
              classes={"base": "commercial-restricted", "ft": "permissive", "nc": "non-commercial", "free": "copyleft",
                       "unk": "other/unknown"})
-    r = fam.relaxing_edges(f)
+    r = relaxing_edges(f)
     assert set(zip(r["parent"], r["child"])) == {("base", "ft"), ("nc", "free")}
 
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from core.errors import PhyloError
-from core.fetch import RemoteBundle, fetch, parse_repo, read_status
+from core.hub.fetch import RemoteBundle, fetch, parse_repo, read_status
 from tests.conftest import ROOT
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from core.bundle import connect, open_bundle
-from core.growth import family_growth, monthly_growth, unknown_dates
-from core.overview import FamilyGraph, TimeSplit, models_per_month
+from core.bundle import open_bundle
+from core.licenses import connect
+from core.evolution.growth import family_growth, monthly_growth, unknown_dates
+from core.evolution.overview import FamilyGraph, TimeSplit, models_per_month
 
 
 def dated_bundle():

@@ -55,8 +55,9 @@ def test_declared_edges_are_certain(family_trees_bundle):
 
 
 def test_a_scope_can_keep_only_confident_types(listing_bundle):
-    from core.bundle import connect, open_bundle
-    from core.scope import EdgeScope, edges_sql
+    from core.bundle import open_bundle
+    from core.licenses import connect
+    from core.lineage.scope import EdgeScope, edges_sql
 
     con = connect(open_bundle(listing_bundle))
     counts = {}

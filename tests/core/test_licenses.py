@@ -35,11 +35,14 @@ def test_model_class_is_its_most_restrictive_known_license():
 # ---- license inheritance over a bundle (ANALYSES.md §4, last bullet) --------------------------------------------
 import duckdb  # noqa: E402
 
-from core import family as fam  # noqa: E402
-from core.bundle import _add_license_classes, connect, open_bundle  # noqa: E402
+from core.lineage import family as fam  # noqa: E402
+from core.licenses.audit import relaxing_edges  # noqa: E402
+from core.bundle import open_bundle  # noqa: E402
+from core.licenses import add_license_classes  # noqa: E402
+from core.licenses import connect  # noqa: E402
 from core.licenses import family_relaxations, license_edges, relaxes, transitions  # noqa: E402
 from core.lineage import Relation  # noqa: E402
-from core.scope import EdgeScope  # noqa: E402
+from core.lineage.scope import EdgeScope  # noqa: E402
 
 
 def licensed_bundle():
@@ -63,7 +66,7 @@ def licensed_bundle():
     con.execute("CREATE TABLE edges (parent VARCHAR, child VARCHAR, relation VARCHAR, relation_source VARCHAR, "
                 "parent_in_snapshot BOOLEAN)")
     con.executemany("INSERT INTO edges VALUES (?, ?, ?, 'declared', ?)", [(*e, e[0] != "gone") for e in edges])
-    _add_license_classes(con)
+    add_license_classes(con)
     return con
 
 
@@ -112,7 +115,7 @@ def test_family_page_uses_the_same_rule(family_trees_bundle):
     bundle_wide = set(zip(edges.loc[edges["relaxed"], "parent"], edges.loc[edges["relaxed"], "child"]))
     per_family = set()
     for root in con.execute("SELECT family FROM families").fetchall():
-        r = fam.relaxing_edges(fam.load_family(con, root[0]))
+        r = relaxing_edges(fam.load_family(con, root[0]))
         per_family |= set(zip(r["parent"], r["child"]))
     assert per_family == bundle_wide and len(bundle_wide) > 0
 

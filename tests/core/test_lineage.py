@@ -2,8 +2,9 @@ import numpy as np
 import pyarrow as pa
 
 from core.lineage import Relation, ancestors_of, build_edges, compute_lineage, descendants_of, infer_relations
-from core.models import normalize
-from core.snapshot import Snapshot, SourceShape
+from core.ingest.models import normalize
+from core.bundle import SourceShape
+from core.ingest.snapshot import Snapshot
 
 
 def _bundle_parts(rows):

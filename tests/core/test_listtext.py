@@ -1,6 +1,6 @@
 import pyarrow as pa
 
-from core.listtext import as_string_lists, collect, explode
+from core.ingest.listtext import as_string_lists, collect, explode
 
 
 def test_python_list_text_fast_and_slow_paths():

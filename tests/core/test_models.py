@@ -1,7 +1,8 @@
 import pyarrow as pa
 
-from core.models import MAX_CARD_CHARS, normalize
-from core.snapshot import Snapshot, SourceShape
+from core.ingest.models import MAX_CARD_CHARS, normalize
+from core.bundle import SourceShape
+from core.ingest.snapshot import Snapshot
 
 
 def _dataset(rows):

@@ -3,7 +3,8 @@ import json
 import duckdb
 import pandas as pd
 
-from core.bundle import connect, open_bundle
+from core.bundle import open_bundle
+from core.licenses import connect
 from core.precompute import build_bundle
 
 
@@ -88,7 +89,7 @@ def test_real_listing_lineage_facts(listing_bundle):
 
 def test_resemblance_table_is_the_default_scope_resemblance(family_trees_bundle, tmp_path, shared_data):
     """resemblance.parquet holds resemblance() of every trait for the whole bundle, and rebuilds byte-identically."""
-    from core.resemblance import TextTrait, resemblance
+    from core.evolution.resemblance import TextTrait, resemblance
 
     stored = pd.read_parquet(family_trees_bundle / "resemblance.parquet")
     assert list(stored.columns) == ["trait", "relative", "measure", "mean", "ci_low", "ci_high", "n", "distinct_pairs"]
@@ -123,7 +124,7 @@ def test_labels_only_adds_the_label_hierarchy_to_an_older_map_bundle(tmp_path, c
     import shutil
 
     from core.bundle import verify
-    from core.precompute import main
+    from core.precompute.__main__ import main
     from tests.conftest import ROOT
 
     old = tmp_path / "old"

@@ -1,6 +1,6 @@
 import numpy as np
 
-from core.projection import cluster_labels, cluster_points, dequantize, project, quantize
+from core.atlas.projection import cluster_labels, cluster_points, dequantize, project, quantize
 
 
 def _blobs(n=1200, seed=0):

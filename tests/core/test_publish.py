@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from core.bundle import open_bundle
-from core.publish import CONFIGS, dataset_card
+from core.hub.publish import CONFIGS, dataset_card
 from tests.conftest import ROOT
 
 

@@ -8,12 +8,13 @@ import math
 import pandas as pd
 import pytest
 
-from core import drift
-from core.bundle import connect, open_bundle
+from core.evolution import drift
+from core.bundle import open_bundle
+from core.licenses import connect
 from core.lineage import Relation
-from core.report import (REFERENCE, Section, compute_report, format_table, main, reference_value, section_of,
-                         section_report)
-from core.scope import EdgeScope
+from core.evolution.report import REFERENCE, Section, compute_report, format_table, reference_value, section_of, section_report
+from core.report import main
+from core.lineage.scope import EdgeScope
 
 COLUMNS = ["model_id", "likes", "trendingScore", "private", "downloads", "tags", "pipeline_tag", "library_name",
            "createdAt", "regions", "licenses", "arxiv_papers", "datasets", "parent_model", "finetune_parent",

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from core import atlas
-from core.bundle import arrow_rows, connect, open_bundle
+from core.bundle import arrow_rows, open_bundle
+from core.licenses import connect
 from tests.conftest import ROOT
 
 
@@ -127,7 +128,7 @@ def test_hover_chunks_cover_every_point_in_draw_order():
 
 
 def test_label_hierarchy_has_levels_anchored_on_their_own_points():
-    from core.precompute import label_features, label_table
+    from core.precompute.map import label_features, label_table
 
     con = connect(open_bundle(ROOT / "data" / "demo"))
     pts = arrow_rows(con, "SELECT p.x, p.y, p.cluster, m.pipeline_tag, m.library_name, m.tags, m.model_id "

@@ -7,7 +7,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from core.errors import SourceError
-from core.snapshot import SourceShape, detect_shape, read_snapshot
+from core.bundle import SourceShape
+from core.ingest.snapshot import detect_shape, read_snapshot
 from tests.conftest import ROOT
 
 
@@ -86,8 +87,8 @@ def test_invalid_utf8_in_one_csv_card_keeps_every_row(tmp_path):
     path = tmp_path / "d.csv"
     path.write_bytes(b'model_id,tags,modelCard\na/x,[],"a card long enough"\nb/y,[],"bad \xff byte in a card"\n'
                      b'c/z,[],"fine card"\n\xfe/bad-id,[],"its id is not text"\n')
-    from core.models import normalize
-    from core.snapshot import open_snapshot
+    from core.ingest.models import normalize
+    from core.ingest.snapshot import open_snapshot
 
     reader = open_snapshot(str(path))
     norm = normalize(reader)
@@ -102,7 +103,7 @@ def test_broken_jsonl_line_mixed_types_and_keys_missing_from_the_first_record(tm
                     '{"id": "c/z", broken\n\n{"id": "d/w", "downloads": 2, "likes": 1}\n')
     snap = read_snapshot(str(path))
     assert snap.table["id"].to_pylist() == ["a/x", "b/y", "d/w"] and snap.skipped_rows == 1
-    from core.models import normalize
+    from core.ingest.models import normalize
 
     m = normalize(snap).models
     assert m["downloads"].to_pylist() == [5, 7, 2] and m["licenses"].to_pylist()[1] == ["mit"]
@@ -125,7 +126,7 @@ def test_json_array_with_a_bom_and_mixed_types(tmp_path):
 
 
 def test_dates_with_offsets_are_the_same_instant_in_every_format(tmp_path):
-    from core.models import normalize
+    from core.ingest.models import normalize
 
     dates = ["2023-01-01T10:00:00+02:00", "2023-01-01T08:00:00.000Z", "2023-01-01 08:00:00", "2023-01-01T03:00-05:00"]
     records = [{"id": f"m/{i}", "createdAt": d} for i, d in enumerate(dates)]

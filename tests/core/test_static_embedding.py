@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from core.embedding import Backend, Encoder, default_model_path, embed_resumable, load_encoder
-from core.static_embedding import (StaticEmbedding, Weighting, _tokenizer, _write_npz, build_static, pool,
+from core.atlas.embedding import Backend, Encoder, default_model_path, embed_resumable, load_encoder
+from core.atlas.static_embedding import (StaticEmbedding, Weighting, _tokenizer, _write_npz, build_static, pool,
                                    token_matrix, token_weights)
 
 
@@ -86,7 +86,7 @@ def test_embed_resumable_uses_the_encoder_dimension(tmp_path):
 
 def test_fitting_to_a_teacher_recovers_its_vectors(small_build):
     """Texts whose teacher vectors are an exact weighted mean of hidden token vectors: the fit finds them."""
-    from core.static_embedding import fit_to_teacher
+    from core.atlas.static_embedding import fit_to_teacher
 
     model = StaticEmbedding(*small_build, _tokenizer(default_model_path(), None))
     rng = np.random.default_rng(0)
@@ -107,7 +107,7 @@ def test_fitting_to_a_teacher_recovers_its_vectors(small_build):
 
 
 def test_precompute_default_on_a_cpu_is_static_queried_by_minilm(monkeypatch):
-    from core.embedding import best_backend, query_backend
+    from core.atlas.embedding import best_backend, query_backend
 
     import torch
 
@@ -119,7 +119,7 @@ def test_precompute_default_on_a_cpu_is_static_queried_by_minilm(monkeypatch):
 
 
 def test_the_fast_pooling_equals_the_sparse_product():
-    from core.static_embedding import _fast_pool
+    from core.atlas.static_embedding import _fast_pool
 
     rng = np.random.default_rng(3)
     vectors = rng.normal(size=(50, 7)).astype(np.float32)

@@ -6,12 +6,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import core.cards as cards_module
-from core.demo import write_source
+import core.ingest.cards as cards_module
+from core.ingest.demo import write_source
 from core.errors import SourceError
-from core.models import normalize
+from core.ingest.models import normalize
 from core.precompute import build_bundle
-from core.snapshot import open_snapshot, read_snapshot
+from core.ingest.snapshot import open_snapshot, read_snapshot
 
 BUNDLE_TABLES = ("models", "edges", "families", "cards", "resemblance", "vectorisers")
 

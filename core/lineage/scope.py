@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from core.lineage import Relation
+from core.lineage.types import Relation
 
 __all__ = ["EdgeScope", "edges_sql"]
 

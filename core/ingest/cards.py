@@ -1,10 +1,13 @@
-"""Card text at the Hub's size: written to cards.parquet while a source streams in, read back a batch at a time.
+"""Card text at the Hub's size, and every cut of it: what is stored, embedded, compared and shown.
 
-Real cards average 2.3 kB (p99 22 kB), ~3 GB for the whole Hub: no step holds them all.
+Cards are written to cards.parquet while a source streams in and read back a batch at a time: real cards average
+2.3 kB (p99 22 kB), ~3 GB for the whole Hub, so no step holds them all. Card text is untrusted: the cuts here
+return plain text, never markup to render.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +15,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-__all__ = ["CardWriter", "card_starts"]
+__all__ = ["CardWriter", "card_starts", "card_start", "card_excerpt", "compared_card", "MAX_CARD_CHARS", "EMBED_CHARS",
+           "COMPARED_CHARS"]
+
+MAX_CARD_CHARS = 100_000  # longer cards are stored up to here; card_length keeps the true length
+EMBED_CHARS = 400  # characters of a card's prose a model's embedding text uses
+COMPARED_CHARS = 512  # characters of a card resemblance compares, and the minimum card length that qualifies
 
 
 class CardWriter:
@@ -66,11 +74,9 @@ class CardWriter:
 
 
 def card_starts(path: Path, ids: pa.Array) -> pa.Array | None:
-    """The start of each model's card as its embedding text uses it (:func:`core.embedding.card_start`), in bundle
+    """The start of each model's card as its embedding text uses it (:func:`card_start`), in bundle
     order; null without a card. ~0.4 kB a card is held, not the card.
     """
-    from core.embedding import card_start
-
     if not path.is_file():
         return None
     pos_parts, start_parts = [], []
@@ -84,3 +90,31 @@ def card_starts(path: Path, ids: pa.Array) -> pa.Array | None:
     where[pos] = np.arange(len(pos))
     starts = pa.concat_arrays([*start_parts, pa.nulls(1, pa.string())])
     return starts.take(pa.array(where))
+
+
+def strip_front_matter(cards: pa.Array) -> pa.Array:
+    """Drop a leading YAML header (--- … ---) so the card's prose starts the text."""
+    return pc.replace_substring_regex(cards, r"^\s*---[\s\S]*?\n---\s*", "", max_replacements=1)
+
+
+def card_start(cards: pa.Array) -> pa.Array:
+    """The part of each card a model's text uses: the prose after a YAML header, ``EMBED_CHARS`` characters,
+    whitespace runs as one space ("" without a card)."""
+    start = pc.utf8_slice_codeunits(strip_front_matter(pc.fill_null(cards.cast(pa.string()), "")), 0, EMBED_CHARS)
+    return pc.replace_substring_regex(start, r"\s+", " ")
+
+
+def card_excerpt(card: str | None, chars: int = 1200) -> str | None:
+    """Readable start of a card as plain text: no YAML header, HTML tags or comments, blank runs collapsed."""
+    if not card:
+        return None
+    text = re.sub(r"^\s*---[\s\S]*?\n---\s*", "", card, count=1)
+    text = re.sub(r"<!--[\s\S]*?-->", "", text)
+    text = re.sub(r"<[^>]{0,2000}>", "", text)
+    text = re.sub(r"\n\s*\n+", "\n\n", text).strip()
+    return (text[:chars] + ("…" if len(text) > chars else "")) or None
+
+
+def compared_card(card: str) -> str:
+    """The part of a card that resemblance compares: its first COMPARED_CHARS characters."""
+    return card[:COMPARED_CHARS]

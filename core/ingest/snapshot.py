@@ -13,24 +13,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
+from core.bundle import SourceShape
 from core.errors import SourceError
 
-__all__ = ["DEFAULT_DATASET", "SourceShape", "Snapshot", "SnapshotReader", "open_snapshot", "read_snapshot", "detect_shape"]
+__all__ = ["DEFAULT_DATASET", "SourceShape", "Snapshot", "SnapshotReader", "open_snapshot", "read_snapshot",
+           "detect_shape"]
 
 DEFAULT_DATASET = "modelbiome/ai_ecosystem_withmodelcards"
-
-
-class SourceShape(str, Enum):
-    """The two record layouts Phylo understands."""
-
-    DATASET = "dataset"  # model_id + derived list columns (+ modelCard)
-    LISTING = "listing"  # Hub /api/models: id, author, createdAt, ..., tags
 
 
 @dataclass(frozen=True)

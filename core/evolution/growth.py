@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.overview import FamilyGraph, TimeSplit, largest_families, models_per_month
+from core.evolution.overview import FamilyGraph, TimeSplit, largest_families, models_per_month
 
 __all__ = ["monthly_growth", "family_growth", "unknown_dates", "created_span", "created_by"]
 

@@ -16,16 +16,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.languages import canonical_languages, language_names
-from core.lineage import ADAPTER_TAGS, MERGE_TAGS, QUANT_FORMAT_TAGS, QUANT_TAGS, RELATION_PRIORITY
-from core.listtext import MISSING_TEXT, as_string_lists, collect, explode
+from core.bundle import SourceShape
 from core.errors import SourceError
-from core.snapshot import Snapshot, SnapshotReader, SourceShape, open_snapshot
+from core.ingest.cards import MAX_CARD_CHARS
+from core.ingest.languages import canonical_languages, language_names
+from core.ingest.listtext import MISSING_TEXT, as_string_lists, collect, explode
+from core.ingest.snapshot import Snapshot, SnapshotReader, open_snapshot
+from core.lineage import ADAPTER_TAGS, MERGE_TAGS, QUANT_FORMAT_TAGS, QUANT_TAGS, RELATION_PRIORITY
 
 __all__ = ["Normalized", "normalize", "MODEL_COLUMNS", "PLACEHOLDER_DATE", "MAX_CARD_CHARS", "card_features"]
 
 PLACEHOLDER_DATE = "2022-03-02"  # models migrated to the Hub then carry this date; it is not their creation date
-MAX_CARD_CHARS = 100_000  # longer cards are kept up to here; card_length keeps the true length
 AUTO_GENERATED = r"(?i)(automatically generated|generated automatically)"
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 

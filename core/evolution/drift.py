@@ -12,119 +12,24 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from enum import Enum
 
 import numpy as np
 import pandas as pd
 
-from core.lineage import Relation
-from core.scope import EdgeScope, edges_sql
+from core.evolution.traits import DriftGroup, DriftMeasure, DriftTrait
+from core.lineage import EdgeScope, Relation, edges_sql
 
-__all__ = [
-    "DriftTrait", "DriftMeasure", "DriftGroup", "Ordering", "ReferenceOrdering", "ReferenceDrift", "EXCLUDED_VALUES",
-    "MAX_EXACT_VALUES", "REFERENCE_MUTATION_RATES", "REFERENCE_ORDERINGS", "REFERENCE_NUMERICAL_DRIFT",
+__all__ = [ "Ordering", "EXCLUDED_VALUES",
+    "MAX_EXACT_VALUES",
     "mutation_rates", "transition_flows", "flow_matrix", "trait_frequencies",
     "best_ordering", "ordering", "numerical_drift",
 ]
-
-
-class DriftTrait(str, Enum):
-    """Traits whose drift along edges §4 measures."""
-
-    LICENSES = "licenses"
-    LANGUAGES = "languages"
-    LIBRARY = "library_name"
-    TASK = "pipeline_tag"
-
-    def set_sql(self, alias: str) -> str:
-        """SQL for the trait of model row ``alias`` as a list of distinct non-empty values (a fixed fragment)."""
-        column = f"{alias}.{self.value}"
-        if self in (DriftTrait.LICENSES, DriftTrait.LANGUAGES):
-            return f"list_distinct(list_filter(coalesce({column}, []), lambda v: v IS NOT NULL AND v <> ''))"
-        return f"(CASE WHEN {column} IS NULL OR {column} = '' THEN []::VARCHAR[] ELSE [{column}] END)"
-
-
-class DriftMeasure(str, Enum):
-    """Per-model numbers whose parent → child change numerical drift reports."""
-
-    HAS_CARD = "has_card"
-    AUTO_GENERATED = "card_auto_generated"
-    CARD_LENGTH = "card_length"
-    N_LANGUAGES = "n_languages"
-
-
-class DriftGroup(str, Enum):
-    """How numerical drift splits edges: by edge type or by the child's depth."""
-
-    RELATION = "relation"
-    DEPTH = "depth"
 
 
 # Values that say nothing about where a trait goes; never ranked in an ordering.
 EXCLUDED_VALUES = frozenset({"other", "unknown", "", "none", "(none)"})
 MAX_EXACT_VALUES = 20
 
-# ---- The study's figures (ANALYSES.md §4; full 2025-07 snapshot) -------------------------------------------------
-REFERENCE_MUTATION_RATES = {  # finetune edges where both ends report the trait: (rate, edges)
-    DriftTrait.LANGUAGES: (0.2419, 47_369),
-    DriftTrait.LICENSES: (0.1976, 138_694),
-    DriftTrait.TASK: (0.4106, 134_711),
-}
-
-
-@dataclass(frozen=True)
-class ReferenceOrdering:
-    """What the study reports of one best ordering; ``head``/``tail`` are its known first and last values."""
-
-    top_n: int
-    agreeing_pairs: int
-    oriented_pairs: int
-    flow_share: float
-    head: tuple[str, ...] = ()
-    tail: tuple[str, ...] = ()
-
-    @property
-    def agreement(self) -> float:
-        return self.agreeing_pairs / self.oriented_pairs
-
-
-REFERENCE_ORDERINGS = {
-    DriftTrait.LICENSES: ReferenceOrdering(
-        20, 113, 121, 0.846,
-        head=("gemma", "llama3.1", "llama3.3", "llama3.2", "llama3", "openrail++", "llama2"),
-        tail=("cc-by-4.0", "cc", "bigscience-bloom-rail-1.0", "afl-3.0", "artistic-2.0", "gpl-3.0")),
-    DriftTrait.LANGUAGES: ReferenceOrdering(20, 186, 189, 0.750, tail=("English",)),
-    DriftTrait.LIBRARY: ReferenceOrdering(10, 17, 17, 0.837),
-    DriftTrait.TASK: ReferenceOrdering(10, 30, 32, 0.982),
-}
-
-
-@dataclass(frozen=True)
-class ReferenceDrift:
-    """One numerical-drift figure of the study; None where it gives no number (``change`` = child − parent)."""
-
-    group: str
-    measure: DriftMeasure
-    parent: float | None
-    child: float | None
-    change: float | None
-    n: int | None = None
-
-
-REFERENCE_NUMERICAL_DRIFT = (
-    ReferenceDrift("all", DriftMeasure.HAS_CARD, None, None, 0.0174),
-    ReferenceDrift("all", DriftMeasure.AUTO_GENERATED, None, None, 0.249, 558_942),
-    ReferenceDrift("all", DriftMeasure.CARD_LENGTH, 9_773, 4_402, 4_402 - 9_773, 558_942),
-    ReferenceDrift("all", DriftMeasure.N_LANGUAGES, 6.60, 1.81, 1.81 - 6.60, 115_660),
-    ReferenceDrift("finetune", DriftMeasure.CARD_LENGTH, 12_175, 4_700, 4_700 - 12_175),
-    ReferenceDrift("finetune", DriftMeasure.AUTO_GENERATED, 0.06, 0.50, 0.44),
-    ReferenceDrift("finetune", DriftMeasure.N_LANGUAGES, 12.3, 1.5, 1.5 - 12.3),
-    ReferenceDrift("adapter", DriftMeasure.CARD_LENGTH, 9_060, 3_970, 3_970 - 9_060),
-    ReferenceDrift("adapter", DriftMeasure.AUTO_GENERATED, 0.016, 0.28, 0.28 - 0.016),
-    ReferenceDrift("quantized", DriftMeasure.CARD_LENGTH, 8_520, 4_960, 4_960 - 8_520),
-    ReferenceDrift("quantized", DriftMeasure.AUTO_GENERATED, 0.078, 0.01, 0.01 - 0.078),
-    ReferenceDrift("merge", DriftMeasure.CARD_LENGTH, 5_950, 3_340, 3_340 - 5_950),
-)
 
 _FINETUNE = EdgeScope(relation=Relation.FINETUNE)
 

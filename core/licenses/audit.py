@@ -1,87 +1,18 @@
-"""License classes, from most to least restrictive, and the check for edges that relax their parent's terms.
-
-``relaxes`` is the one rule (ANALYSES.md §4, license inheritance); the family
-page and the bundle-wide tables below both apply it to ``models.license_class``.
+"""The license audit: every edge with both ends' licenses, whether it relaxes its parent's class, and the verdict
+of the rule engine (:mod:`core.licenses.compliance`), by edge, by model, by family and up a model's chain.
 """
 
 from __future__ import annotations
 
-import re
-from enum import Enum
-
-import numpy as np
 import pandas as pd
 
-from core.scope import EdgeScope, edges_sql
+from core.licenses.classes import relaxes
+from core.licenses.compliance import SEVERITY, Verdict, judge, resolve
+from core.lineage.family import FamilyData
+from core.lineage.scope import EdgeScope, edges_sql
 
-__all__ = ["LicenseClass", "classify_license", "model_license_class", "RESTRICTIVENESS", "relaxes", "family_relaxations",
-           "transitions", "class_counts", "license_edges", "verdict_edges", "model_verdicts", "family_verdicts",
-           "license_chain", "main"]
-
-
-class LicenseClass(str, Enum):
-    COMMERCIAL_RESTRICTED = "commercial-restricted"  # llama, gemma: use allowed, commercial terms attached
-    NON_COMMERCIAL = "non-commercial"
-    USE_RESTRICTED = "use-restricted"  # RAIL family: behavioural use restrictions
-    COPYLEFT = "copyleft"
-    PERMISSIVE = "permissive"
-    OTHER = "other/unknown"
-
-
-# Higher is more restrictive; OTHER is not ranked (unknown terms cannot be compared).
-RESTRICTIVENESS = {
-    LicenseClass.PERMISSIVE: 0, LicenseClass.COPYLEFT: 1, LicenseClass.USE_RESTRICTED: 2,
-    LicenseClass.COMMERCIAL_RESTRICTED: 3, LicenseClass.NON_COMMERCIAL: 4,
-}
-
-_RULES: list[tuple[str, LicenseClass]] = [
-    (r"^(llama|gemma|meta-llama|llama-?\d)", LicenseClass.COMMERCIAL_RESTRICTED),
-    # No-derivatives licenses forbid what a derived model is, so they rank with non-commercial ones.
-    (r"(^|-)(nc|nd)(-|$)|non-?commercial", LicenseClass.NON_COMMERCIAL),
-    (r"rail|openrail", LicenseClass.USE_RESTRICTED),
-    (r"^(a|l)?gpl|^gfdl|^cc-by-sa|^mpl|^epl|^eupl|^osl|^cecill|^odbl", LicenseClass.COPYLEFT),
-    (r"^(apache|mit$|bsd|cc0|cc-by(-\d|$)|^cc$|unlicense|wtfpl|afl|artistic|isc|zlib|bsl|ecl|postgresql|ms-pl|pddl|odc-by|c-uda|ncsa|openrail\+\+x)",
-     LicenseClass.PERMISSIVE),
-]
-_COMPILED = [(re.compile(p), c) for p, c in _RULES]
-
-
-def classify_license(license_id: str | None) -> LicenseClass:
-    """Class of one Hub license id (``license:X`` tag value).
-
-    >>> classify_license("llama3.1").value, classify_license("cc-by-nc-4.0").value, classify_license("mit").value
-    ('commercial-restricted', 'non-commercial', 'permissive')
-    """
-    if not license_id:
-        return LicenseClass.OTHER
-    lid = license_id.strip().lower()
-    for pattern, cls in _COMPILED:
-        if pattern.search(lid):
-            return cls
-    return LicenseClass.OTHER
-
-
-def model_license_class(licenses: list[str] | None) -> LicenseClass:
-    """A model's class: the most restrictive of its known licenses, OTHER if none is known."""
-    ranked = [c for c in (classify_license(x) for x in licenses or []) if c in RESTRICTIVENESS]
-    return max(ranked, key=RESTRICTIVENESS.__getitem__) if ranked else LicenseClass.OTHER
-
-
-_RANK = {c.value: r for c, r in RESTRICTIVENESS.items()}
-
-
-def relaxes(parent_class, child_class) -> np.ndarray:
-    """Whether each child's class is ranked less restrictive than its parent's (elementwise).
-
-    Unknown terms are never compared: an edge with an unranked class at either
-    end is never a relaxation.
-
-    >>> relaxes(["commercial-restricted", "permissive"], ["permissive", "other/unknown"]).tolist()
-    [True, False]
-    """
-    parent = pd.Series(parent_class, dtype=object).map(_RANK)
-    child = pd.Series(child_class, dtype=object).map(_RANK)
-    return (parent.notna() & child.notna() & (child < parent)).to_numpy(dtype=bool)
+__all__ = ["family_relaxations", "transitions", "class_counts", "license_edges", "verdict_edges", "model_verdicts",
+           "family_verdicts", "license_chain", "relaxing_edges"]
 
 
 _EDGE_COLUMNS = ["family", "parent", "child", "relation", "relation_source", "parent_licenses", "child_licenses",
@@ -178,7 +109,6 @@ def verdict_edges(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
 
 def _judged(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` (columns pl, pn, cl, cn: both ends' license lists and card license names) with its verdicts."""
-    from core.compliance import judge, resolve
 
     keys = [(tuple(resolve(list(pl), pn)), tuple(resolve(list(cl), cn)))
             for pl, pn, cl, cn in zip(df["pl"], df["pn"], df["cl"], df["cn"])]
@@ -221,7 +151,6 @@ def model_verdicts(con, edges: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per model with a parent in the snapshot: the worst verdict over its incoming edges (a merge must satisfy
     every parent), and whether any edge on a path down to it from its roots is a violation (``inherited``).
     ``edges`` are ``verdict_edges`` output when the caller has them (all in-snapshot edges by default)."""
-    from core.compliance import SEVERITY, Verdict
 
     edges = verdict_edges(con) if edges is None else edges
     if edges.empty:
@@ -246,7 +175,6 @@ def model_verdicts(con, edges: pd.DataFrame | None = None) -> pd.DataFrame:
 
 def family_verdicts(edges: pd.DataFrame) -> pd.DataFrame:
     """Per family of ``verdict_edges`` output: edges and the count of each verdict, most violations first."""
-    from core.compliance import Verdict
 
     columns = ["family", "edges", *[v.value for v in Verdict]]
     if edges.empty:
@@ -257,33 +185,10 @@ def family_verdicts(edges: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["violation", "edges", "family"], ascending=[False, False, True]).reset_index(drop=True)[columns]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m core.licenses check --parent LICENSES [--parent …] --child LICENSES [--relation R]``."""
-    import argparse
-
-    from core.compliance import judge
-
-    parser = argparse.ArgumentParser(prog="python -m core.licenses")
-    sub = parser.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("check", help="may a derivative of these parents carry this license?")
-    check.add_argument("--parent", action="append", default=[], metavar="LICENSES",
-                       help="a parent's Hub license ids, comma-separated (alternatives); one --parent per parent")
-    check.add_argument("--child", required=True, metavar="LICENSES", help="the derivative's Hub license ids, comma-separated")
-    check.add_argument("--relation", default=None, choices=["finetune", "adapter", "quantized", "merge"],
-                       help="how the child was made (every relation is a derivative; a merge needs every parent)")
-    args = parser.parse_args(argv)
-
-    def ids(text: str) -> list[str]:
-        return [x.strip() for x in text.split(",") if x.strip()]
-
-    judgement = judge([ids(p) for p in args.parent] or [[]], ids(args.child))
-    print(f"verdict: {judgement.verdict.value}")
-    for reason in judgement.reasons:
-        print(f"- {reason.verdict.value}: {reason.text} [{reason.source}]")
-    return 0
-
-
-if __name__ == "__main__":
-    import sys
-
-    sys.exit(main())
+def relaxing_edges(fam: FamilyData) -> pd.DataFrame:
+    """Edges whose child's license class is less restrictive than its parent's (the rule of ``licenses.relaxes``)."""
+    cls = dict(zip(fam.models["model_id"], fam.models["license_class"]))
+    e = pd.DataFrame({"parent": fam.edges["parent"], "parent_class": fam.edges["parent"].map(cls),
+                      "child": fam.edges["child"], "child_class": fam.edges["child"].map(cls),
+                      "relation": fam.edges["relation"]})
+    return e[relaxes(e["parent_class"], e["child_class"])].reset_index(drop=True)

@@ -16,10 +16,10 @@ from enum import Enum
 
 import pandas as pd
 
-from core.licenses import relaxes
+from core.lineage.graph import lineage_of, walk
 
 __all__ = ["Scope", "FamilyData", "load_family", "lineage_of", "PrunedTree", "prune", "more_node_id", "summary",
-           "relaxing_edges", "to_csv", "to_graphml", "to_json", "from_json", "table_selection_to_model"]
+           "to_csv", "to_graphml", "to_json", "from_json", "table_selection_to_model"]
 
 MORE_PREFIX = "more::"
 
@@ -55,26 +55,6 @@ def load_family(con, model_id: str) -> FamilyData | None:
     return FamilyData(family=family, models=models, edges=edges)
 
 
-def _walk(start: str, adjacency: dict[str, list[str]]) -> set[str]:
-    seen, queue = {start}, deque([start])
-    while queue:
-        for nxt in adjacency.get(queue.popleft(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
-    return seen
-
-
-def lineage_of(model_id: str, edges: pd.DataFrame) -> set[str]:
-    """The model, all its ancestors up to the roots and all its descendants (cycle-safe)."""
-    up: dict[str, list[str]] = {}
-    down: dict[str, list[str]] = {}
-    for p, c in zip(edges["parent"], edges["child"]):
-        up.setdefault(c, []).append(p)
-        down.setdefault(p, []).append(c)
-    return _walk(model_id, up) | _walk(model_id, down)
-
-
 def more_node_id(parent: str) -> str:
     return MORE_PREFIX + parent
 
@@ -107,7 +87,7 @@ def prune(nodes: set[str], edges: list[tuple[str, str]], downloads: dict[str, in
             parents.setdefault(c, []).append(p)
     for p in children:
         children[p].sort(key=lambda c: (-downloads.get(c, 0), c))
-    must = _walk(focus, parents) if focus in nodes else set()  # focus and its ancestors
+    must = {focus, *walk(focus, parents)} if focus in nodes else set()  # focus and its ancestors
     roots = sorted((n for n in nodes if not parents.get(n)), key=lambda n: (-downloads.get(n, 0), n))
     if not roots:  # a family that is one big cycle: start at the focus
         roots = [focus] if focus in nodes else sorted(nodes)[:1]
@@ -148,15 +128,6 @@ def prune(nodes: set[str], edges: list[tuple[str, str]], downloads: dict[str, in
     return PrunedTree(nodes=order, edges=kept_edges, more=more, hidden=len(nodes) - len(shown_set))
 
 
-def relaxing_edges(fam: FamilyData) -> pd.DataFrame:
-    """Edges whose child's license class is less restrictive than its parent's (the rule of ``licenses.relaxes``)."""
-    cls = dict(zip(fam.models["model_id"], fam.models["license_class"]))
-    e = pd.DataFrame({"parent": fam.edges["parent"], "parent_class": fam.edges["parent"].map(cls),
-                      "child": fam.edges["child"], "child_class": fam.edges["child"].map(cls),
-                      "relation": fam.edges["relation"]})
-    return e[relaxes(e["parent_class"], e["child_class"])].reset_index(drop=True)
-
-
 def summary(fam: FamilyData) -> dict:
     """Size, depth, generations, relation and license mix, top descendants and growth of a family."""
     m = fam.models
@@ -173,7 +144,6 @@ def summary(fam: FamilyData) -> dict:
         "top_downloads": m.nlargest(10, "downloads")[["model_id", "downloads"]],
         "top_descendants": m.nlargest(10, "n_descendants")[["model_id", "n_descendants"]],
         "growth": growth,
-        "relaxing": relaxing_edges(fam),
     }
 
 

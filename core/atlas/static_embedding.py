@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.settings import cache_dir
+
 __all__ = ["Weighting", "StaticEmbedding", "token_weights", "token_matrix", "pool", "distill_token_vectors",
            "principal_axes", "build_static", "load_static", "static_cache_path", "fit_to_teacher"]
 
@@ -197,10 +199,8 @@ def build_static(model_path: Path, dim: int = DEFAULT_DIM, weighting: Weighting 
 
 
 def static_cache_path(dim: int = DEFAULT_DIM, weighting: Weighting | str = Weighting.SIF_ZIPF) -> Path:
-    from core.embedding import _cache_dir
-
     suffix = "" if Weighting(weighting) is Weighting.SIF_ZIPF else f"-{Weighting(weighting).value}"
-    return _cache_dir() / f"static-minilm-l6-v2-{dim}{suffix}.npz"
+    return cache_dir() / f"static-minilm-l6-v2-{dim}{suffix}.npz"
 
 
 def _write_npz(path: Path, **arrays: np.ndarray) -> None:

@@ -1,0 +1,24 @@
+"""The lineage graph: typed parent→child edges, how untyped ones are typed, families, walks and edge scopes.
+
+Owns: the relation vocabulary (:mod:`.types`), relation inference (:mod:`.inference`), matching parents and
+building edges (:mod:`.edges`), the graph facts and the one graph walk (:mod:`.graph`), which edges an analysis
+looks at (:mod:`.scope`) and a model's family tree (:mod:`.family`).
+May import: ``core.errors``, ``core.settings``, ``core.bundle`` and ``core.ingest``.
+"""
+
+from core.lineage.edges import CANONICAL_ORGS, LineageEdges, build_edges, resolve_parents
+from core.lineage.graph import (Lineage, ancestors_of, compute_lineage, descendants_of, family_roots, lineage_of, walk,
+                                weak_components)
+from core.lineage.inference import (ADAPTER_LIBRARIES, ADAPTER_TAGS, MERGE_TAGS, QUANT_FORMAT_TAGS, QUANT_LIBRARIES,
+                                    QUANT_TAGS, RULE_CONFIDENCE, InferenceRule, infer_relations)
+from core.lineage.scope import EdgeScope, edges_sql
+from core.lineage.types import MATCH_REASONS, RELATION_CODE, RELATION_PRIORITY, ParentMatch, Relation, RelationSource
+
+__all__ = [
+    "Relation", "RelationSource", "ParentMatch", "MATCH_REASONS", "RELATION_PRIORITY", "RELATION_CODE",
+    "InferenceRule", "RULE_CONFIDENCE", "infer_relations", "MERGE_TAGS", "QUANT_TAGS", "QUANT_FORMAT_TAGS",
+    "ADAPTER_TAGS", "QUANT_LIBRARIES", "ADAPTER_LIBRARIES",
+    "CANONICAL_ORGS", "LineageEdges", "resolve_parents", "build_edges",
+    "Lineage", "compute_lineage", "weak_components", "family_roots", "ancestors_of", "descendants_of", "lineage_of", "walk",
+    "EdgeScope", "edges_sql",
+]
