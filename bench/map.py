@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import logging
 import sys
 import time
 from pathlib import Path
@@ -137,7 +136,7 @@ def selection_table(bundle: Path) -> list[str]:
     import tracemalloc
 
     from core import atlas
-    from core.bundle import open_bundle
+    from core.bundle import open_bundle, pandas_rows
     from core.licenses import connect
 
     con = connect(open_bundle(bundle))
@@ -147,9 +146,9 @@ def selection_table(bundle: Path) -> list[str]:
 
     def by_ids(id_list: list[str]) -> dict:
         sel = "FROM models m WHERE m.model_id IN (SELECT unnest(?::VARCHAR[]))"
-        out = {"models": con.execute(f"SELECT model_id, downloads {sel} ORDER BY downloads DESC LIMIT 200", [id_list]).df()}
+        out = {"models": pandas_rows(con, f"SELECT model_id, downloads {sel} ORDER BY downloads DESC LIMIT 200", [id_list])}
         for col in ("pipeline_tag", "library_name", "license_class", "family"):
-            out[col] = con.execute(f"SELECT {col}, count(*) {sel} GROUP BY 1", [id_list]).df()
+            out[col] = pandas_rows(con, f"SELECT {col}, count(*) {sel} GROUP BY 1", [id_list])
         return out
 
     lines = []
@@ -262,10 +261,9 @@ def main() -> None:
     print(f"navigation -> every point drawn  {t_all:6.1f} s  (canvas painted {frac:.1%})   goal < 8 s")
     print(f"filter change -> redrawn         {t_filter:6.1f} s  (min downloads 1000)          goal < 2 s")
     print(f"zoom step -> redrawn             {t_zoom:6.1f} s")
-    logging.getLogger("streamlit").setLevel(logging.ERROR)  # views.cache outside a server warns on every wrapper
-    from views.cache import _bundle_key
+    from core.bundle import open_bundle
 
-    key = _bundle_key(str(bundle))
+    key = open_bundle(bundle).version_key
     files = [ROOT / "static" / "points" / key / f for f in ("v4-xy.u16", "v4-c-cluster.u8")]
     on_disk = sum(f.stat().st_size for f in files)
     sent = point_bytes[0] or on_disk

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from pathlib import Path
 from core.errors import BundleError
 
 __all__ = ["SourceShape", "BUNDLE_FORMAT", "TABLES", "Bundle", "open_bundle", "connect", "arrow_rows", "list_bundles", "file_facts",
-           "verify", "DUCKDB_MEMORY_LIMIT", "DUCKDB_THREADS"]
+           "verify", "discover_bundles", "pandas_rows", "DUCKDB_MEMORY_LIMIT", "DUCKDB_THREADS"]
 
 DUCKDB_MEMORY_LIMIT = "4GB"  # per bundle connection: a Space has 16 GB for everything
 DUCKDB_THREADS = 2  # a Space's CPU Basic has 2 vCPUs
@@ -46,12 +47,21 @@ class Bundle:
     def table_path(self, table: str) -> Path:
         return self.path / f"{table}.parquet"
 
+    def has(self, table: str) -> bool:
+        """Whether the bundle carries an optional table (cards, points, labels, resemblance …)."""
+        return self.table_path(table).is_file()
+
+    @property
+    def version_key(self) -> str:
+        """12 hex digits naming this bundle's content version: files derived from it (the browser's point and
+        hover files) are named by it, so a rebuilt bundle never meets a stale file."""
+        manifest = (self.path / "manifest.json").read_bytes()
+        return hashlib.sha1(str(self.path.resolve()).encode() + manifest).hexdigest()[:12]
+
 
 def file_facts(folder: str | Path) -> dict[str, dict]:
     """Size and SHA-256 of each file of a bundle folder (not the manifest, not hidden files): what the manifest
     records so a reader can tell a truncated or foreign file from the one precompute wrote."""
-    import hashlib
-
     out = {}
     for path in sorted(Path(folder).iterdir()):
         if not path.is_file() or path.name == "manifest.json" or path.name.startswith("."):
@@ -162,8 +172,34 @@ def arrow_rows(con, sql: str, params=None):
         return con.execute(sql, params or []).to_arrow_table()
 
 
+def pandas_rows(con, sql: str, params=None):
+    """A query's rows as a pandas DataFrame (DuckDB's ``.df()``), on whatever connection or cursor the caller holds.
+
+    DuckDB 2.0 converts each time-zone-aware column with ``DataFrame.drop(inplace=True)``, which pandas 3.1
+    deprecates (a Pandas4Warning per query). The frame is right either way, and the Arrow route would change dtypes
+    (dates to objects, nullable integers to floats), so that one warning is muted here and nowhere else.
+    """
+    import warnings
+
+    from pandas.errors import Pandas4Warning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "The inplace keyword in DataFrame.drop", Pandas4Warning)
+        return con.execute(sql, params or []).df()
+
+
 def list_bundles(root: str | Path) -> list[Path]:
     """Bundle folders directly under ``root`` (and ``root`` itself if it is one), sorted by name."""
     base = Path(root)
     found = [p for p in sorted(base.iterdir()) if (p / "manifest.json").is_file()] if base.is_dir() else []
     return ([base] if (base / "manifest.json").is_file() else []) + found
+
+
+def discover_bundles(roots: list[Path], first: list[Path] = (), named: dict[str, Path] | None = None) -> dict[str, str]:
+    """Bundle name → resolved folder: ``named`` ones under their given names, then the folders of ``first`` (in
+    order), then every bundle under ``roots``; the first of two bundles with one name wins."""
+    found = {name: str(Path(path).resolve()) for name, path in (named or {}).items()}
+    for path in [*first, *(p for r in roots for p in list_bundles(r))]:
+        if (Path(path) / "manifest.json").is_file():
+            found.setdefault(Path(path).name, str(Path(path).resolve()))
+    return found

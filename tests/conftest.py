@@ -10,6 +10,22 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def release_app_resources():
+    """Pages run in this process (``tests.apptest``) leave their bundle connections in Streamlit's process-wide
+    ``st.cache_resource``; released here, at the end of the session, they close while DuckDB is whole. Left to
+    interpreter exit, their order of release is the interpreter's, and once torch is loaded (the embedding tests)
+    they outlive DuckDB's module: nanobind then reports them as "leaked instances"."""
+    yield
+    if "streamlit.runtime" in sys.modules:
+        import gc
+
+        import streamlit as st
+
+        st.cache_resource.clear()
+        gc.collect()
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     assert SHARED_DATA.is_dir(), f"real data expected at {SHARED_DATA}"

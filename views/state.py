@@ -9,8 +9,13 @@ common page preamble.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+
 import streamlit as st
 
+from core.errors import BundleError
+from core.lineage import EdgeScope, Relation
 from views import cache
 
 BUNDLE_KEY = "bundle"
@@ -50,8 +55,6 @@ def open_first_page(first) -> None:
 
 def bounded_int(value, lo: int, hi: int, default: int) -> int:
     """An integer widget value clamped to [lo, hi]; NaN, infinities and junk from a URL give ``default``."""
-    import math
-
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -91,7 +94,7 @@ def require_bundle(title: str, compact: bool = False):
         st.stop()
     try:
         bundle = cache.bundle(path)
-    except cache.BundleError as exc:
+    except BundleError as exc:
         st.error(str(exc))
         st.stop()
     if not compact:
@@ -139,14 +142,12 @@ def checked_family(path: str, family: str) -> str | None:
 ALL_EDGES = "all edge types"
 
 
-def edge_scope_controls(path: str, prefix: str, relations: list[str], help: str | None = None) -> dict:
+def edge_scope_controls(path: str, prefix: str, relations: list[str], help: str | None = None) -> EdgeScope:
     """Family, edge type and child-creation dates, URL-bound under ``<prefix>_family|relation|from|to``.
 
     ``relations`` lists the edge-type choices, the first being the default (``ALL_EDGES`` for no restriction).
-    Returns the scalar fields of an ``EdgeScope`` (None where unrestricted), ready as cache keys.
+    Returns the ``EdgeScope`` they describe, which caches take as it is.
     """
-    import datetime as dt
-
     c = st.columns([3, 2, 2, 2])
     family = c[0].text_input("Family (root model id)", key=f"{prefix}_family", bind="query-params", max_chars=300,
                              placeholder="all families")
@@ -156,5 +157,5 @@ def edge_scope_controls(path: str, prefix: str, relations: list[str], help: str 
     until = c[3].date_input("Child created until", value=None, min_value=dt.date(2015, 1, 1), key=f"{prefix}_to",
                             bind="query-params")
     relation = relation or relations[0]
-    return {"family": checked_family(path, family), "relation": None if relation == ALL_EDGES else relation,
-            "created_from": since or None, "created_to": until or None}
+    return EdgeScope(family=checked_family(path, family), relation=None if relation == ALL_EDGES else Relation(relation),
+                     created_from=since or None, created_to=until or None)

@@ -35,7 +35,7 @@ from core.atlas.static_embedding import fit_to_teacher, load_static
 from core.settings import cache_dir
 
 __all__ = ["VectorIndex", "Backend", "DIM", "informative_tags", "embed_resumable", "model_texts", "model_text", "load_encoder", "default_model_path", "Encoder",
-           "best_backend", "query_backend", "fit_static", "TEACHER_SAMPLE"]
+           "best_backend", "query_backend", "fit_static", "TEACHER_SAMPLE", "nearest", "query_backend_of"]
 
 DIM = 384
 MAX_TOKENS = 128
@@ -321,3 +321,16 @@ class VectorIndex:
         rows, scores = np.concatenate(best_rows), np.concatenate(best_scores)
         order = np.argsort(-scores, kind="stable")[:k]
         return rows[order], scores[order]
+
+
+def nearest(index: "VectorIndex", ids, vector: np.ndarray, k: int, exclude: int | None = None) -> list[tuple[str, float]]:
+    """The ``k`` models nearest ``vector`` as (id, cosine), ``ids`` being the bundle's ids in row order."""
+    rows, scores = index.search(vector, k, exclude=exclude) if exclude is not None else index.search(vector, k)
+    return list(zip(ids.take(rows).to_pylist(), scores.astype(float).tolist()))
+
+
+def query_backend_of(manifest: dict) -> str:
+    """The backend that embeds queries in the space of a bundle's vectors, as its manifest records it
+    (``map.query_backend``; before it, ``map.backend``; older bundles: int8 ONNX MiniLM)."""
+    recorded = manifest.get("map") or {}
+    return str(recorded.get("query_backend") or recorded.get("backend") or Backend.ONNX_INT8.value)

@@ -66,10 +66,11 @@ def project(embeddings: np.ndarray, seed: int = 0, fit_sample: int = 50_000, pro
     for start in range(0, n, 100_000):
         reduced[start:start + 100_000] = pca.transform(x[start:start + 100_000])
     neighbours = min(15, max(2, len(sample) - 1))
-    reducer = umap.UMAP(n_components=2, n_neighbors=neighbours, min_dist=0.1, random_state=seed, low_memory=True)
+    # One job: a seeded UMAP runs on one thread anyway (asking for more only earns a warning).
+    reducer = umap.UMAP(n_components=2, n_neighbors=neighbours, min_dist=0.1, random_state=seed, low_memory=True, n_jobs=1)
     xy = np.empty((n, 2), dtype=np.float32)
     xy[sample] = reducer.fit_transform(reduced[sample])
-    reducer3 = umap.UMAP(n_components=3, n_neighbors=neighbours, min_dist=0.1, random_state=seed, low_memory=True)
+    reducer3 = umap.UMAP(n_components=3, n_neighbors=neighbours, min_dist=0.1, random_state=seed, low_memory=True, n_jobs=1)
     xyz = np.empty((n, 3), dtype=np.float32)
     xyz[sample] = reducer3.fit_transform(reduced[sample])
     rest = np.setdiff1d(np.arange(n), sample)

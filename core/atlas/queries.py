@@ -18,7 +18,7 @@ import pyarrow as pa
 import pandas as pd
 
 from core.atlas.grid import density_codes, grid_coordinates
-from core.bundle import arrow_rows
+from core.bundle import arrow_rows, pandas_rows
 from core.ingest.cards import card_excerpt
 
 __all__ = ["ColorBy", "SizeBy", "MapFilter", "PALETTE", "OTHER_COLOR", "NO_FAMILY", "UNKNOWN_DAY", "EPOCH",
@@ -136,7 +136,7 @@ def color_codes(con, color_by: ColorBy, top: int = len(PALETTE)) -> tuple[np.nda
         {"LEFT JOIN points p ON p.model_id = m.model_id LEFT JOIN clusters c ON c.cluster = p.cluster" if color_by == ColorBy.CLUSTER else ""}
         {"LEFT JOIN (SELECT child, arg_max(relation, CASE relation WHEN 'merge' THEN 4 WHEN 'adapter' THEN 3 WHEN 'quantized' THEN 2 ELSE 1 END) AS relation FROM edges WHERE parent_in_snapshot GROUP BY child) r ON r.child = m.model_id" if color_by == ColorBy.RELATION else ""}
     """)
-    counts = con.execute("SELECT category, count(*) AS models FROM _cat GROUP BY 1 ORDER BY 2 DESC, 1").df()
+    counts = pandas_rows(con, "SELECT category, count(*) AS models FROM _cat GROUP BY 1 ORDER BY 2 DESC, 1")
     if color_by == ColorBy.DEPTH:
         counts = counts.sort_values("category", key=lambda s: s.map(lambda v: (v == "in a cycle", v))).reset_index(drop=True)
     # Lone models are no family: grey with the small families, or the Hub's largest "family" would take the first
@@ -189,7 +189,7 @@ def map_points(con) -> pa.Table:
 def family_segments(con, model_id: str, limit: int = 3000) -> pd.DataFrame:
     """Parent→child segments of the model's lineage (all its ancestors and descendants) with map coordinates,
     the model's own edges first. Recursion uses UNION, so cycles end it."""
-    return con.execute("""
+    return pandas_rows(con, """
         WITH RECURSIVE up(id) AS (
             SELECT ?::VARCHAR UNION SELECT e.parent FROM edges e JOIN up ON e.child = up.id WHERE e.parent_in_snapshot),
         down(id) AS (
@@ -203,24 +203,24 @@ def family_segments(con, model_id: str, limit: int = 3000) -> pd.DataFrame:
         SELECT e.parent, e.child, e.relation, e.relation_source, e.relation_confidence,
                pp.x AS px, pp.y AS py, pc.x AS cx, pc.y AS cy
         FROM e JOIN points pp ON pp.model_id = e.parent JOIN points pc ON pc.model_id = e.child
-        ORDER BY e.own DESC, e.downloads DESC LIMIT ?""", [model_id, model_id, model_id, model_id, int(limit)]).df()
+        ORDER BY e.own DESC, e.downloads DESC LIMIT ?""", [model_id, model_id, model_id, model_id, int(limit)])
 
 
 def model_details(con, model_id: str, card_chars: int = 1500) -> dict | None:
     """Everything the details panel shows about one model, or None if it is not in the bundle."""
-    row = con.execute("""
+    row = pandas_rows(con, """
         SELECT m.*, f.size AS family_size FROM models m LEFT JOIN families f USING (family_id)
-        WHERE m.model_id = ?""", [model_id]).df()
+        WHERE m.model_id = ?""", [model_id])
     if row.empty:
         return None
     out = row.iloc[0].to_dict()
-    out["parents"] = con.execute("""
+    out["parents"] = pandas_rows(con, """
         SELECT parent, relation, relation_source, parent_in_snapshot, parent_as_written, parent_match
         FROM edges WHERE child = ? ORDER BY parent""",
-                                 [model_id]).df()
-    out["children"] = con.execute("""
+                                      [model_id])
+    out["children"] = pandas_rows(con, """
         SELECT e.child, e.relation, m.downloads FROM edges e JOIN models m ON m.model_id = e.child
-        WHERE e.parent = ? ORDER BY m.downloads DESC, e.child LIMIT 10""", [model_id]).df()
+        WHERE e.parent = ? ORDER BY m.downloads DESC, e.child LIMIT 10""", [model_id])
     has_cards = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'cards'").fetchone()[0] or \
         con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'cards'").fetchone()[0]
     card = con.execute("SELECT card FROM cards WHERE model_id = ?", [model_id]).fetchone() if has_cards else None
@@ -236,12 +236,12 @@ def search_ids(con, query: str, limit: int = 20) -> pd.DataFrame:
     words = q.split(" ")[:8]
     all_words = " AND ".join(["model_id ILIKE ? ESCAPE '\\'"] * len(words))
     similarity = "greatest(jaro_winkler_similarity(lower(model_id), lower(?)), jaro_winkler_similarity(lower(split_part(model_id, '/', -1)), lower(?)))"
-    return con.execute(f"""
+    return pandas_rows(con, f"""
         SELECT model_id, downloads FROM (
             SELECT model_id, downloads, ({all_words}) AS contains, {similarity} AS similarity FROM models)
         WHERE contains OR similarity > 0.85
         ORDER BY contains DESC, CASE WHEN contains THEN downloads END DESC, similarity DESC, downloads DESC LIMIT ?""",
-                       [*map(_like, words), q, q, int(limit)]).df()
+                            [*map(_like, words), q, q, int(limit)])
 
 
 def distributions(con, f: MapFilter) -> dict[str, pd.DataFrame]:
@@ -249,12 +249,12 @@ def distributions(con, f: MapFilter) -> dict[str, pd.DataFrame]:
     where, params = filter_sql(f)
     out = {}
     for column in ("downloads", "likes"):
-        out[column] = con.execute(f"""
+        out[column] = pandas_rows(con, f"""
             SELECT floor(log10({column} + 1) * 2) / 2 AS log10_bin, count(*) AS models
-            FROM models m WHERE {where} GROUP BY 1 ORDER BY 1""", params).df()
-    out["created"] = con.execute(f"""
+            FROM models m WHERE {where} GROUP BY 1 ORDER BY 1""", params)
+    out["created"] = pandas_rows(con, f"""
         SELECT date_trunc('month', created_at)::DATE AS month, count(*) AS models
-        FROM models m WHERE {where} AND created_at IS NOT NULL GROUP BY 1 ORDER BY 1""", params).df()
+        FROM models m WHERE {where} AND created_at IS NOT NULL GROUP BY 1 ORDER BY 1""", params)
     return out
 
 
@@ -273,18 +273,18 @@ def selection_summary(con, rows, top: int = 200) -> dict:
     mix, its ``top`` largest families and how many families it touches. ``rows`` are bundle rows (``points_in_polygon`` on bundle-order coordinates);
     they reach DuckDB as one registered Arrow column, not as a list of ids, so 760k selected rows take a join."""
     with _registered_rows(con, rows) as sel:
-        table = con.execute(f"""
+        table = pandas_rows(con, f"""
             SELECT m.model_id, m.downloads, m.likes, m.pipeline_tag, m.library_name, m.license_class, m.family {sel}
-            ORDER BY m.downloads DESC, m.model_id LIMIT ?""", [int(top)]).df()
+            ORDER BY m.downloads DESC, m.model_id LIMIT ?""", [int(top)])
 
         def mix(column: str) -> pd.DataFrame:
-            return con.execute(f"SELECT coalesce(m.{column}, '(none)') AS value, count(*) AS models {sel} "
-                               "GROUP BY 1 ORDER BY 2 DESC, 1").df()
+            return pandas_rows(con, f"SELECT coalesce(m.{column}, '(none)') AS value, count(*) AS models {sel} "
+                                    "GROUP BY 1 ORDER BY 2 DESC, 1")
 
         # The largest families only: a big selection holds hundreds of thousands of one-model families.
-        families = con.execute(f"""
+        families = pandas_rows(con, f"""
             SELECT m.family AS value, count(*) AS models, any_value(f.size) AS family_size {sel}
-            LEFT JOIN families f USING (family_id) GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?""", [int(top)]).df()
+            LEFT JOIN families f USING (family_id) GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?""", [int(top)])
         count, n_families = con.execute(f"SELECT count(*), count(DISTINCT m.family) {sel}").fetchone()
         return {"count": int(count), "models": table, "tasks": mix("pipeline_tag"), "libraries": mix("library_name"),
                 "licenses": mix("license_class"), "families": families, "n_families": int(n_families)}
@@ -293,10 +293,10 @@ def selection_summary(con, rows, top: int = 200) -> dict:
 def selection_rows(con, rows) -> pd.DataFrame:
     """Every selected model's id and metadata, for a CSV export (most downloaded first)."""
     with _registered_rows(con, rows) as sel:
-        return con.execute(f"""
+        return pandas_rows(con, f"""
             SELECT m.model_id, m.author, m.pipeline_tag, m.library_name, m.license_class, array_to_string(m.licenses, ';')
                    AS licenses, m.downloads, m.likes, m.created_at, m.family, m.depth
-            {sel} ORDER BY m.downloads DESC, m.model_id""").df()
+            {sel} ORDER BY m.downloads DESC, m.model_id""")
 
 
 def hover_table(con) -> pa.Table:

@@ -16,14 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.bundle import pandas_rows
 from core.evolution.traits import DriftGroup, DriftMeasure, DriftTrait
 from core.lineage import EdgeScope, Relation, edges_sql
 
-__all__ = [ "Ordering", "EXCLUDED_VALUES",
-    "MAX_EXACT_VALUES",
-    "mutation_rates", "transition_flows", "flow_matrix", "trait_frequencies",
-    "best_ordering", "ordering", "numerical_drift",
-]
+__all__ = ["Ordering", "EXCLUDED_VALUES", "MAX_EXACT_VALUES", "mutation_rates", "transition_flows", "flow_matrix",
+           "trait_frequencies", "best_ordering", "ordering", "ordering_flows", "numerical_drift"]
 
 
 # Values that say nothing about where a trait goes; never ranked in an ordering.
@@ -76,7 +74,7 @@ def transition_flows(con, trait: DriftTrait, scope: EdgeScope = _FINETUNE) -> pd
         lost AS (SELECT source, unnest(kept) AS target FROM (SELECT unnest(dropped) AS source, kept FROM sets))
         SELECT source, target, count(*) AS flow FROM (SELECT * FROM gained UNION ALL SELECT * FROM lost)
         GROUP BY source, target ORDER BY flow DESC, source, target"""
-    flows = con.execute(query, params).df()
+    flows = pandas_rows(con, query, params)
     flows["flow"] = flows["flow"].astype("int64")
     return flows
 
@@ -90,7 +88,7 @@ def trait_frequencies(con, trait: DriftTrait, scope: EdgeScope = _FINETUNE) -> p
         SELECT value, count(*) AS n FROM (SELECT unnest({trait.set_sql('m')}) AS value
                                           FROM ends JOIN models m USING (model_id))
         GROUP BY value ORDER BY n DESC, value"""
-    df = con.execute(query, params + params).df()
+    df = pandas_rows(con, query, params + params)
     return pd.Series(df["n"].to_numpy(dtype="int64"), index=df["value"].astype(str), name="models")
 
 
@@ -249,3 +247,12 @@ def numerical_drift(con, scope: EdgeScope = EdgeScope(), by: DriftGroup | str | 
     if by is not None and DriftGroup(by) is DriftGroup.DEPTH:
         df["group"] = df["group"].astype("Int64")  # models in a cycle have no depth: <NA>
     return df
+
+
+def ordering_flows(con, trait: DriftTrait, top_n: int, scope: EdgeScope) -> dict:
+    """The best ordering of a trait's top values and the flows among them (``ordering``, ``flows``)."""
+    flows = transition_flows(con, DriftTrait(trait), scope)
+    best = best_ordering(flows, top_n, trait_frequencies(con, DriftTrait(trait), scope))
+    values = set(best.order)
+    among = flows[flows["source"].isin(values) & flows["target"].isin(values)].reset_index(drop=True)
+    return {"ordering": best, "flows": among}

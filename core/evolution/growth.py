@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from core.bundle import pandas_rows
 from core.evolution.overview import FamilyGraph, TimeSplit, largest_families, models_per_month
 
 __all__ = ["monthly_growth", "family_growth", "unknown_dates", "created_span", "created_by"]
@@ -54,10 +55,10 @@ def family_growth(con, graph: FamilyGraph = FamilyGraph.NO_MERGE, families: int 
         return pd.DataFrame(columns=columns)
     column = {FamilyGraph.ALL: "family", FamilyGraph.NO_MERGE: "family_no_merge",
               FamilyGraph.FINETUNE: "family_finetune"}[graph]
-    counts = con.execute(f"""
+    counts = pandas_rows(con, f"""
         SELECT {column} AS family, date_trunc('month', created_at)::DATE AS month, count(*) AS new
         FROM models WHERE created_at IS NOT NULL AND {column} IN (SELECT unnest(?::VARCHAR[]))
-        GROUP BY ALL""", [roots]).df()
+        GROUP BY ALL""", [roots])
     if counts.empty:
         return pd.DataFrame(columns=columns)
     counts["month"] = pd.to_datetime(counts["month"])

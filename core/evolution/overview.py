@@ -11,8 +11,10 @@ from enum import Enum
 
 import pandas as pd
 
+from core.bundle import pandas_rows
+
 __all__ = ["Trait", "FamilyGraph", "TimeSplit", "Summary", "summary", "edge_mix", "largest_families", "trait_shares",
-           "models_per_month"]
+           "models_per_month", "top_values"]
 
 
 class Trait(str, Enum):
@@ -84,20 +86,20 @@ def summary(con) -> Summary:
 
 def edge_mix(con) -> pd.DataFrame:
     """Edges by relation and by whether the type was declared or inferred."""
-    return con.execute("""
+    return pandas_rows(con, """
         SELECT relation, relation_source, count(*) AS edges,
                count(*) FILTER (WHERE parent_in_snapshot) AS in_snapshot
-        FROM edges GROUP BY ALL ORDER BY relation, relation_source""").df()
+        FROM edges GROUP BY ALL ORDER BY relation, relation_source""")
 
 
 def largest_families(con, graph: FamilyGraph = FamilyGraph.ALL, limit: int = 20) -> pd.DataFrame:
     """The largest families under a graph variant: root, size, depth, downloads, first model date."""
     column = _FAMILY_COLUMN[FamilyGraph(graph)]
-    return con.execute(f"""
+    return pandas_rows(con, f"""
         SELECT {column} AS family, count(*) AS size, max(depth) AS max_depth, sum(downloads) AS downloads,
                count(*) FILTER (WHERE n_parents > 0) AS derived, min(created_at) AS first_created
         FROM models GROUP BY 1 HAVING count(*) > 1
-        ORDER BY size DESC, family LIMIT ?""", [int(limit)]).df()
+        ORDER BY size DESC, family LIMIT ?""", [int(limit)])
 
 
 def trait_shares(con, trait: Trait, limit: int = 15) -> pd.DataFrame:
@@ -121,14 +123,23 @@ def trait_shares(con, trait: Trait, limit: int = 15) -> pd.DataFrame:
             SELECT {trait.value} AS value, count(*) AS models, count(*) / any_value(d.n) AS share
             FROM models, d WHERE {trait.value} IS NOT NULL
             GROUP BY value ORDER BY models DESC, value LIMIT ?"""
-    return con.execute(sql, [int(limit)]).df()
+    return pandas_rows(con, sql, [int(limit)])
 
 
 def models_per_month(con, split: TimeSplit = TimeSplit.NONE, top: int = 8) -> pd.DataFrame:
     """New models per month (by creation date, unknown dates left out), split into the ``top`` groups plus 'other'."""
     expr = _SPLIT_SQL[TimeSplit(split)]
-    return con.execute(f"""
+    return pandas_rows(con, f"""
         WITH m AS (SELECT date_trunc('month', created_at)::DATE AS month, {expr} AS grp FROM models WHERE created_at IS NOT NULL),
              top AS (SELECT grp FROM m GROUP BY grp ORDER BY count(*) DESC, grp LIMIT ?)
         SELECT month, CASE WHEN grp IN (SELECT grp FROM top) THEN grp ELSE 'other' END AS "group", count(*) AS models
-        FROM m GROUP BY ALL ORDER BY month, "group" """, [int(top)]).df()
+        FROM m GROUP BY ALL ORDER BY month, "group" """, [int(top)])
+
+
+def top_values(con, column: str, limit: int = 60) -> list[str]:
+    """The most common values of a model column (``pipeline_tag`` or ``library_name``), for filter menus."""
+    if column not in ("pipeline_tag", "library_name"):
+        raise ValueError(column)
+    rows = con.execute(f"SELECT {column} FROM models WHERE {column} IS NOT NULL GROUP BY 1 "
+                       "ORDER BY count(*) DESC, 1 LIMIT ?", [int(limit)]).fetchall()
+    return [r[0] for r in rows]

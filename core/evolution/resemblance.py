@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from core.bundle import arrow_rows
+from core.bundle import arrow_rows, pandas_rows
 from core.evolution.reference import RESEMBLANCE
 from core.evolution.sampling import edge_population, index_pairs
 from core.evolution.texts import (LIST_FIELDS, METADATA_FIELDS, RECORD_COLUMNS, field_values, has_cards,
@@ -25,7 +25,7 @@ from core.evolution.traits import Measure, Relative, TextTrait
 from core.lineage import EdgeScope
 
 __all__ = ["Vectorisers", "Comparison", "Findings", "FIT_SAMPLE", "bootstrap_ci", "fit_vectorisers", "pair_similarities",
-           "resemblance", "with_reference", "compare", "bundle_vectorisers", "vectorisers_table", "findings"]
+           "resemblance", "with_reference", "compare", "bundle_vectorisers", "vectorisers_table", "findings", "stored_resemblance"]
 
 NGRAMS = (1, 2)
 MAX_FEATURES = 512
@@ -297,3 +297,12 @@ def compare(con, a: str, b: str, vectorisers: Mapping[TextTrait, Vectorisers | N
     fields = pd.DataFrame([{"field": f, "value_a": render_field(f, ra.get(f)), "value_b": render_field(f, rb.get(f)),
                             "same": _same(f, ra.get(f), rb.get(f))} for f in METADATA_FIELDS])
     return Comparison(a, b, meta[0], meta[1], cards[0], cards[1], similarity, fields)
+
+
+def stored_resemblance(con, trait: TextTrait) -> pd.DataFrame | None:
+    """The whole bundle's resemblance of ``trait`` as precompute stored it (resemblance.parquet), or None."""
+    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'resemblance'").fetchone()[0]:
+        return None
+    df = pandas_rows(con, "SELECT relative, measure, mean, ci_low, ci_high, n, distinct_pairs FROM resemblance "
+                          "WHERE trait = ? ORDER BY rowid", [TextTrait(trait).value])
+    return df if len(df) else None

@@ -12,6 +12,7 @@ serves the demo.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from core.bundle import verify
 from core.settings import REPO_VARIABLE, bundle_repo, cache_dir
 from core.errors import PhyloError, one_line
 
-__all__ = ["REPO_VARIABLE", "RemoteBundle", "parse_repo", "fetch", "read_status"]
+__all__ = ["RemoteBundle", "parse_repo", "fetch", "read_status", "served_status"]
 
 STATUS_FILE = "remote-bundle.json"
 
@@ -105,6 +106,14 @@ def read_status(root: Path | None = None) -> RemoteBundle | None:
         status = None
     if status is None or status.repo != _repo_of(value):
         return RemoteBundle(value, None, ok=False, reason="the start-up step did not fetch it (run python -m core.fetch)")
+    return status
+
+
+def served_status(root: Path | None = None) -> RemoteBundle | None:
+    """``read_status``, and not ok when the fetched files have gone since (a Space's disk is not persistent)."""
+    status = read_status(root)
+    if status is not None and status.ok and not (Path(status.path) / "manifest.json").is_file():
+        return dataclasses.replace(status, ok=False, reason=f"its files are gone from {status.path}")
     return status
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from core.bundle import pandas_rows
 from core.licenses.classes import relaxes
 from core.licenses.compliance import SEVERITY, Verdict, judge, resolve
 from core.lineage.family import FamilyData
@@ -31,8 +32,8 @@ def license_edges(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
         array_to_string(coalesce(c.licenses, []), ', ') AS child_licenses,
         p.license_class AS parent_class, c.license_class AS child_class,
         c.created_at AS child_created, c.downloads AS child_downloads""")
-    df = con.execute(f"SELECT * FROM ({sql}) ORDER BY family, child_downloads DESC NULLS LAST, child, parent",
-                     params).df()
+    df = pandas_rows(con, f"SELECT * FROM ({sql}) ORDER BY family, child_downloads DESC NULLS LAST, child, parent",
+                          params)
     df["relaxed"] = relaxes(df["parent_class"], df["child_class"])
     return df[_EDGE_COLUMNS]
 
@@ -71,13 +72,13 @@ def transitions(edges: pd.DataFrame) -> pd.DataFrame:
 
 def class_counts(con) -> pd.DataFrame:
     """Models per license class and the six most common licenses of each (``examples``), most models first."""
-    return con.execute("""
+    return pandas_rows(con, """
         WITH l AS (SELECT license_class, unnest(licenses) AS license FROM models),
         counted AS (SELECT license_class, license, count(*) AS n FROM l GROUP BY license_class, license),
         top AS (SELECT * FROM counted QUALIFY row_number() OVER (PARTITION BY license_class ORDER BY n DESC, license) <= 6)
         SELECT m.license_class, m.models, string_agg(t.license, ', ' ORDER BY t.n DESC, t.license) AS examples
         FROM (SELECT license_class, count(*) AS models FROM models GROUP BY 1) m
-        LEFT JOIN top t USING (license_class) GROUP BY ALL ORDER BY m.models DESC, m.license_class""").df()
+        LEFT JOIN top t USING (license_class) GROUP BY ALL ORDER BY m.models DESC, m.license_class""")
 
 
 _VERDICT_COLUMNS = ["family", "parent", "child", "relation", "relation_source", "parent_licenses", "child_licenses",
@@ -102,8 +103,8 @@ def verdict_edges(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
         c.family, e.parent, e.child, e.relation, e.relation_source, coalesce(p.licenses, []) AS pl,
         {_license_name(con, 'p')} AS pn, coalesce(c.licenses, []) AS cl, {_license_name(con, 'c')} AS cn,
         c.downloads AS child_downloads""")
-    df = con.execute(f"SELECT * FROM ({sql}) ORDER BY family, child_downloads DESC NULLS LAST, child, parent",
-                     params).df()
+    df = pandas_rows(con, f"SELECT * FROM ({sql}) ORDER BY family, child_downloads DESC NULLS LAST, child, parent",
+                          params)
     return _judged(df)[_VERDICT_COLUMNS]
 
 
@@ -123,12 +124,12 @@ def license_chain(con, model_id: str, max_steps: int = 50) -> pd.DataFrame:
     pn, cn = _license_name(con, "p"), _license_name(con, "c")
     rows, frontier, seen = [], [model_id], {model_id}
     for generation in range(1, max_steps + 1):
-        found = con.execute(f"""
+        found = pandas_rows(con, f"""
             SELECT ?::INTEGER AS generation, e.parent, e.child, e.relation, e.relation_source,
                    coalesce(p.licenses, []) AS pl, {pn} AS pn, coalesce(c.licenses, []) AS cl, {cn} AS cn
             FROM edges e JOIN models p ON p.model_id = e.parent JOIN models c ON c.model_id = e.child
             WHERE e.parent_in_snapshot AND e.child IN (SELECT unnest(?::VARCHAR[])) ORDER BY e.child, e.parent""",
-                            [generation, frontier]).df()
+                                 [generation, frontier])
         if found.empty:
             break
         rows.append(found)

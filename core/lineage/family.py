@@ -16,10 +16,11 @@ from enum import Enum
 
 import pandas as pd
 
+from core.bundle import pandas_rows
 from core.lineage.graph import lineage_of, walk
 
 __all__ = ["Scope", "FamilyData", "load_family", "lineage_of", "PrunedTree", "prune", "more_node_id", "summary",
-           "to_csv", "to_graphml", "to_json", "from_json", "table_selection_to_model"]
+           "to_csv", "to_graphml", "to_json", "from_json", "table_selection_to_model", "is_family"]
 
 MORE_PREFIX = "more::"
 
@@ -44,14 +45,14 @@ def load_family(con, model_id: str) -> FamilyData | None:
     if row is None:
         return None
     family_id, family = row
-    models = con.execute("""
+    models = pandas_rows(con, """
         SELECT model_id, downloads, likes, created_at, pipeline_tag, library_name, license_class, licenses, depth,
                n_children, n_descendants
-        FROM models WHERE family_id = ? ORDER BY downloads DESC, model_id""", [family_id]).df()
-    edges = con.execute("""
+        FROM models WHERE family_id = ? ORDER BY downloads DESC, model_id""", [family_id])
+    edges = pandas_rows(con, """
         SELECT e.parent, e.child, e.relation, e.relation_source, e.relation_confidence
         FROM edges e JOIN models c ON c.model_id = e.child
-        WHERE e.parent_in_snapshot AND c.family_id = ? ORDER BY e.parent, e.child""", [family_id]).df()
+        WHERE e.parent_in_snapshot AND c.family_id = ? ORDER BY e.parent, e.child""", [family_id])
     return FamilyData(family=family, models=models, edges=edges)
 
 
@@ -196,3 +197,8 @@ def table_selection_to_model(selected_rows: list[int] | None, model_ids: list[st
         if isinstance(i, int) and 0 <= i < len(model_ids):
             return model_ids[i]
     return None
+
+
+def is_family(con, family: str) -> bool:
+    """Whether ``family`` is the root id of a family of two or more models."""
+    return con.execute("SELECT count(*) FROM families WHERE family = ?", [family]).fetchone()[0] > 0

@@ -1,0 +1,87 @@
+"""Caches of the open bundle: which bundles there are, the shared DuckDB connection, and the bundle-wide figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from core.bundle import Bundle, discover_bundles, open_bundle
+from core.evolution import overview
+from core.hub.fetch import served_status
+from core.licenses import connect
+from core.settings import bundle_override, extra_bundle_roots
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_BUNDLE = ROOT / "data" / "demo"
+
+
+def bundle_roots() -> list[Path]:
+    """Folders searched for bundles: data/, bundles/ and PHYLO_BUNDLES."""
+    return [ROOT / "data", ROOT / "bundles", *extra_bundle_roots()]
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def remote_bundle():
+    """The bundle the Space was told to fetch (PHYLO_BUNDLE_REPO) and whether it is here; None when none was."""
+    return served_status()
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def available_bundles() -> dict[str, str]:
+    """Bundle name → folder: the fetched Hub bundle first, then PHYLO_BUNDLE, the demo and the bundle folders."""
+    remote = remote_bundle()
+    fetched = {remote.repo.split("/")[-1]: Path(remote.path)} if remote is not None and remote.ok else {}
+    override = [p] if (p := bundle_override()) else []
+    return discover_bundles(bundle_roots(), [*override, DEFAULT_BUNDLE], named=fetched)
+
+
+@st.cache_resource(show_spinner="Loading bundle…", max_entries=3)
+def _bundle_and_connection(path: str) -> tuple[Bundle, object]:
+    bundle = open_bundle(path)
+    return bundle, connect(bundle)
+
+
+def bundle(path: str) -> Bundle:
+    return _bundle_and_connection(path)[0]
+
+
+def cursor(path: str):
+    """A cursor of the shared connection, private to this run (thread-safe use of DuckDB)."""
+    return _bundle_and_connection(path)[1].cursor()
+
+
+def has_cards(path: str) -> bool:
+    """Whether the bundle carries model card text (the Hub listing does not)."""
+    return bundle(path).has("cards")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def bundle_summary(path: str) -> overview.Summary:
+    return overview.summary(cursor(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def edge_mix(path: str):
+    return overview.edge_mix(cursor(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def largest_families(path: str, graph: overview.FamilyGraph, limit: int):
+    return overview.largest_families(cursor(path), overview.FamilyGraph(graph), limit)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def trait_shares(path: str, trait: overview.Trait, limit: int):
+    return overview.trait_shares(cursor(path), overview.Trait(trait), limit)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def models_per_month(path: str, split: overview.TimeSplit):
+    return overview.models_per_month(cursor(path), overview.TimeSplit(split))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def top_values(path: str, column: str, limit: int = 60) -> list[str]:
+    """The most common values of a model column (task or library), for filter menus."""
+    return overview.top_values(cursor(path), column, limit)

@@ -1,0 +1,34 @@
+"""Every link Phylo builds, in one place: to a model on the Hub, to a family tree, to a license chain, to a model on the map.
+
+Ids are URL-quoted here, so a hostile id cannot add parameters or leave the site. Page files are named here too,
+for ``st.switch_page``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+HUB = "https://huggingface.co"
+PAGES = {"overview": "views/pages/overview.py", "map": "views/pages/map.py", "family": "views/pages/family.py",
+         "resemblance": "views/pages/resemblance.py", "drift": "views/pages/drift.py",
+         "licenses": "views/pages/licenses.py", "growth": "views/pages/growth.py"}
+
+
+def hub(model_id: str) -> str:
+    """The model's page on the Hugging Face Hub."""
+    return f"{HUB}/{quote(str(model_id), safe='/')}"
+
+
+def family(model_id: str) -> str:
+    """The Family page opened on ``model_id`` (relative: it keeps the site and its bundle)."""
+    return f"family?fam_model={quote(str(model_id), safe='')}"
+
+
+def license_chain(model_id: str) -> str:
+    """The Licenses page with ``model_id``'s license chain open."""
+    return f"licenses?lic_model={quote(str(model_id), safe='')}"
+
+
+def on_map(model_id: str) -> str:
+    """The Map page with ``model_id``'s details open."""
+    return f"map?map_model={quote(str(model_id), safe='')}"

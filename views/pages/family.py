@@ -1,0 +1,228 @@
+"""Family: the whole lineage of a model as a tree, readable at any size, with its summary and exports."""
+
+from __future__ import annotations
+
+import math
+
+import plotly.express as px
+import streamlit as st
+from streamlit_agraph import Config, Edge, Node, agraph
+
+from core.lineage import family as fam_core
+from core.lineage.family import Scope
+from core.licenses import LicenseClass
+from views import cache, chain, links, state
+
+LICENSE_RGB = {LicenseClass.COMMERCIAL_RESTRICTED.value: "#d62728", LicenseClass.NON_COMMERCIAL.value: "#9467bd",
+               LicenseClass.USE_RESTRICTED.value: "#ff7f0e", LicenseClass.COPYLEFT.value: "#1f77b4",
+               LicenseClass.PERMISSIVE.value: "#2ca02c", LicenseClass.OTHER.value: "#a0a0a0"}
+LICENSE_MD = {LicenseClass.COMMERCIAL_RESTRICTED.value: "red", LicenseClass.NON_COMMERCIAL.value: "violet",
+              LicenseClass.USE_RESTRICTED.value: "orange", LicenseClass.COPYLEFT.value: "blue",
+              LicenseClass.PERMISSIVE.value: "green", LicenseClass.OTHER.value: "gray"}
+RELATION_RGB = {"finetune": "#3b6fb6", "adapter": "#f2a541", "quantized": "#4caf50", "merge": "#c83ca0"}
+TASK_COLORS = px.colors.qualitative.T10
+SURE = 0.9  # inferred types below this confidence are drawn lighter
+TREE_BUDGET = 45  # models drawn at most: more is unreadable at this size, so the rest fold into "+N more" nodes
+SCOPE_LABELS = {Scope.LINEAGE: "ancestors and descendants", Scope.FAMILY: "whole family"}
+
+
+def _select(model_id: str) -> None:
+    st.session_state["fam_model"] = model_id
+    st.session_state["fam_expanded"] = set()
+    st.session_state["_fam_focus"] = ""
+    st.query_params.pop("fam_expand", None)
+    st.query_params.pop("fam_focus", None)
+
+
+def _expanded() -> set[str]:
+    if "fam_expanded" not in st.session_state:
+        raw = st.query_params.get("fam_expand", "")
+        st.session_state["fam_expanded"] = {p for p in raw.split("|")[:200] if p}
+    return st.session_state["fam_expanded"]
+
+
+def _expand(parent: str) -> None:
+    exp = _expanded()
+    exp.add(parent)
+    st.query_params["fam_expand"] = "|".join(sorted(exp))[:4000]
+
+
+def _short(model_id: str) -> str:
+    name = model_id.split("/", 1)[-1]
+    return name if len(name) <= 28 else name[:26] + "…"
+
+
+def _tree(path: str, model_id: str, scope: Scope, k: int, depth: int, color_by: str) -> None:
+    fam = cache.family_data(path, model_id)
+    nodes = set(fam.models["model_id"]) if scope is Scope.FAMILY else fam_core.lineage_of(model_id, fam.edges)
+    downloads = dict(zip(fam.models["model_id"], fam.models["downloads"]))
+    tree = fam_core.prune(nodes, list(zip(fam.edges["parent"], fam.edges["child"])), downloads, model_id, k=k,
+                          max_depth=depth, expanded=frozenset(_expanded()), budget=TREE_BUDGET)
+    info = fam.models.set_index("model_id")
+    tasks = {t: TASK_COLORS[i % len(TASK_COLORS)] for i, t in enumerate(info["pipeline_tag"].fillna("(no task)").value_counts().index)}
+    g_nodes = []
+    for m in tree.nodes:
+        r = info.loc[m]
+        color = LICENSE_RGB.get(r["license_class"], "#a0a0a0") if color_by == "license" else tasks[r["pipeline_tag"] or "(no task)"]
+        size = 10 + 4 * math.log10(int(r["downloads"]) + 1)
+        title = f"{m}\n{int(r['downloads']):,} downloads · {r['license_class']} · {r['pipeline_tag'] or 'no task'}"
+        g_nodes.append(Node(id=m, label=_short(m), title=title, color=color, size=size * 0.6,
+                            borderWidth=4 if m == model_id else 1,
+                            font={"size": 18 if m == model_id else 14, "color": "#222"},
+                            shape="star" if m == model_id else "dot"))
+    for parent, n in tree.more.items():
+        g_nodes.append(Node(id=fam_core.more_node_id(parent), label=f"+{n} more", title=f"show all {n} more children",
+                            shape="box", color="#eeeeee", size=14, font={"size": 14}))
+    rel = {(p, c): (r, s, float(k)) for p, c, r, s, k in
+           fam.edges[["parent", "child", "relation", "relation_source", "relation_confidence"]].itertuples(index=False)}
+    labelled = len(tree.edges) <= 25  # beyond that, labels hide the tree; colours and hover titles still tell
+
+    def edge(p: str, c: str) -> Edge:
+        relation, source, confidence = rel[(p, c)]
+        sure = confidence >= SURE
+        label = relation if source == "declared" else f"{relation} · {confidence:.0%}"
+        return Edge(source=p, target=c, dashes=source == "inferred",
+                    color={"color": RELATION_RGB.get(relation, "#888"), "opacity": 1.0 if sure else 0.6},
+                    title=f"{relation} ({source}" + ("" if source == "declared" else f", {confidence:.0%} sure") + ")",
+                    **({"label": label, "font": {"size": 10, "color": "#666", "strokeWidth": 0}} if labelled else {}))
+
+    g_edges = [edge(p, c) for p, c in tree.edges]
+    g_edges += [Edge(source=p, target=fam_core.more_node_id(p), color="#cccccc", dashes=True) for p in tree.more]
+    # Left to right: family trees are wide, not deep, and labels read best stacked.
+    config = Config(width="100%", height=760, directed=True, physics=False, hierarchical=True, direction="LR",
+                    sortMethod="directed", levelSeparation=300, nodeSpacing=46, treeSpacing=60,
+                    interaction={"hover": True, "navigationButtons": True, "zoomView": True})
+    config.width = "100%"
+    st.caption(f"Showing {len(tree.nodes):,} of {len(nodes):,} models ({SCOPE_LABELS[scope]}); "
+               f"{tree.hidden:,} folded into “+N more” nodes — click one to unfold it. Edges: blue fine-tune, orange adapter, "
+               f"green quantized, pink merge; dashed when the type is inferred, and lighter when under {SURE:.0%} sure "
+               "(how often the rule that typed it is right on the Hub's own declarations).")
+    clicked = agraph(nodes=g_nodes, edges=g_edges, config=config)
+    if clicked and clicked != st.session_state.get("_fam_last_click"):
+        st.session_state["_fam_last_click"] = clicked
+        if clicked.startswith(fam_core.MORE_PREFIX):
+            _expand(clicked[len(fam_core.MORE_PREFIX):])
+        else:
+            st.session_state["_fam_focus"] = clicked
+            st.query_params["fam_focus"] = clicked
+        st.rerun()
+
+
+def _node_panel(path: str, model_id: str) -> None:
+    if "_fam_focus" not in st.session_state:  # a shared link may carry the clicked node
+        st.session_state["_fam_focus"] = st.query_params.get("fam_focus", "")[:300]
+    focus = st.session_state.get("_fam_focus") or model_id
+    d = cache.model_details(path, focus)
+    if d is None:
+        return
+    st.markdown(f"**{d['model_id']}**")
+    st.caption(f"{int(d['downloads']):,} downloads · {d['license_class']} · {d['pipeline_tag'] or 'no task'} · "
+               f"{int(d['n_children']):,} children · {int(d['n_descendants']):,} descendants")
+    st.link_button("Open on the Hub", links.hub(d['model_id']), icon=":material/open_in_new:")
+    st.link_button("Show on the map", links.on_map(d['model_id']), icon=":material/scatter_plot:")
+    if focus != model_id:
+        st.button("Centre the tree here", key="fam_recentre", on_click=_select, args=(focus,))
+
+
+def _summary(path: str, model_id: str) -> None:
+    s = cache.family_summary(path, model_id)
+    relaxing = cache.family_relaxing(path, model_id)
+    st.subheader(f"Family of {cache.family_data(path, model_id).family}")
+    c = st.columns(4)
+    c[0].metric("Models", f"{s['size']:,}")
+    c[1].metric("Generations", s["depth"] + 1)
+    c[2].metric("Edges", f"{int(s['relations']['edges'].sum()) if len(s['relations']) else 0:,}")
+    c[3].metric("Edges relaxing the license", f"{len(relaxing):,}")
+    left, right = st.columns(2)
+    fig = px.bar(s["generations"], x="generation", y="models", title="Models per generation")
+    fig.update_layout(height=260, margin=dict(l=0, r=0, t=30, b=0))
+    fig.update_xaxes(type="category")
+    left.plotly_chart(fig, key="fam_gen")
+    if len(s["growth"]):
+        fig = px.line(s["growth"], x="month", y="models", title="Growth (cumulative models)")
+        fig.update_layout(height=260, margin=dict(l=0, r=0, t=30, b=0))
+        right.plotly_chart(fig, key="fam_growth")
+    left, right = st.columns(2)
+    if len(s["relations"]):
+        fig = px.bar(s["relations"], x="relation", y="edges", color="relation_source", title="Relation mix",
+                     color_discrete_map={"declared": "#3b6fb6", "inferred": "#f2a541"})
+        fig.update_layout(height=260, margin=dict(l=0, r=0, t=30, b=0), legend_title_text="")
+        left.plotly_chart(fig, key="fam_rel")
+    fig = px.bar(s["licenses"], x="license_class", y="models", title="License classes", color="license_class",
+                 color_discrete_map=LICENSE_RGB)
+    fig.update_layout(height=260, margin=dict(l=0, r=0, t=30, b=0), showlegend=False)
+    right.plotly_chart(fig, key="fam_lic")
+    left, right = st.columns(2)
+    left.caption("Top descendants by downloads")
+    left.dataframe(s["top_downloads"], hide_index=True, key="fam_top_dl")
+    right.caption("Top by number of descendants")
+    right.dataframe(s["top_descendants"], hide_index=True, key="fam_top_desc")
+    st.caption("Edges where the child's license is less restrictive than its parent's (permissive < copyleft < "
+               "use-restricted < commercial-restricted < non-commercial; unknown terms are not compared)")
+    st.dataframe(relaxing, hide_index=True, key="fam_relaxing")
+
+
+def _exports(path: str, model_id: str) -> None:
+    fam = cache.family_data(path, model_id)
+    edges_csv, models_csv = fam_core.to_csv(fam)
+    stem = fam.family.replace("/", "__")[:80]
+    c = st.columns(4)
+    c[0].download_button("Edges (CSV)", edges_csv, f"{stem}-edges.csv", "text/csv", key="fam_dl_edges")
+    c[1].download_button("Models (CSV)", models_csv, f"{stem}-models.csv", "text/csv", key="fam_dl_models")
+    c[2].download_button("GraphML", fam_core.to_graphml(fam), f"{stem}.graphml", "application/xml", key="fam_dl_graphml")
+    c[3].download_button("JSON", fam_core.to_json(fam), f"{stem}.json", "application/json", key="fam_dl_json")
+
+
+def _largest(path: str) -> None:
+    st.subheader("Largest families")
+    df = cache.largest_families(path, "all", 100)
+    event = st.dataframe(df, hide_index=True, key="fam_table", on_select="rerun", selection_mode="single-row",
+                         column_config={"first_created": st.column_config.DatetimeColumn("first model", format="YYYY-MM-DD")})
+    chosen = fam_core.table_selection_to_model(event.selection.rows if event else None, df["family"].tolist())
+    if chosen and chosen != st.session_state.get("fam_model"):
+        _select(chosen)
+        st.rerun()
+
+
+path, bundle = state.require_bundle("Family trees")
+
+top = st.columns([3, 2])
+model_id = top[0].text_input("Model", key="fam_model", bind="query-params", max_chars=300,
+                             placeholder="a model id, e.g. meta-llama/Llama-2-7b-hf").strip()
+query = top[1].text_input("Find a model (fuzzy)", key="fam_find", bind="query-params", max_chars=200)
+if query.strip():
+    found = cache.search_ids(path, query)
+    cols = st.columns(2)
+    for i, r in enumerate(found.head(8).itertuples()):
+        cols[i % 2].button(f"{r.model_id} · {int(r.downloads):,}", key=f"fam_found_{r.model_id}", on_click=_select,
+                           args=(r.model_id,), type="tertiary")
+
+if model_id and cache.model_details(path, model_id) is None:
+    st.warning(f"No model {state.code(model_id)} in this bundle. Pick one from the search or the table below.")
+    model_id = ""
+
+if model_id:
+    c = st.columns([2, 2, 2, 2])
+    scope = c[0].segmented_control("Show", [s.value for s in Scope], default=Scope.LINEAGE.value,
+                                   format_func=lambda v: SCOPE_LABELS[Scope(v)], key="fam_scope", bind="query-params")
+    k = c[1].slider("Children per node", 1, 30, 6, key="fam_k", bind="query-params")
+    depth = c[2].slider("Generations", 1, 15, 5, key="fam_depth", bind="query-params")
+    color_by = c[3].segmented_control("Colour", ["license", "task"], default="license", key="fam_color", bind="query-params")
+    left, right = st.columns([3, 1])
+    with left:
+        _tree(path, model_id, Scope(scope or Scope.LINEAGE.value), int(k), int(depth), color_by or "license")
+    with right:
+        if (color_by or "license") == "license":
+            st.markdown("  \n".join(f":{LICENSE_MD[c_]}[●] {c_}" for c_ in LICENSE_RGB))
+        else:
+            st.caption("Nodes coloured by task; hover a node for its details.")
+        st.divider()
+        _node_panel(path, model_id)
+    focus = st.session_state.get("_fam_focus") or model_id
+    with st.expander(f"License chain of {focus[:120]}: can it be used, and on what terms?"):
+        chain.show(path, focus)
+    st.caption("Export the whole family")
+    _exports(path, model_id)
+    _summary(path, model_id)
+    st.divider()
+_largest(path)
