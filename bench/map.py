@@ -252,7 +252,7 @@ def main() -> None:
             time.sleep(0.5)
         canvas.screenshot(path=str(SCREENSHOTS / "bench_map_selection.png"))
         linear_ms = page.evaluate(LINEAR_PICK, json.loads(page.evaluate(
-            f"() => JSON.stringify(performance.getEntriesByType('resource').map(e => e.name)"
+            "() => JSON.stringify(performance.getEntriesByType('resource').map(e => e.name)"
             ".filter(u => u.endsWith('v4-xy.u16')))"))[0])
         browser.close()
 

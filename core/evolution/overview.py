@@ -12,6 +12,7 @@ from enum import Enum
 import pandas as pd
 
 from core.bundle import pandas_rows
+from core.evolution.reference import EDGES_BY_RELATION
 
 __all__ = ["Trait", "FamilyGraph", "TimeSplit", "Summary", "summary", "edge_mix", "largest_families", "trait_shares",
            "models_per_month", "top_values"]
@@ -90,6 +91,15 @@ def edge_mix(con) -> pd.DataFrame:
         SELECT relation, relation_source, count(*) AS edges,
                count(*) FILTER (WHERE parent_in_snapshot) AS in_snapshot
         FROM edges GROUP BY ALL ORDER BY relation, relation_source""")
+
+
+def relation_totals(mix: pd.DataFrame) -> pd.DataFrame:
+    """``edge_mix`` summed by relation: edges, their share, and the study's share for the same relation."""
+    totals = mix.groupby("relation", as_index=False)["edges"].sum()
+    totals["share"] = totals["edges"] / totals["edges"].sum()
+    ref_total = sum(EDGES_BY_RELATION.values())
+    totals["study 2025"] = totals["relation"].map(lambda r: EDGES_BY_RELATION.get(r, 0) / ref_total)
+    return totals
 
 
 def largest_families(con, graph: FamilyGraph = FamilyGraph.ALL, limit: int = 20) -> pd.DataFrame:

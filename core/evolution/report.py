@@ -238,7 +238,7 @@ def _drift(con, draws: int, seed: int, base: EdgeScope) -> dict:
         out[f"license_relaxations{suffix}"], out[f"license_relaxations{suffix}.n"] = relaxed, int(mask.sum())
         out[f"license_relaxations.share{suffix}"] = relaxed / n_comparable if n_comparable else None
         out[f"license_relaxations.share{suffix}.n"] = n_comparable
-    # Compliance verdicts (core.compliance): shares over direct edges, inherited violations over derived models.
+    # Compliance verdicts (core.licenses.compliance): shares over direct edges, inherited violations over derived models.
 
     judged = licenses.verdict_edges(con, base)
     for v in Verdict:

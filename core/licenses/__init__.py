@@ -6,16 +6,16 @@ a model's chain, judged). ``python -m core.licenses check`` is :mod:`.__main__`.
 May import: ``core.errors``, ``core.settings``, ``core.bundle``, ``core.lineage`` and ``core.ingest``.
 """
 
-from core.licenses.classes import (RESTRICTIVENESS, LicenseClass, add_license_classes, classify_license, connect,
+from core.licenses.classes import (CLASS_ORDER, RESTRICTIVENESS, LicenseClass, add_license_classes, classify_license, connect,
                                    model_license_class, relaxes)
 from core.licenses.compliance import (CARD_NAMES, SEVERITY, SOURCES, Judgement, Reason, Verdict, judge, judge_pair,
                                       normalise, resolve, worst)
-from core.licenses.audit import (class_counts, family_relaxations, family_verdicts, license_chain, license_edges,
+from core.licenses.audit import (class_counts, class_matrix, license_pairs, family_relaxations, family_verdicts, license_chain, license_edges,
                                  model_verdicts, relaxing_edges, transitions, verdict_edges)
 
 __all__ = [
-    "RESTRICTIVENESS", "LicenseClass", "add_license_classes", "classify_license", "connect", "model_license_class",
+    "CLASS_ORDER", "RESTRICTIVENESS", "LicenseClass", "add_license_classes", "classify_license", "connect", "model_license_class",
     "relaxes", "CARD_NAMES", "SEVERITY", "SOURCES", "Judgement", "Reason", "Verdict", "judge", "judge_pair",
-    "normalise", "resolve", "worst", "class_counts", "family_relaxations", "family_verdicts", "license_chain",
+    "normalise", "resolve", "worst", "class_counts", "class_matrix", "license_pairs", "family_relaxations", "family_verdicts", "license_chain",
     "license_edges", "model_verdicts", "relaxing_edges", "transitions", "verdict_edges",
 ]

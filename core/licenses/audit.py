@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from core.bundle import pandas_rows
-from core.licenses.classes import relaxes
+from core.licenses.classes import CLASS_ORDER, relaxes
 from core.licenses.compliance import SEVERITY, Verdict, judge, resolve
 from core.lineage.family import FamilyData
 from core.lineage.scope import EdgeScope, edges_sql
@@ -70,6 +70,14 @@ def transitions(edges: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["edges", "parent_class", "child_class"], ascending=[False, True, True]).reset_index(drop=True)
 
 
+def class_matrix(counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``transitions`` output as a parent × child class matrix of edges in ``CLASS_ORDER``, and each row's shares
+    (NaN for a parent class with no edges)."""
+    matrix = (counts.pivot_table(index="parent_class", columns="child_class", values="edges", aggfunc="sum", fill_value=0)
+              .reindex(index=CLASS_ORDER, columns=CLASS_ORDER, fill_value=0))
+    return matrix, matrix.div(matrix.sum(axis=1).where(lambda s: s > 0), axis=0)
+
+
 def class_counts(con) -> pd.DataFrame:
     """Models per license class and the six most common licenses of each (``examples``), most models first."""
     return pandas_rows(con, """
@@ -93,7 +101,7 @@ def _license_name(con, alias: str) -> str:
 
 
 def verdict_edges(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
-    """Every in-snapshot edge in ``scope`` with the compliance verdict on its child's licenses (core.compliance).
+    """Every in-snapshot edge in ``scope`` with the compliance verdict on its child's licenses (core.licenses.compliance).
 
     Licenses are ", "-joined as each model states them, "other" read from the card's ``license_name`` where the
     bundle has it; ``reasons`` are the rules that fired, "; "-joined with their sources. Each distinct pair of
@@ -184,6 +192,14 @@ def family_verdicts(edges: pd.DataFrame) -> pd.DataFrame:
     counts.insert(0, "edges", counts.sum(axis=1))
     out = counts.reset_index().rename_axis(None, axis=1)
     return out.sort_values(["violation", "edges", "family"], ascending=[False, False, True]).reset_index(drop=True)[columns]
+
+
+def license_pairs(edges: pd.DataFrame) -> pd.DataFrame:
+    """``verdict_edges`` output counted by (parent licenses, child licenses, verdict), most edges first; a side
+    with no license reads "(none)", so the pair is still readable."""
+    edges = edges.fillna({"parent_licenses": "(none)", "child_licenses": "(none)"})
+    return (edges.groupby(["parent_licenses", "child_licenses", "verdict"], dropna=False).size().rename("edges")
+            .reset_index().sort_values(["edges", "parent_licenses"], ascending=[False, True]).reset_index(drop=True))
 
 
 def relaxing_edges(fam: FamilyData) -> pd.DataFrame:

@@ -32,6 +32,8 @@ RESTRICTIVENESS = {
     LicenseClass.PERMISSIVE: 0, LicenseClass.COPYLEFT: 1, LicenseClass.USE_RESTRICTED: 2,
     LicenseClass.COMMERCIAL_RESTRICTED: 3, LicenseClass.NON_COMMERCIAL: 4,
 }
+# Most restrictive first, then the unranked class: the order of every class table and matrix.
+CLASS_ORDER = [c.value for c in sorted(RESTRICTIVENESS, key=RESTRICTIVENESS.get, reverse=True)] + [LicenseClass.OTHER.value]
 
 _RULES: list[tuple[str, LicenseClass]] = [
     (r"^(llama|gemma|meta-llama|llama-?\d)", LicenseClass.COMMERCIAL_RESTRICTED),

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-embed", action="store_true", help="skip embeddings, the 2D/3D projection and clusters")
     parser.add_argument("--backend", default="auto", choices=["auto", "static", "onnx-int8", "torch"],
                         help="embedding backend; auto: torch MiniLM on a GPU if there is one, else the CPU default "
-                        "(see core.embedding.best_backend); static: token vectors distilled from MiniLM and fitted to it on the bundle, ~90x faster")
+                        "(see core.atlas.embedding.best_backend); static: token vectors distilled from MiniLM and fitted to it on the bundle, ~90x faster")
     parser.add_argument("--model", default=None, help="sentence-transformers model folder or Hub id (default: the packaged all-MiniLM-L6-v2)")
     parser.add_argument("--fit-sample", type=int, default=50_000, help="models the UMAP is fitted on; the rest are placed by transform")
     parser.add_argument("--seed", type=int, default=0)

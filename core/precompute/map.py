@@ -44,7 +44,7 @@ def label_features(tasks: pa.Array, libs: pa.Array, tags: pa.Array) -> pa.ListAr
 
 
 def label_table(xy: np.ndarray, features: pa.ListArray, clusters: np.ndarray, ids: pa.Array, seed: int = 0) -> pa.Table:
-    """labels.parquet: the map's label hierarchy (see ``core.projection.label_hierarchy``), anchored by model id."""
+    """labels.parquet: the map's label hierarchy (see ``core.atlas.projection.label_hierarchy``), anchored by model id."""
     t = label_hierarchy(xy, features, clusters, seed=seed)
     return t.set_column(t.schema.get_field_index("anchor"), "anchor", ids.take(pa.array(t["anchor"].to_numpy())))
 

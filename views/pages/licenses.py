@@ -7,13 +7,12 @@ import streamlit as st
 
 from core.evolution.reference import LISCAN
 from core.lineage.family import table_selection_to_model
-from core.licenses import RESTRICTIVENESS, LicenseClass, family_verdicts
+from core.licenses import CLASS_ORDER, RESTRICTIVENESS, LicenseClass, class_matrix, family_verdicts, license_pairs
 from core.lineage import EdgeScope, Relation
 from views import cache, chain, links, state
 
 ANY = "any"
 SHOWN_ROWS = 2_000  # rows drawn in the edge table; the export always holds every edge
-CLASS_ORDER = [c.value for c in sorted(RESTRICTIVENESS, key=RESTRICTIVENESS.get, reverse=True)] + [LicenseClass.OTHER.value]
 CLASS_HELP = {
     LicenseClass.NON_COMMERCIAL: "no commercial use (cc-by-nc-*), or no derivatives (-nd)",
     LicenseClass.COMMERCIAL_RESTRICTED: "use allowed under the vendor's terms (llama*, gemma): attribution, "
@@ -55,7 +54,7 @@ def _pick_family(table_key: str, ids_key: str):
 
 
 def _verdicts(path: str, scope: EdgeScope) -> None:
-    """The audit: every edge judged by the rule engine (core.compliance), by family and by license pair."""
+    """The audit: every edge judged by the rule engine (core.licenses.compliance), by family and by license pair."""
     judged = cache.verdict_edges(path, scope)
     st.subheader("Compliance verdicts")
     if judged.empty:
@@ -86,8 +85,7 @@ def _verdicts(path: str, scope: EdgeScope) -> None:
         st.dataframe(by_family, hide_index=True, key="lic_verdict_families", height=320, on_select=_pick_family("lic_verdict_families", "_lic_verdict_family_ids"),
                      selection_mode="single-row")
     with right:
-        pairs = (judged.groupby(["parent_licenses", "child_licenses", "verdict"], dropna=False).size().rename("edges")
-                 .reset_index().sort_values(["edges", "parent_licenses"], ascending=[False, True]))
+        pairs = license_pairs(judged)
         st.markdown("**By license pair**")
         st.dataframe(pairs.head(500), hide_index=True, key="lic_verdict_pairs", height=320)
     c = st.columns([2, 5])
@@ -142,9 +140,7 @@ left, right = st.columns([1, 1])
 with left:
     st.subheader("Parent class → child class")
     counts = cache.license_transitions(path, scope)
-    matrix = (counts.pivot_table(index="parent_class", columns="child_class", values="edges", aggfunc="sum", fill_value=0)
-              .reindex(index=CLASS_ORDER, columns=CLASS_ORDER, fill_value=0))
-    share = matrix.div(matrix.sum(axis=1).where(lambda s: s > 0), axis=0)
+    matrix, share = class_matrix(counts)
     fig = px.imshow(share, text_auto=".0%", color_continuous_scale="Blues", zmin=0, zmax=1, aspect="auto",
                     labels=dict(x="child", y="parent", color="share of the parent class's edges"))
     fig.update_traces(customdata=matrix.to_numpy(), hovertemplate="%{y} → %{x}: %{customdata:,} edges (%{z:.1%})<extra></extra>")

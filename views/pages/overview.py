@@ -6,7 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.evolution import reference
-from core.evolution.overview import FamilyGraph, TimeSplit, Trait
+from core.evolution.overview import FamilyGraph, TimeSplit, Trait, relation_totals
 from views import cache, state
 
 TRAIT_LABELS = {Trait.LICENSES: "License", Trait.TASK: "Task", Trait.LIBRARY: "Library", Trait.LANGUAGES: "Language"}
@@ -49,10 +49,7 @@ def _edges(path: str) -> None:
                  labels={"edges": "edges", "relation": "", "relation_source": "type"})
     fig.update_layout(height=320, margin=dict(l=0, r=0, t=10, b=0), legend_title_text="")
     left.plotly_chart(fig, key="ov_edge_chart")
-    totals = mix.groupby("relation", as_index=False)["edges"].sum()
-    totals["share"] = totals["edges"] / totals["edges"].sum()
-    ref_total = sum(reference.EDGES_BY_RELATION.values())
-    totals["study 2025"] = totals["relation"].map(lambda r: reference.EDGES_BY_RELATION.get(r, 0) / ref_total)
+    totals = relation_totals(mix)
     right.dataframe(totals, hide_index=True, key="ov_edge_table",
                     column_config={"share": st.column_config.NumberColumn(format="percent"),
                                    "study 2025": st.column_config.NumberColumn(format="percent")})

@@ -41,7 +41,7 @@ def _scope(path: str) -> tuple[TextTrait, EdgeScope]:
 
 
 def _findings(df: pd.DataFrame) -> list[str]:
-    """The two findings of §3 in words, from ``core.resemblance.findings``."""
+    """The two findings of §3 in words, from ``core.evolution.resemblance.findings``."""
     f = findings(df)
     out = []
     if f.related:

@@ -1,4 +1,4 @@
-"""Map selections (core.atlas): a box or a lasso on the map's grid becomes model ids, then a summary."""
+"""Map selections (core.atlas.queries): a box or a lasso on the map's grid becomes model ids, then a summary."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Drift of traits along edges (core.drift): hand-made cases with known answers, and the real 760k listing."""
+"""Drift of traits along edges (core.evolution.drift): hand-made cases with known answers, and the real 760k listing."""
 
 from __future__ import annotations
 

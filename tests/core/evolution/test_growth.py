@@ -1,4 +1,4 @@
-"""Growth over time (core.growth): hand-made months with known answers, and the real 760k listing."""
+"""Growth over time (core.evolution.growth): hand-made months with known answers, and the real 760k listing."""
 
 from __future__ import annotations
 

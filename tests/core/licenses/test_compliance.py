@@ -1,4 +1,4 @@
-"""The license rule engine (core.compliance): a table of cases, each with the text it follows, merges and the CLI."""
+"""The license rule engine (core.licenses.compliance): a table of cases, each with the text it follows, merges and the CLI."""
 
 import subprocess
 import sys

@@ -147,3 +147,24 @@ def test_relaxations_on_real_family_trees(family_trees_bundle):
     assert by_family.loc["stabilityai/stable-diffusion-2-1", "most_common"] == "use-restricted → permissive"
     assert by_family["relaxed"].is_monotonic_decreasing
     assert by_family.loc["microsoft/phi-2", "relaxed"] == 0 and by_family.loc["microsoft/phi-2", "most_common"] is None
+
+
+def test_class_matrix_orders_classes_and_shares_rows():
+    from core.licenses import CLASS_ORDER, class_matrix
+
+    counts = pd.DataFrame({"parent_class": ["non-commercial", "non-commercial", "permissive"],
+                           "child_class": ["permissive", "non-commercial", "permissive"], "edges": [1, 3, 2]})
+    matrix, share = class_matrix(counts)
+    assert list(matrix.index) == CLASS_ORDER == list(matrix.columns)
+    assert matrix.loc["non-commercial", "non-commercial"] == 3
+    assert share.loc["non-commercial", "permissive"] == 0.25 and share.loc["permissive", "permissive"] == 1
+    assert share.loc["copyleft"].isna().all()  # no edges from copyleft parents: no share, not 0%
+
+
+def test_license_pairs_keeps_missing_licenses_and_sorts_by_edges():
+    from core.licenses import license_pairs
+
+    edges = pd.DataFrame({"parent_licenses": ["mit", None, None], "child_licenses": ["mit", "mit", "mit"],
+                          "verdict": ["ok", "review", "review"]})
+    out = license_pairs(edges)
+    assert out["edges"].tolist() == [2, 1] and out.loc[0, "parent_licenses"] == "(none)"

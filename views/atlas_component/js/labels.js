@@ -1,6 +1,6 @@
 // Labels: the cluster hierarchy by zoom and the family roots, placed greedily without overlaps.
 
-// Levels 0-2 are the cluster hierarchy; the spec's ``family_level`` (core.atlas.FAMILY_LEVEL) names the roots of the
+// Levels 0-2 are the cluster hierarchy; the spec's ``family_level`` (core.atlas.browser.FAMILY_LEVEL) names the roots of the
 // largest families: a second layer, by its own toggle.
 const LABEL_FONTS = ["600 15px sans-serif", "600 13px sans-serif", "12px sans-serif"];
 const FAMILY_FONT = "italic 600 12px sans-serif";
