@@ -22,7 +22,7 @@ from core.ingest.cards import MAX_CARD_CHARS
 from core.ingest.languages import canonical_languages, language_names
 from core.ingest.listtext import MISSING_TEXT, as_string_lists, collect, explode
 from core.ingest.snapshot import Snapshot, SnapshotReader, open_snapshot
-from core.lineage import ADAPTER_TAGS, MERGE_TAGS, QUANT_FORMAT_TAGS, QUANT_TAGS, RELATION_PRIORITY
+from core.lineage import RELATION_PRIORITY, tag_signals
 
 __all__ = ["Normalized", "normalize", "MODEL_COLUMNS", "PLACEHOLDER_DATE", "MAX_CARD_CHARS", "card_features"]
 
@@ -223,11 +223,6 @@ def _prefixed(rows: np.ndarray, flat: pa.Array, prefix: str) -> tuple[np.ndarray
     return rows[m], pc.utf8_slice_codeunits(flat.filter(mask), len(prefix))
 
 
-def _any_tag(n: int, rows: np.ndarray, flat_lower: pa.Array, values: tuple[str, ...]) -> np.ndarray:
-    hit = pc.is_in(flat_lower, pa.array(values)).to_numpy(zero_copy_only=False)
-    return np.bincount(rows[hit], minlength=n) > 0
-
-
 def normalize(snapshot: Snapshot | SnapshotReader,
               card_sink: Callable[[pa.Table, np.ndarray], None] | None = None) -> Normalized:
     """Normalise a raw snapshot into the canonical models table and lineage mentions.
@@ -402,12 +397,9 @@ def _normalize_batch(t: pa.Table, shape: SourceShape, warnings: Counter) -> _Bat
         "license_name": license_name,
     })
     signals = {
-        "merge_tag": _any_tag(n, rows, flat_lower, MERGE_TAGS),
-        "quant_tag": _any_tag(n, rows, flat_lower, QUANT_TAGS),
-        "quant_format_tag": _any_tag(n, rows, flat_lower, QUANT_FORMAT_TAGS),
-        "controlnet_tag": _any_tag(n, rows, flat_lower, ("controlnet", "controlnet-lora", "t2i-adapter")),
-        "adapter_tag": _any_tag(n, rows, flat_lower, ADAPTER_TAGS),
+        **tag_signals(n, rows, flat_lower),
         "library": models["library_name"].combine_chunks(),
+        "pipeline_tag": models["pipeline_tag"].combine_chunks(),
     }
     return _Batch(
         models=models,

@@ -10,13 +10,15 @@ from core.lineage.edges import CANONICAL_ORGS, LineageEdges, build_edges, resolv
 from core.lineage.graph import (Lineage, ancestors_of, compute_lineage, descendants_of, family_roots, lineage_of, walk,
                                 weak_components)
 from core.lineage.inference import (ADAPTER_LIBRARIES, ADAPTER_TAGS, MERGE_TAGS, QUANT_FORMAT_TAGS, QUANT_LIBRARIES,
-                                    QUANT_TAGS, RULE_CONFIDENCE, InferenceRule, infer_relations)
+                                    QUANT_TAGS, RULE_CONFIDENCE, UNSURE_BELOW, InferenceRule, Modality, infer_relations,
+                                    infer_types, modality_of, relation_confidence, tag_signals)
 from core.lineage.scope import EdgeScope, edges_sql
 from core.lineage.types import MATCH_REASONS, RELATION_CODE, RELATION_PRIORITY, ParentMatch, Relation, RelationSource
 
 __all__ = [
     "Relation", "RelationSource", "ParentMatch", "MATCH_REASONS", "RELATION_PRIORITY", "RELATION_CODE",
-    "InferenceRule", "RULE_CONFIDENCE", "infer_relations", "MERGE_TAGS", "QUANT_TAGS", "QUANT_FORMAT_TAGS",
+    "InferenceRule", "RULE_CONFIDENCE", "UNSURE_BELOW", "Modality", "infer_relations", "infer_types", "modality_of",
+    "relation_confidence", "tag_signals", "MERGE_TAGS", "QUANT_TAGS", "QUANT_FORMAT_TAGS",
     "ADAPTER_TAGS", "QUANT_LIBRARIES", "ADAPTER_LIBRARIES",
     "CANONICAL_ORGS", "LineageEdges", "resolve_parents", "build_edges",
     "Lineage", "compute_lineage", "weak_components", "family_roots", "ancestors_of", "descendants_of", "lineage_of", "walk",

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.lineage.inference import RULE_CONFIDENCE, InferenceRule, infer_relations
+from core.lineage.inference import infer_types, modality_of, relation_confidence
 from core.lineage.types import ParentMatch
 
 __all__ = ["CANONICAL_ORGS", "LineageEdges", "resolve_parents", "build_edges"]
@@ -32,7 +32,7 @@ class LineageEdges:
     parent_as_written: pa.Array | None = None  # the parent id as the child wrote it (first mention)
     match: np.ndarray | None = None  # int8 index into ParentMatch
     rule: np.ndarray | None = None  # int8 index into InferenceRule, -1 where the type is declared
-    confidence: np.ndarray | None = None  # float32 chance the type is right: 1 declared, RULE_CONFIDENCE inferred
+    confidence: np.ndarray | None = None  # float32 chance the type is right: 1 declared, else its rule × modality rate
 
 
 
@@ -149,23 +149,15 @@ def build_edges(
         stats[f"parents_{kind.value}"] = int((match == i).sum())
     n_parents_of_edge = np.bincount(child, minlength=n)[child]
     declared = code > 0
-    format_tag = child_signals.get("quant_format_tag")
-    inferred, rule = infer_relations(
-        n_parents_of_edge,
-        child_signals["merge_tag"][child],
-        child_signals["quant_tag"][child],
-        child_signals["adapter_tag"][child],
-        child_signals["library"].take(pa.array(child)),
-        model_ids.take(pa.array(child)),
-        format_tag[child] if format_tag is not None else None,
-        child_signals["controlnet_tag"][child] if "controlnet_tag" in child_signals else None,
-    )
+    at_child = pa.array(child)
+    signals = {k: (v.take(at_child) if isinstance(v, pa.Array) else np.asarray(v)[child]) for k, v in child_signals.items()}
+    inferred, rule = infer_types(n_parents_of_edge, signals, model_ids.take(at_child))
     # Where the Hub declares the type, the guess is checked against it: that is the inference's accuracy.
     stats["inferred_relations"] = int((~declared).sum())
     stats["inference_checked"] = int(declared.sum())
     stats["inference_correct"] = int((inferred[declared] == code[declared]).sum())
     code = np.where(declared, code, inferred)
-    confidence = np.array([RULE_CONFIDENCE[r] for r in InferenceRule], dtype=np.float32)[rule]
+    confidence = relation_confidence(rule, modality_of(signals, len(child)))
     edges = LineageEdges(child=child, parent_id=pid, parent=parent, relation=code.astype(np.int8), declared=declared,
                          parent_as_written=as_written, match=match,
                          rule=np.where(declared, -1, rule).astype(np.int8),
