@@ -38,10 +38,10 @@ def figures(bundle: Path) -> dict:
     fams = {}
     for name in FAMILIES:
         for mid in (name, f"{CANONICAL[name]}/{name}"):
-            row = con.execute("SELECT family, family_no_merge, n_children FROM models WHERE model_id = ?", [mid]).fetchone()
+            row = con.execute("SELECT family_all, family, n_children FROM models WHERE model_id = ?", [mid]).fetchone()
             if row is None:
                 continue
-            size, size_nm = con.execute("SELECT count(*) FILTER (WHERE family = ?), count(*) FILTER (WHERE family_no_merge = ?) "
+            size, size_nm = con.execute("SELECT count(*) FILTER (WHERE family_all = ?), count(*) FILTER (WHERE family = ?) "
                                         "FROM models", [row[0], row[1]]).fetchone()
             fams[mid] = {"root": row[0], "family": size, "root_no_merge": row[1], "family_no_merge": size_nm,
                          "children": row[2]}

@@ -17,7 +17,8 @@ __all__ = ["SourceShape", "BUNDLE_FORMAT", "TABLES", "Bundle", "open_bundle", "c
 DUCKDB_MEMORY_LIMIT = "4GB"  # per bundle connection: a Space has 16 GB for everything
 DUCKDB_THREADS = 2  # a Space's CPU Basic has 2 vCPUs
 
-BUNDLE_FORMAT = 3  # 2: parent_as_written, parent_match; 3: relation_confidence and _rule, models.license_name, vectorisers
+BUNDLE_FORMAT = 4  # 2: parent_as_written, parent_match; 3: relation_confidence and _rule, models.license_name, vectorisers;
+# 4: models.family is the no-merge family (family_all the all-edges one), families.merges_in|out, calibrated confidence
 TABLES = ("models", "edges", "families")
 OPTIONAL_TABLES = ("cards", "points", "clusters", "labels", "resemblance", "vectorisers")
 

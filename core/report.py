@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--min-confidence", type=float, default=None, metavar="P",
                         help="count only edges whose relation type is at least P sure (declared: 1; inferred: the "
-                        "precision of the rule that typed it, see core.lineage.RULE_CONFIDENCE)")
+                        "the measured accuracy of its rule × modality stratum, see core/lineage/calibration.json)")
     args = parser.parse_args(argv)
     if args.min_confidence is not None and not 0 <= args.min_confidence <= 1:
         parser.error("--min-confidence must be between 0 and 1")

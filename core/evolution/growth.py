@@ -10,7 +10,8 @@ from __future__ import annotations
 import pandas as pd
 
 from core.bundle import pandas_rows
-from core.evolution.overview import FamilyGraph, TimeSplit, largest_families, models_per_month
+from core.evolution.overview import TimeSplit, largest_families, models_per_month
+from core.lineage.types import FamilyGraph
 
 __all__ = ["monthly_growth", "family_growth", "unknown_dates", "created_span", "created_by"]
 
@@ -53,8 +54,7 @@ def family_growth(con, graph: FamilyGraph = FamilyGraph.NO_MERGE, families: int 
     roots = largest_families(con, graph, families)["family"].tolist()
     if not roots:
         return pd.DataFrame(columns=columns)
-    column = {FamilyGraph.ALL: "family", FamilyGraph.NO_MERGE: "family_no_merge",
-              FamilyGraph.FINETUNE: "family_finetune"}[graph]
+    column = FamilyGraph(graph).column
     counts = pandas_rows(con, f"""
         SELECT {column} AS family, date_trunc('month', created_at)::DATE AS month, count(*) AS new
         FROM models WHERE created_at IS NOT NULL AND {column} IN (SELECT unnest(?::VARCHAR[]))

@@ -13,8 +13,9 @@ import pandas as pd
 
 from core.bundle import pandas_rows
 from core.evolution.reference import EDGES_BY_RELATION
+from core.lineage.types import FamilyGraph
 
-__all__ = ["Trait", "FamilyGraph", "TimeSplit", "Summary", "summary", "edge_mix", "largest_families", "trait_shares",
+__all__ = ["Trait", "TimeSplit", "Summary", "summary", "edge_mix", "largest_families", "trait_shares",
            "models_per_month", "top_values"]
 
 
@@ -31,14 +32,6 @@ class Trait(str, Enum):
         return self in (Trait.LICENSES, Trait.LANGUAGES)
 
 
-class FamilyGraph(str, Enum):
-    """Graph variants of ANALYSES.md §2: which edges join a family."""
-
-    ALL = "all"
-    NO_MERGE = "no_merge"
-    FINETUNE = "finetune"
-
-
 class TimeSplit(str, Enum):
     NONE = "none"
     LIBRARY = "library_name"
@@ -47,7 +40,6 @@ class TimeSplit(str, Enum):
     LICENSE_CLASS = "license_class"
 
 
-_FAMILY_COLUMN = {FamilyGraph.ALL: "family", FamilyGraph.NO_MERGE: "family_no_merge", FamilyGraph.FINETUNE: "family_finetune"}
 _SPLIT_SQL = {
     TimeSplit.NONE: "'all models'",
     TimeSplit.LIBRARY: "coalesce(library_name, '(none)')",
@@ -102,9 +94,9 @@ def relation_totals(mix: pd.DataFrame) -> pd.DataFrame:
     return totals
 
 
-def largest_families(con, graph: FamilyGraph = FamilyGraph.ALL, limit: int = 20) -> pd.DataFrame:
+def largest_families(con, graph: FamilyGraph = FamilyGraph.NO_MERGE, limit: int = 20) -> pd.DataFrame:
     """The largest families under a graph variant: root, size, depth, downloads, first model date."""
-    column = _FAMILY_COLUMN[FamilyGraph(graph)]
+    column = FamilyGraph(graph).column
     return pandas_rows(con, f"""
         SELECT {column} AS family, count(*) AS size, max(depth) AS max_depth, sum(downloads) AS downloads,
                count(*) FILTER (WHERE n_parents > 0) AS derived, min(created_at) AS first_created

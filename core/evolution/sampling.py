@@ -172,7 +172,7 @@ class Population:
 
 def edge_population(con, trait: TextTrait, scope: EdgeScope) -> Population:
     """Models, trait flags and the scope's graph: ``scope.relation`` edges, finetune ones when it names none."""
-    models_cond, models_params = dataclasses.replace(scope, relation=None, min_confidence=None).where(edge="e", child="m")
+    models_cond, models_params = scope.models_where(child="m")
     models = arrow_rows(con, f"SELECT m.model_id, {trait_sql(con, trait, 'm')} AS has_trait, "
                          f"coalesce(({models_cond}), FALSE) AS in_scope FROM models m ORDER BY m.model_id", models_params)
     model_ids = models["model_id"].combine_chunks()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from enum import Enum
 
-__all__ = ["Relation", "RelationSource", "ParentMatch", "MATCH_REASONS", "RELATION_PRIORITY", "RELATION_CODE"]
+__all__ = ["Relation", "RelationSource", "ParentMatch", "MATCH_REASONS", "RELATION_PRIORITY", "RELATION_CODE", "FamilyGraph",
+           "FAMILY_GRAPH_LABELS", "ScopeKind"]
 
 
 class Relation(str, Enum):
@@ -47,3 +48,33 @@ MATCH_REASONS: dict[str, str] = {
 # types takes the highest code (the study's rule: merge wins).
 RELATION_PRIORITY: tuple[Relation, ...] = (Relation.FINETUNE, Relation.QUANTIZED, Relation.ADAPTER, Relation.MERGE)
 RELATION_CODE = {r: i + 1 for i, r in enumerate(RELATION_PRIORITY)}
+
+
+class FamilyGraph(str, Enum):
+    """Which edges join a family (ANALYSES.md §2). The default is the study's: without merges, so a model that
+    merges a BERT with an LLM starts a family of its own instead of gluing the two together."""
+
+    NO_MERGE = "no_merge"
+    ALL = "all"
+    FINETUNE = "finetune"
+
+    @property
+    def column(self) -> str:
+        """The ``models`` column holding each model's family root under this variant."""
+        return {FamilyGraph.NO_MERGE: "family", FamilyGraph.ALL: "family_all", FamilyGraph.FINETUNE: "family_finetune"}[self]
+
+    def edge_condition(self, edge: str = "e") -> str:
+        """SQL over the edges alias ``edge``: the edges this variant walks."""
+        return {FamilyGraph.NO_MERGE: f"{edge}.relation <> 'merge'", FamilyGraph.ALL: "TRUE",
+                FamilyGraph.FINETUNE: f"{edge}.relation = 'finetune'"}[self]
+
+
+FAMILY_GRAPH_LABELS = {FamilyGraph.NO_MERGE: "without merges (the study's)", FamilyGraph.ALL: "all edges",
+                       FamilyGraph.FINETUNE: "fine-tunes only"}
+
+
+class ScopeKind(str, Enum):
+    """What a chosen model stands for when it scopes an analysis."""
+
+    FAMILY = "family"  # every model of its family, on the chosen graph variant
+    DESCENDANTS = "descendants"  # the model and every model below it, on the chosen graph variant

@@ -24,7 +24,7 @@ from core.evolution.traits import TextTrait
 from core.ingest.cards import CardWriter
 from core.ingest.models import normalize
 from core.ingest.snapshot import DEFAULT_BATCH_ROWS, Snapshot, open_snapshot
-from core.lineage import (CANONICAL_ORGS, RELATION_PRIORITY, InferenceRule, ParentMatch, Relation, RelationSource,
+from core.lineage import (CANONICAL_ORGS, RELATION_CODE, RELATION_PRIORITY, InferenceRule, ParentMatch, Relation, RelationSource,
                           build_edges, compute_lineage, family_roots, weak_components)
 from core.precompute.map import add_map
 from core.precompute.stages import STEPS, StageLog, progress_bar
@@ -37,18 +37,17 @@ _MATCH_NAMES = pa.array([m.value for m in ParentMatch])
 _RULE_NAMES = pa.array([r.name.lower() for r in InferenceRule])
 
 
-def _variant_roots(n: int, parent: np.ndarray, child: np.ndarray, keep: np.ndarray, downloads: np.ndarray, ids: pa.Array) -> pa.Array:
-    """Root id per model for a graph variant (e.g. without merge edges)."""
+def _variant_families(n: int, parent: np.ndarray, child: np.ndarray, keep: np.ndarray,
+                      downloads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(family number, root row) per model for a graph variant: the components of the ``keep`` edges."""
     p, c = parent[keep], child[keep]
-    labels = weak_components(n, p, c)
-    has_parent = np.bincount(c, minlength=n) > 0
-    _, root = family_roots(labels, has_parent, downloads)
-    return ids.take(pa.array(root))
+    return family_roots(weak_components(n, p, c), np.bincount(c, minlength=n) > 0, downloads)
 
 
 def _families(models: pa.Table, family: np.ndarray, root: np.ndarray, ids: pa.Array,
-              edge_child: np.ndarray, edge_relation: np.ndarray) -> pa.Table:
-    """One row per family of two or more models: root, size, depth, roots, downloads, dates, edge mix."""
+              edge_parent: np.ndarray, edge_child: np.ndarray, edge_relation: np.ndarray) -> pa.Table:
+    """One row per family of two or more models: root, size, depth, roots, downloads, dates, the mix of the edges
+    inside it, and the merges that cross its border (a merge joins families without making them one)."""
     sizes = np.bincount(family)
     agg = (pa.table({"family_id": family, "depth": models["depth"], "is_root": pc.equal(models["depth"], 0),
                      "in_cycle": models["in_cycle"], "downloads": models["downloads"], "likes": models["likes"],
@@ -62,7 +61,10 @@ def _families(models: pa.Table, family: np.ndarray, root: np.ndarray, ids: pa.Ar
     root_of = np.empty(len(sizes), dtype=np.int64)
     root_of[family] = root
     k = len(RELATION_PRIORITY) + 1
-    by_rel = np.bincount(family[edge_child] * k + edge_relation.astype(np.int64), minlength=len(sizes) * k).reshape(-1, k)
+    inside = family[edge_parent] == family[edge_child]
+    by_rel = np.bincount(family[edge_child[inside]] * k + edge_relation[inside].astype(np.int64),
+                         minlength=len(sizes) * k).reshape(-1, k)
+    merge = (edge_relation == RELATION_CODE[Relation.MERGE]) & ~inside
     columns = {
         "family_id": pa.array(fid.astype(np.int32)),
         "family": ids.take(pa.array(root_of[fid])),
@@ -78,6 +80,9 @@ def _families(models: pa.Table, family: np.ndarray, root: np.ndarray, ids: pa.Ar
     }
     for i, rel in enumerate(RELATION_PRIORITY):
         columns[f"n_{rel.value}"] = pa.array(by_rel[fid, i + 1].astype(np.int32))
+    # Merge edges between this family and another: into its models, and out of them into other families' models.
+    columns["merges_in"] = pa.array(np.bincount(family[edge_child[merge]], minlength=len(sizes))[fid].astype(np.int32))
+    columns["merges_out"] = pa.array(np.bincount(family[edge_parent[merge]], minlength=len(sizes))[fid].astype(np.int32))
     return pa.table(columns)
 
 
@@ -167,19 +172,22 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     bar.set_description("lineage")
     lin = compute_lineage(n, edges, downloads)
     p_in, c_in, rel_in = edges.parent[inside], edges.child[inside], edges.relation[inside]
-    merge_code = RELATION_PRIORITY.index(Relation.MERGE) + 1
-    finetune_code = RELATION_PRIORITY.index(Relation.FINETUNE) + 1
+    merge_code = RELATION_CODE[Relation.MERGE]
+    finetune_code = RELATION_CODE[Relation.FINETUNE]
     depth = pa.array(lin.depth.astype(np.int32), mask=lin.depth < 0)
-    models = models.append_column("family_id", pa.array(lin.family_index.astype(np.int32)))
-    models = models.append_column("family", ids.take(pa.array(lin.family_root)))
+    # The family shown everywhere is the study's: components without merge edges (FamilyGraph.NO_MERGE).
+    family, root = _variant_families(n, p_in, c_in, rel_in != merge_code, downloads)
+    _, root_finetune = _variant_families(n, p_in, c_in, rel_in == finetune_code, downloads)
+    models = models.append_column("family_id", pa.array(family.astype(np.int32)))
+    models = models.append_column("family", ids.take(pa.array(root)))
     models = models.append_column("depth", depth)
     models = models.append_column("n_parents", pa.array(lin.n_parents.astype(np.int32)))
     models = models.append_column("n_children", pa.array(lin.n_children.astype(np.int32)))
     models = models.append_column("n_descendants", pa.array(lin.n_descendants.astype(np.int32)))
     models = models.append_column("in_cycle", pa.array(lin.in_cycle))
-    models = models.append_column("family_no_merge", _variant_roots(n, p_in, c_in, rel_in != merge_code, downloads, ids))
-    models = models.append_column("family_finetune", _variant_roots(n, p_in, c_in, rel_in == finetune_code, downloads, ids))
-    families = _families(models, lin.family_index, lin.family_root, ids, c_in, rel_in)
+    models = models.append_column("family_all", ids.take(pa.array(lin.family_root)))
+    models = models.append_column("family_finetune", ids.take(pa.array(root_finetune)))
+    families = _families(models, family, root, ids, p_in, c_in, rel_in)
     rel_counts = {d["values"]: d["counts"] for d in pc.value_counts(edge_table["relation"]).to_pylist()}
     src_counts = {d["values"]: d["counts"] for d in pc.value_counts(edge_table["relation_source"]).to_pylist()}
     last = pc.max(models["created_at"]).as_py()
@@ -214,7 +222,9 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
             "edges_in_snapshot": int(inside.sum()),
             "edges_by_relation": {k: int(v) for k, v in sorted(rel_counts.items())},
             "edges_by_source": {k: int(v) for k, v in sorted(src_counts.items())},
-            "families": int(lin.family_index.max(initial=-1)) + 1,
+            "families": int(family.max(initial=-1)) + 1,
+            "families_all_edges": int(lin.family_index.max(initial=-1)) + 1,
+            "largest_family_all_edges": int(np.bincount(lin.family_index).max(initial=0)),
             "families_with_edges": int(len(sizes)),
             "largest_family": int(sizes.max(initial=0)),
             "models_in_cycles": int(lin.in_cycle.sum()),

@@ -98,7 +98,7 @@ def test_scope_changes_the_edges_measured():
     adapters = mutation_rates(con, EdgeScope(relation=Relation.ADAPTER))
     assert rate_of(adapters, DriftTrait.TASK) == (pytest.approx(1.0), 1)
     con.execute("UPDATE models SET family = 'other-root' WHERE model_id IN ('B', 'C')")
-    fam = mutation_rates(con, EdgeScope(family="other-root", relation=Relation.FINETUNE))
+    fam = mutation_rates(con, EdgeScope(model="B", relation=Relation.FINETUNE))  # any model of the family scopes it
     assert rate_of(fam, DriftTrait.LICENSES) == (pytest.approx(0.5), 2)
     by_task = mutation_rates(con, EdgeScope(task="b"))
     assert rate_of(by_task, DriftTrait.LICENSES) == (pytest.approx(1.0), 1)

@@ -8,7 +8,8 @@ import pandas as pd
 from core.bundle import open_bundle
 from core.licenses import connect
 from core.evolution.growth import family_growth, monthly_growth, unknown_dates
-from core.evolution.overview import FamilyGraph, TimeSplit, models_per_month
+from core.evolution.overview import TimeSplit, models_per_month
+from core.lineage import FamilyGraph
 
 
 def dated_bundle():
@@ -16,7 +17,7 @@ def dated_bundle():
 
     Without merges, a2 leaves A for a family of its own with a3 (root a2).
     """
-    models = [  # model_id, created_at, library, family, family_no_merge, depth, downloads, n_parents
+    models = [  # model_id, created_at, library, family_all, family (no merge), depth, downloads, n_parents
         ("a", "2024-01-03", "transformers", "a", "a", 0, 100, 0),
         ("a1", "2024-01-30", "transformers", "a", "a", 1, 10, 1),
         ("a2", "2024-03-15", "peft", "a", "a2", 1, 20, 2),
@@ -26,8 +27,8 @@ def dated_bundle():
         ("c", "2024-04-09", None, "c", "c", 0, 1, 0),
     ]
     con = duckdb.connect(":memory:")
-    con.execute("CREATE TABLE models (model_id VARCHAR, created_at TIMESTAMPTZ, library_name VARCHAR, family VARCHAR, "
-                "family_no_merge VARCHAR, depth INTEGER, downloads BIGINT, n_parents INTEGER, "
+    con.execute("CREATE TABLE models (model_id VARCHAR, created_at TIMESTAMPTZ, library_name VARCHAR, family_all VARCHAR, "
+                "family VARCHAR, depth INTEGER, downloads BIGINT, n_parents INTEGER, "
                 "family_finetune VARCHAR, pipeline_tag VARCHAR, licenses VARCHAR[])")
     con.executemany("INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, [])", [(*m, m[0]) for m in models])
     return con
@@ -91,7 +92,7 @@ def test_growth_on_the_real_listing(listing_bundle):
     assert list(dict.fromkeys(families["family"]))[:2] == ["distilbert/distilbert-base-uncased", "stabilityai/stable-diffusion-xl-base-1.0"]
     for _, rows in families.groupby("family"):
         assert rows["cumulative"].is_monotonic_increasing
-    sizes = con.execute("SELECT family_no_merge, count(created_at) FROM models GROUP BY 1").fetchall()
+    sizes = con.execute("SELECT family, count(created_at) FROM models GROUP BY 1").fetchall()
     dated = dict(sizes)
     for family, end in families.groupby("family")["cumulative"].last().items():
         assert end == dated[family]

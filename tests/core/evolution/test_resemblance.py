@@ -176,7 +176,7 @@ def test_card_pairs_only_join_models_with_a_qualifying_card():
 
 def test_scope_restricts_pairs_and_random_models():
     con = _tiny()
-    s = sampling.sample_pairs(con, TextTrait.METADATA, EdgeScope(family="s"), draws=500)
+    s = sampling.sample_pairs(con, TextTrait.METADATA, EdgeScope(model="s"), draws=500)
     assert _pairs(s[Relative.PARENT_CHILD]) == {("s", "t")}
     assert _pairs(s[Relative.RANDOM], ordered=False) == {frozenset(("s", "t"))}
     assert all(len(s[r]) == 0 for r in (Relative.SIBLINGS, Relative.GRANDPARENT, Relative.AUNT_NIECE))
@@ -184,7 +184,7 @@ def test_scope_restricts_pairs_and_random_models():
     assert _pairs(adapter[Relative.PARENT_CHILD]) == {("r", "z")}
     task = sampling.sample_pairs(con, TextTrait.METADATA, EdgeScope(task="fill-mask"), draws=50)
     assert _pairs(task[Relative.PARENT_CHILD]) == {("s", "t")}
-    df = res.resemblance(con, TextTrait.METADATA, EdgeScope(family="s"), draws=200)
+    df = res.resemblance(con, TextTrait.METADATA, EdgeScope(model="s"), draws=200)
     assert df.loc[df.relative == "siblings", "n"].eq(0).all() and df.loc[df.relative == "siblings", "mean"].isna().all()
 
 
@@ -295,7 +295,7 @@ def test_one_vocabulary_per_bundle_stored_read_and_used_everywhere(family_trees_
 def test_a_scope_selects_pairs_never_the_vocabulary():
     # Family s has one parent-child pair: its class mean is that pair's score, as Compare gives it.
     con = _tiny()
-    df = res.resemblance(con, TextTrait.METADATA, EdgeScope(family="s"), draws=50).set_index(["relative", "measure"])
+    df = res.resemblance(con, TextTrait.METADATA, EdgeScope(model="s"), draws=50).set_index(["relative", "measure"])
     pair = res.compare(con, "s", "t").similarity[TextTrait.METADATA]
     for m in Measure:
         assert math.isclose(df.loc[("parent-child", m.value), "mean"], pair[m], rel_tol=1e-12), m

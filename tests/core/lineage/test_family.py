@@ -118,3 +118,36 @@ def test_family_of_real_model(con):
     assert s["size"] == len(f.models) and s["generations"]["models"].sum() == len(f.models)
     assert s["growth"]["models"].iloc[-1] == f.models["created_at"].notna().sum()
     assert fam.load_family(con, "no/such") is None
+
+
+def _scope_graph():
+    """r → a → b (fine-tunes), a → q (quantized), b ⇄ c (a cycle), x + a → m (a merge), m → m1: families without
+    merges are {r, a, b, c, q} and {m, m1} (and x alone)."""
+    import duckdb
+
+    con = duckdb.connect()
+    edges = [("r", "a", "finetune"), ("a", "b", "finetune"), ("a", "q", "quantized"), ("b", "c", "finetune"),
+             ("c", "b", "finetune"), ("x", "m", "merge"), ("a", "m", "merge"), ("m", "m1", "finetune")]
+    family = {"r": "r", "a": "r", "b": "r", "c": "r", "q": "r", "m": "m", "m1": "m", "x": "x"}
+    con.execute("CREATE TABLE edges (parent VARCHAR, child VARCHAR, relation VARCHAR, parent_in_snapshot BOOLEAN, "
+                "relation_confidence FLOAT)")
+    con.executemany("INSERT INTO edges VALUES (?, ?, ?, TRUE, 1)", edges)
+    con.execute("CREATE TABLE models (model_id VARCHAR, family VARCHAR, family_all VARCHAR, family_finetune VARCHAR, "
+                "pipeline_tag VARCHAR, created_at TIMESTAMPTZ)")
+    con.executemany("INSERT INTO models VALUES (?, ?, 'r', ?, NULL, NULL)", [(m, f, f) for m, f in family.items()])
+    return con
+
+
+@pytest.mark.parametrize("scope, children", [
+    (dict(model="b"), {"a", "b", "c", "q"}),  # b's family without merges: every edge into it
+    (dict(model="a", kind="descendants"), {"b", "c", "q"}),  # below a, merges left out; the cycle ends
+    (dict(model="a", kind="descendants", graph="all"), {"b", "c", "q", "m", "m1"}),
+    (dict(model="a", kind="descendants", graph="finetune"), {"b", "c"}),
+    (dict(model="m1"), {"m", "m1"}),  # a merge starts a family: x and a stay outside it, their merge edges lead in
+    (dict(model="nobody"), set()),
+])
+def test_any_model_scopes_its_family_or_its_descendants(scope, children):
+    from core.lineage import EdgeScope, edges_sql
+
+    sql, params = edges_sql(EdgeScope(**scope))
+    assert {c for _, c, _ in _scope_graph().execute(sql, params).fetchall()} == children

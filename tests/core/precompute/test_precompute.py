@@ -72,14 +72,25 @@ def test_real_listing_lineage_facts(listing_bundle):
     assert m["warnings"]["cycles"] == 7 and len(m["cycles"]) == 7
     assert m["identity"]["parents_by_match"] == {"exact": 104_738, "case": 696, "redirect": 16_194, "name": 47,
                                                  "outside": 4_283}
-    assert m["counts"]["largest_family"] == 28_036
+    # The default family is the study's, without merges; with them, merges of a BERT and an LLM glue 28,036 models.
+    assert m["counts"]["largest_family_all_edges"] == 28_036
+    assert m["counts"]["largest_family"] < 10_000
     assert m["counts"]["edges_by_source"] == {"inferred": m["counts"]["edges"]}  # 2024 tags are untyped
     con = connect(open_bundle(listing_bundle))
-    # Families partition the in-snapshot edges: both ends of every such edge share a family.
-    split = con.execute("""SELECT count(*) FROM edges e JOIN models p ON p.model_id = e.parent
-                           JOIN models c ON c.model_id = e.child WHERE p.family_id <> c.family_id""").fetchone()[0]
-    assert split == 0
-    distilbert = con.execute("""SELECT n_children, (SELECT count(*) FROM models WHERE family_no_merge = m.model_id)
+    # Families partition the in-snapshot edges other than merges: both ends of every such edge share a family.
+    split = con.execute("""SELECT count(*) FILTER (WHERE e.relation <> 'merge'), count(*) FILTER (WHERE e.relation = 'merge')
+                           FROM edges e JOIN models p ON p.model_id = e.parent
+                           JOIN models c ON c.model_id = e.child WHERE p.family_id <> c.family_id""").fetchone()
+    assert split[0] == 0 and split[1] > 0
+    # Merges cross between families and are counted there: Llama 3's models are merged into other families' models.
+    assert con.execute("SELECT merges_out FROM families WHERE family = 'meta-llama/Meta-Llama-3-8B'").fetchone()[0] > 100
+    llama = con.execute("""SELECT family, (SELECT count(*) FROM models WHERE family = m.family),
+                                  (SELECT count(*) FROM models WHERE family = m.family AND model_id ILIKE '%bert%')
+                           FROM models m WHERE model_id = 'meta-llama/Meta-Llama-3-8B'""").fetchone()
+    assert llama[0] == "meta-llama/Meta-Llama-3-8B" and llama[1] > 500 and llama[2] == 0
+    glued = con.execute("SELECT family_all FROM models WHERE model_id = 'meta-llama/Meta-Llama-3-8B'").fetchone()[0]
+    assert glued == "google-bert/bert-base-uncased"  # the all-edges variant, one switch away
+    distilbert = con.execute("""SELECT n_children, (SELECT count(*) FROM models WHERE family = m.model_id)
                                 FROM models m WHERE model_id = 'distilbert/distilbert-base-uncased'""").fetchone()
     assert distilbert == (5_239, 5_283)  # 541 children and 547 models when legacy ids were left outside
     written = con.execute("SELECT count(*) FROM edges WHERE parent = 'distilbert/distilbert-base-uncased' "
