@@ -26,7 +26,7 @@ def family(model_id: str) -> str:
 
 def license_chain(model_id: str) -> str:
     """The Licenses page with ``model_id``'s license chain open."""
-    return f"licenses?lic_model={quote(str(model_id), safe='')}"
+    return f"licenses?lic_chain={quote(str(model_id), safe='')}"
 
 
 def on_map(model_id: str) -> str:

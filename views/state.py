@@ -15,7 +15,7 @@ import math
 import streamlit as st
 
 from core.errors import BundleError
-from core.lineage import EdgeScope, Relation
+from core.lineage import FAMILY_GRAPH_LABELS, EdgeScope, FamilyGraph, Relation, ScopeKind
 from views import cache
 
 BUNDLE_KEY = "bundle"
@@ -130,32 +130,62 @@ def code(text: str, limit: int = 200) -> str:
     return "`" + str(text)[:limit].replace("`", "'") + "`"
 
 
-def checked_family(path: str, family: str) -> str | None:
-    """``family`` if it is the root of a family in the bundle; otherwise a warning and None (all families)."""
-    family = (family or "").strip()
-    if family and not cache.is_family(path, family):
-        st.warning(f"No family is rooted at {code(family)} in this bundle; showing all families.")
+def checked_model(path: str, model: str) -> str | None:
+    """``model`` if the bundle has it; otherwise a warning and None (no restriction)."""
+    model = (model or "").strip()
+    if model and not cache.has_model(path, model):
+        st.warning(f"No model {code(model)} in this bundle; showing every model.")
         return None
-    return family or None
+    return model or None
 
 
 ALL_EDGES = "all edge types"
+SCOPE_LABELS = {ScopeKind.FAMILY: "its family", ScopeKind.DESCENDANTS: "its descendants"}
+
+
+def model_scope_controls(path: str, prefix: str, columns) -> tuple[str | None, ScopeKind, FamilyGraph]:
+    """Any model as a scope, URL-bound under ``<prefix>_model|scope|graph``: the model, whether it stands for its
+    family or its descendants, and the graph variant both are read on. ``columns`` are three containers."""
+    legacy = st.query_params.get(f"{prefix}_family")  # links from before any model could scope: a family root
+    if legacy and f"{prefix}_model" not in st.query_params and f"{prefix}_model" not in st.session_state:
+        st.session_state[f"{prefix}_model"] = legacy
+    model = columns[0].text_input("Model (any id)", key=f"{prefix}_model", bind="query-params", max_chars=300,
+                                  placeholder="every model; e.g. a base such as meta-llama/Meta-Llama-3-8B")
+    kind = columns[1].segmented_control("Scope", [k.value for k in ScopeKind], default=ScopeKind.FAMILY.value,
+                                        format_func=lambda k: SCOPE_LABELS[ScopeKind(k)], key=f"{prefix}_scope",
+                                        bind="query-params",
+                                        help="The model's whole family, or the model and everything made from it")
+    graph = columns[2].selectbox("Family graph", [g.value for g in FamilyGraph], key=f"{prefix}_graph",
+                                 format_func=lambda g: FAMILY_GRAPH_LABELS[FamilyGraph(g)], bind="query-params",
+                                 help="Which edges join a family and lead to descendants; the study leaves merges out")
+    return (checked_model(path, model), ScopeKind(kind or ScopeKind.FAMILY.value),
+            FamilyGraph(graph or FamilyGraph.NO_MERGE.value))
+
+
+def scope_words(scope: EdgeScope) -> str:
+    """The scope's model part in words, for captions."""
+    if not scope.model:
+        return "every model"
+    graph = FAMILY_GRAPH_LABELS[FamilyGraph(scope.graph)]
+    if ScopeKind(scope.kind) is ScopeKind.DESCENDANTS:
+        return f"the descendants of {code(scope.model, 120)} ({graph})"
+    return f"the family of {code(scope.model, 120)} ({graph})"
 
 
 def edge_scope_controls(path: str, prefix: str, relations: list[str], help: str | None = None) -> EdgeScope:
-    """Family, edge type and child-creation dates, URL-bound under ``<prefix>_family|relation|from|to``.
+    """A model scope (``model_scope_controls``), edge type and child-creation dates, URL-bound under
+    ``<prefix>_model|scope|graph|relation|from|to``.
 
     ``relations`` lists the edge-type choices, the first being the default (``ALL_EDGES`` for no restriction).
     Returns the ``EdgeScope`` they describe, which caches take as it is.
     """
-    c = st.columns([3, 2, 2, 2])
-    family = c[0].text_input("Family (root model id)", key=f"{prefix}_family", bind="query-params", max_chars=300,
-                             placeholder="all families")
-    relation = c[1].selectbox("Edge type", relations, key=f"{prefix}_relation", bind="query-params", help=help)
-    since = c[2].date_input("Child created from", value=None, min_value=dt.date(2015, 1, 1), key=f"{prefix}_from",
+    model, kind, graph = model_scope_controls(path, prefix, st.columns([3, 2, 2]))
+    c = st.columns([3, 2, 2])
+    relation = c[0].selectbox("Edge type", relations, key=f"{prefix}_relation", bind="query-params", help=help)
+    since = c[1].date_input("Child created from", value=None, min_value=dt.date(2015, 1, 1), key=f"{prefix}_from",
                             bind="query-params")
-    until = c[3].date_input("Child created until", value=None, min_value=dt.date(2015, 1, 1), key=f"{prefix}_to",
+    until = c[2].date_input("Child created until", value=None, min_value=dt.date(2015, 1, 1), key=f"{prefix}_to",
                             bind="query-params")
     relation = relation or relations[0]
-    return EdgeScope(family=checked_family(path, family), relation=None if relation == ALL_EDGES else Relation(relation),
+    return EdgeScope(model=model, kind=kind, graph=graph, relation=None if relation == ALL_EDGES else Relation(relation),
                      created_from=since or None, created_to=until or None)

@@ -8,14 +8,14 @@ May import: ``core.errors``, ``core.settings``, ``core.bundle``, ``core.lineage`
 
 from core.licenses.classes import (CLASS_ORDER, RESTRICTIVENESS, LicenseClass, add_license_classes, classify_license, connect,
                                    model_license_class, relaxes)
-from core.licenses.compliance import (CARD_NAMES, SEVERITY, SOURCES, Judgement, Reason, Verdict, judge, judge_pair,
+from core.licenses.compliance import (CARD_NAMES, SEVERITY, edge_lead, SOURCES, Judgement, Reason, Verdict, judge, judge_pair,
                                       normalise, resolve, worst)
-from core.licenses.audit import (class_counts, class_matrix, license_pairs, family_relaxations, family_verdicts, license_chain, license_edges,
+from core.licenses.audit import (class_counts, class_matrix, filter_verdicts, license_pairs, license_values, verdict_mix, family_relaxations, family_verdicts, license_chain, license_edges,
                                  model_verdicts, relaxing_edges, transitions, verdict_edges)
 
 __all__ = [
     "CLASS_ORDER", "RESTRICTIVENESS", "LicenseClass", "add_license_classes", "classify_license", "connect", "model_license_class",
-    "relaxes", "CARD_NAMES", "SEVERITY", "SOURCES", "Judgement", "Reason", "Verdict", "judge", "judge_pair",
-    "normalise", "resolve", "worst", "class_counts", "class_matrix", "license_pairs", "family_relaxations", "family_verdicts", "license_chain",
+    "relaxes", "CARD_NAMES", "edge_lead", "SEVERITY", "SOURCES", "Judgement", "Reason", "Verdict", "judge", "judge_pair",
+    "normalise", "resolve", "worst", "class_counts", "class_matrix", "filter_verdicts", "license_pairs", "license_values", "verdict_mix", "family_relaxations", "family_verdicts", "license_chain",
     "license_edges", "model_verdicts", "relaxing_edges", "transitions", "verdict_edges",
 ]

@@ -4,16 +4,19 @@ of the rule engine (:mod:`core.licenses.compliance`), by edge, by model, by fami
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from core.bundle import pandas_rows
 from core.licenses.classes import CLASS_ORDER, relaxes
-from core.licenses.compliance import SEVERITY, Verdict, judge, resolve
+from core.licenses.compliance import SEVERITY, Verdict, edge_lead, judge, named_agreement, resolve
 from core.lineage.family import FamilyData
 from core.lineage.scope import EdgeScope, edges_sql
 
 __all__ = ["family_relaxations", "transitions", "class_counts", "license_edges", "verdict_edges", "model_verdicts",
-           "family_verdicts", "license_chain", "relaxing_edges"]
+           "family_verdicts", "license_chain", "relaxing_edges", "license_values", "filter_verdicts", "license_pairs", "verdict_mix",
+           "class_matrix"]
 
 
 _EDGE_COLUMNS = ["family", "parent", "child", "relation", "relation_source", "parent_licenses", "child_licenses",
@@ -90,7 +93,7 @@ def class_counts(con) -> pd.DataFrame:
 
 
 _VERDICT_COLUMNS = ["family", "parent", "child", "relation", "relation_source", "parent_licenses", "child_licenses",
-                    "verdict", "reasons"]
+                    "verdict", "reasons", "differs_upstream", "upstream", "upstream_licenses", "root_agreement_doubt"]
 
 
 def _license_name(con, alias: str) -> str:
@@ -100,30 +103,60 @@ def _license_name(con, alias: str) -> str:
     return f"{alias}.license_name" if known else "NULL"
 
 
+def _has_upstream(con) -> bool:
+    return con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'models' "
+                       "AND column_name = 'license_upstream'").fetchone()[0] > 0
+
+
 def verdict_edges(con, scope: EdgeScope = EdgeScope()) -> pd.DataFrame:
     """Every in-snapshot edge in ``scope`` with the compliance verdict on its child's licenses (core.licenses.compliance).
 
     Licenses are ", "-joined as each model states them, "other" read from the card's ``license_name`` where the
-    bundle has it; ``reasons`` are the rules that fired, "; "-joined with their sources. Each distinct pair of
+    bundle has it; ``reasons`` say what the edge does with the license, for its relation, then the rules that
+    fired, "; "-joined with their sources. ``differs_upstream``: the child declares a license other than its
+    ``upstream`` (the nearest ancestor without merges that declares one, ``models.license_upstream``); a parent
+    that does so is named in the reasons, since its children are judged against its label. Each distinct pair of
     license lists is judged once, so the whole Hub takes a second. Sorted as ``license_edges``.
     """
+    up = _has_upstream(con)
     sql, params = edges_sql(scope, f"""
         c.family, e.parent, e.child, e.relation, e.relation_source, coalesce(p.licenses, []) AS pl,
         {_license_name(con, 'p')} AS pn, coalesce(c.licenses, []) AS cl, {_license_name(con, 'c')} AS cn,
-        c.downloads AS child_downloads""")
-    df = pandas_rows(con, f"SELECT * FROM ({sql}) ORDER BY family, child_downloads DESC NULLS LAST, child, parent",
-                          params)
+        c.downloads AS child_downloads,
+        {'c.license_upstream' if up else 'NULL'} AS upstream, {'p.license_upstream' if up else 'NULL'} AS parent_upstream""")
+    df = pandas_rows(con, f"""
+        SELECT s.*, coalesce(cu.licenses, []) AS ul, coalesce(pu.licenses, []) AS pul, coalesce(r.licenses, []) AS rl
+        FROM ({sql}) s LEFT JOIN models cu ON cu.model_id = s.upstream LEFT JOIN models pu ON pu.model_id = s.parent_upstream
+        LEFT JOIN models r ON r.model_id = s.family
+        ORDER BY s.family, s.child_downloads DESC NULLS LAST, s.child, s.parent""", params)
     return _judged(df)[_VERDICT_COLUMNS]
 
 
 def _judged(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` (columns pl, pn, cl, cn: both ends' license lists and card license names) with its verdicts."""
+    """``df`` (columns pl, pn, cl, cn: both ends' license lists and card license names; relation; optionally
+    upstream, ul, parent_upstream, pul) with its verdicts and reasons."""
 
     keys = [(tuple(resolve(list(pl), pn)), tuple(resolve(list(cl), cn)))
             for pl, pn, cl, cn in zip(df["pl"], df["pn"], df["cl"], df["cn"])]
     judged = {k: judge([list(k[0])], list(k[1])) for k in set(keys)}
-    return df.assign(parent_licenses=[", ".join(k[0]) for k in keys], child_licenses=[", ".join(k[1]) for k in keys],
-                     verdict=[judged[k].verdict.value for k in keys], reasons=[_reason_text(judged[k]) for k in keys])
+    leads = [edge_lead(rel, k[0], k[1]) for rel, k in zip(df["relation"], keys)]
+    reasons = [f"{lead}; {_reason_text(judged[k])}" for lead, k in zip(leads, keys)]
+    out = df.assign(parent_licenses=[", ".join(k[0]) for k in keys], child_licenses=[", ".join(k[1]) for k in keys],
+                    verdict=[judged[k].verdict.value for k in keys])
+    if "upstream" in df:
+        differs = [bool(len(cl)) and bool(len(ul)) and sorted(cl) != sorted(ul) for cl, ul in zip(df["cl"], df["ul"])]
+        parent_off = [bool(len(pl)) and bool(len(pul)) and sorted(pl) != sorted(pul) for pl, pul in zip(df["pl"], df["pul"])]
+        reasons = [r + (f"; judged against the parent's declared {', '.join(pl)}, but its own upstream {pu} declares "
+                        f"{', '.join(pul)}: the parent's label may be wrong" if off else "")
+                   for r, off, pl, pu, pul in zip(reasons, parent_off, df["pl"], df["parent_upstream"], df["pul"])]
+        # A root that names one vendor agreement and declares another misjudges its whole family: say so on each edge.
+        roots = {f: named_agreement(f, list(rl)) for f, rl in zip(df["family"], df["rl"])}
+        reasons = [r + (f"; the family's root {f} declares {', '.join(rl)} but its name says {roots[f]}: the edges "
+                        f"below it may be judged against the wrong agreement" if roots.get(f) else "")
+                   for r, f, rl in zip(reasons, df["family"], df["rl"])]
+        out = out.assign(differs_upstream=differs, upstream_licenses=[", ".join(u) for u in df["ul"]],
+                         root_agreement_doubt=[bool(roots.get(f)) for f in df["family"]])
+    return out.assign(reasons=reasons)
 
 
 def license_chain(con, model_id: str, max_steps: int = 50) -> pd.DataFrame:
@@ -194,10 +227,41 @@ def family_verdicts(edges: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["violation", "edges", "family"], ascending=[False, False, True]).reset_index(drop=True)[columns]
 
 
+def license_values(edges: pd.DataFrame, column: str) -> list[str]:
+    """The licenses named in ``column`` ("parent_licenses" or "child_licenses") of ``verdict_edges`` output, most
+    edges first; "(none)" for edges whose side states none."""
+    values = edges[column].fillna("").map(lambda v: v.split(", ") if v else ["(none)"]).explode()
+    counts = values.value_counts()
+    return sorted(counts.index, key=lambda v: (-counts[v], v))
+
+
+def filter_verdicts(edges: pd.DataFrame, parent: Sequence[str] = (), child: Sequence[str] = (),
+                    verdict: str | None = None, differs_only: bool = False) -> pd.DataFrame:
+    """``verdict_edges`` rows whose parent states any of ``parent`` and whose child any of ``child`` ("(none)" for
+    no license; empty means any), of ``verdict``, and with ``differs_only`` those whose label is in doubt: the
+    child's differs from upstream, or the family's root names another agreement than it declares."""
+    keep = pd.Series(True, index=edges.index)
+    for column, wanted in (("parent_licenses", parent), ("child_licenses", child)):
+        if wanted:
+            wanted = set(wanted)
+            keep &= edges[column].fillna("").map(lambda v: bool(wanted & set(v.split(", ") if v else ["(none)"])))
+    if verdict:
+        keep &= edges["verdict"] == verdict
+    if differs_only and "differs_upstream" in edges:
+        keep &= edges["differs_upstream"].astype(bool) | edges["root_agreement_doubt"].astype(bool)
+    return edges[keep]
+
+
+def verdict_mix(edges: pd.DataFrame) -> pd.DataFrame:
+    """``verdict_edges`` output counted by verdict, every verdict listed, in order of severity."""
+    counts = edges["verdict"].value_counts() if len(edges) else pd.Series(dtype="int64")
+    return pd.DataFrame({"verdict": [v.value for v in Verdict], "edges": [int(counts.get(v.value, 0)) for v in Verdict]})
+
+
 def license_pairs(edges: pd.DataFrame) -> pd.DataFrame:
     """``verdict_edges`` output counted by (parent licenses, child licenses, verdict), most edges first; a side
     with no license reads "(none)", so the pair is still readable."""
-    edges = edges.fillna({"parent_licenses": "(none)", "child_licenses": "(none)"})
+    edges = edges.assign(**{c: edges[c].fillna("").replace("", "(none)") for c in ("parent_licenses", "child_licenses")})
     return (edges.groupby(["parent_licenses", "child_licenses", "verdict"], dropna=False).size().rename("edges")
             .reset_index().sort_values(["edges", "parent_licenses"], ascending=[False, True]).reset_index(drop=True))
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-__all__ = ["Verdict", "Reason", "Judgement", "SOURCES", "SEVERITY", "CARD_NAMES", "judge_pair", "judge", "worst",
+__all__ = ["edge_lead", "named_agreement", "Verdict", "Reason", "Judgement", "SOURCES", "SEVERITY", "CARD_NAMES", "judge_pair", "judge", "worst",
            "normalise", "resolve"]
 
 
@@ -54,7 +54,56 @@ SOURCES = {
     "gpl": "GNU GPL v3 §5(c) (the whole work under this License) and §10 (no further restrictions)",
     "permissive": "the parent's permissive license: keep its copyright and license notice (e.g. MIT, BSD §1-2, Apache-2.0 §4)",
     "unknown": "no license text to apply: the terms must be read",
+    "same": "a license allows what it grants: a derivative under the same terms keeps them",
+    "liscan": "LISCAN.AI (IEEE TSE 2026): adapters and other derivatives that state no license are counted as "
+              "incompatible with their parents",
 }
+
+_RELATION_NOUN = {"finetune": "a fine-tune", "adapter": "an adapter", "quantized": "a quantized copy",
+                  "merge": "a merge"}
+
+
+# Model names that say which vendor agreement governs them (checked most specific first).
+_NAMED_AGREEMENTS = [(re.compile(r"(?i)llama[-_ ]?3[._]?1(?!\d)"), "llama3.1"), (re.compile(r"(?i)llama[-_ ]?3[._]?2(?!\d)"), "llama3.2"),
+                     (re.compile(r"(?i)llama[-_ ]?3[._]?3(?!\d)"), "llama3.3"), (re.compile(r"(?i)llama[-_ ]?4(?!\d)"), "llama4"),
+                     (re.compile(r"(?i)llama[-_ ]?3(?!\d)(?![._]\d)"), "llama3"), (re.compile(r"(?i)llama[-_ ]?2(?!\d)"), "llama2"),
+                     (re.compile(r"(?i)(^|[-_/])gemma"), "gemma")]
+
+
+def named_agreement(model_id: str, licenses: Sequence[str]) -> str | None:
+    """The vendor agreement a model's name says governs it, where it declares another vendor agreement: a Llama 3
+    model declared ``llama2`` is judged, with all its descendants, against the wrong text. None when they agree."""
+    declared = {normalise(x) for x in licenses} & _AGREEMENTS
+    if not declared:
+        return None
+    name = str(model_id).rsplit("/", 1)[-1]
+    for pattern, agreement in _NAMED_AGREEMENTS:
+        if pattern.search(name):
+            return agreement if agreement not in declared else None
+    return None
+
+
+def edge_lead(relation: str, parent: Sequence[str], child: Sequence[str]) -> str:
+    """What the edge does with its parent's license, in words fitting its relation: the first words of its reason.
+
+    >>> edge_lead("quantized", ["llama3"], ["llama3"])
+    "a quantized copy that keeps its base's license (llama3)"
+    """
+    noun = _RELATION_NOUN.get(relation, "a derivative")
+    p, c = ", ".join(parent) or "(none)", ", ".join(child)
+    base = "its base's" if relation in ("quantized", "adapter") else "its parent's"
+    if not child:
+        if relation == "adapter":
+            return ("an adapter that states no license: it runs on its base, whose terms still apply "
+                    f"({p}); LISCAN counts such adapters as incompatible")
+        return f"{noun} that states no license, where {base.replace('its ', 'the ')} is {p}"
+    if sorted(parent) == sorted(child):
+        return f"{noun} that keeps {base} license ({c})"
+    if relation == "quantized":
+        return f"a quantized copy that relabels its base's {p} as {c}: the weights are still the base's"
+    if relation == "merge":
+        return f"a merge licensed {c}, where this parent is {p}"
+    return f"{noun} that relabels {base} {p} as {c}"
 
 # Hub license ids → SPDX ids of the OSADL matrix. "gpl-3.0" on the Hub does not say "or later": read as "only".
 _SPDX = {
@@ -155,12 +204,17 @@ def judge_pair(parent: str, child: str) -> Judgement:
         return _one(Verdict.VIOLATION, f"{p} is NoDerivatives: a fine-tune, adapter, quantization or merge is adapted "
                     "material, which may not be shared", SOURCES["cc-nd"])
     if p == c:
+        if pcc:  # NonCommercial or ShareAlike terms carry over unchanged: only the credit duties remain
+            return _one(Verdict.COMPATIBLE, f"same license: credit the parent, link {p} and indicate the changes",
+                        SOURCES["cc-by"])
         if p in _AGREEMENTS:
             return _agreement_duties(p)
         if _RAIL.search(p):
             return _one(Verdict.OBLIGATION, f"same license: pass on {p} with its use restrictions and a copy of it",
                         SOURCES["rail"])
-        return _one(Verdict.COMPATIBLE, "same license", SOURCES["osadl"] if p in _SPDX else SOURCES["permissive"])
+        if p in _SPDX:
+            return _one(Verdict.COMPATIBLE, f"same license: keep {p}'s notices", SOURCES["osadl"])
+        return _one(Verdict.COMPATIBLE, "same license: keep its notices", SOURCES["same"])
     if p in _AGREEMENTS:
         return _one(Verdict.VIOLATION, f"the {p} agreement must govern every derivative and travel with it; {c} is "
                     "another license", SOURCES[p])

@@ -7,7 +7,8 @@ May import: ``core.errors``, ``core.settings``, ``core.bundle`` and ``core.inges
 """
 
 from core.lineage.edges import CANONICAL_ORGS, LineageEdges, build_edges, resolve_parents
-from core.lineage.graph import (Lineage, ancestors_of, compute_lineage, descendants_of, family_roots, lineage_of, walk,
+from core.lineage.graph import (Lineage, ancestors_of, compute_lineage, descendants_of, family_roots, lineage_of,
+                                nearest_declaring, walk,
                                 weak_components)
 from core.lineage.inference import (ADAPTER_LIBRARIES, ADAPTER_TAGS, MERGE_TAGS, QUANT_FORMAT_TAGS, QUANT_LIBRARIES,
                                     QUANT_TAGS, RULE_CONFIDENCE, UNSURE_BELOW, InferenceRule, Modality, infer_relations,
@@ -23,6 +24,6 @@ __all__ = [
     "relation_confidence", "tag_signals", "MERGE_TAGS", "QUANT_TAGS", "QUANT_FORMAT_TAGS",
     "ADAPTER_TAGS", "QUANT_LIBRARIES", "ADAPTER_LIBRARIES",
     "CANONICAL_ORGS", "LineageEdges", "resolve_parents", "build_edges",
-    "Lineage", "compute_lineage", "weak_components", "family_roots", "ancestors_of", "descendants_of", "lineage_of", "walk",
+    "Lineage", "compute_lineage", "nearest_declaring", "weak_components", "family_roots", "ancestors_of", "descendants_of", "lineage_of", "walk",
     "EdgeScope", "edges_sql", "descendants_sql",
 ]

@@ -18,9 +18,10 @@ import pandas as pd
 
 from core.bundle import pandas_rows
 from core.lineage.graph import lineage_of, walk
+from core.lineage.types import FamilyGraph
 
-__all__ = ["Scope", "FamilyData", "load_family", "lineage_of", "PrunedTree", "prune", "more_node_id", "summary",
-           "to_csv", "to_graphml", "to_json", "from_json", "table_selection_to_model", "is_family"]
+__all__ = ["Scope", "FamilyData", "load_family", "Descendants", "descendants", "descendants_summary", "lineage_of", "PrunedTree", "prune", "more_node_id", "summary",
+           "to_csv", "to_graphml", "to_json", "from_json", "table_selection_to_model", "has_model"]
 
 MORE_PREFIX = "more::"
 
@@ -39,21 +40,73 @@ class FamilyData:
     edges: pd.DataFrame  # parent, child, relation, relation_source, relation_confidence (1 when declared)
 
 
-def load_family(con, model_id: str) -> FamilyData | None:
-    """The family of ``model_id`` (None if the model is not in the bundle)."""
-    row = con.execute("SELECT family_id, family FROM models WHERE model_id = ?", [model_id]).fetchone()
+def load_family(con, model_id: str, graph: FamilyGraph = FamilyGraph.NO_MERGE) -> FamilyData | None:
+    """The family of ``model_id`` on the ``graph`` variant (None if the model is not in the bundle). Merge edges
+    from other families into its models come with it; the tree draws only edges inside the family."""
+    column = FamilyGraph(graph).column
+    row = con.execute(f"SELECT {column} FROM models WHERE model_id = ?", [model_id]).fetchone()
     if row is None:
         return None
-    family_id, family = row
-    models = pandas_rows(con, """
+    family = row[0]
+    models = pandas_rows(con, f"""
         SELECT model_id, downloads, likes, created_at, pipeline_tag, library_name, license_class, licenses, depth,
                n_children, n_descendants
-        FROM models WHERE family_id = ? ORDER BY downloads DESC, model_id""", [family_id])
-    edges = pandas_rows(con, """
+        FROM models WHERE {column} = ? ORDER BY downloads DESC, model_id""", [family])
+    edges = pandas_rows(con, f"""
         SELECT e.parent, e.child, e.relation, e.relation_source, e.relation_confidence
         FROM edges e JOIN models c ON c.model_id = e.child
-        WHERE e.parent_in_snapshot AND c.family_id = ? ORDER BY e.parent, e.child""", [family_id])
+        WHERE e.parent_in_snapshot AND c.{column} = ? ORDER BY e.parent, e.child""", [family])
     return FamilyData(family=family, models=models, edges=edges)
+
+
+@dataclass(frozen=True)
+class Descendants:
+    """A model and everything made from it on a graph variant, generation by generation."""
+
+    model_id: str
+    graph: FamilyGraph
+    models: pd.DataFrame  # model_id, generation (1 = children), downloads, license_class, n_descendants
+    edges: pd.DataFrame  # parent, child, relation, relation_source, relation_confidence: every edge walked
+
+
+def descendants(con, model_id: str, graph: FamilyGraph = FamilyGraph.NO_MERGE, max_generations: int = 64) -> Descendants:
+    """Walk down from ``model_id`` one generation a query (cycle-safe: a model is met once, at its nearest
+    generation); the edges walked are those of ``graph``."""
+    graph = FamilyGraph(graph)
+    seen, frontier, frames, edge_frames = {model_id}, [model_id], [], []
+    for generation in range(1, max_generations + 1):
+        found = pandas_rows(con, f"""
+            SELECT e.parent, e.child, e.relation, e.relation_source, e.relation_confidence
+            FROM edges e WHERE e.parent_in_snapshot AND {graph.edge_condition('e')}
+              AND e.parent IN (SELECT unnest(?::VARCHAR[])) ORDER BY e.parent, e.child""", [frontier])
+        if found.empty:
+            break
+        edge_frames.append(found)
+        frontier = [c for c in dict.fromkeys(found["child"]) if c not in seen]
+        seen.update(frontier)
+        frames.append(pd.DataFrame({"model_id": frontier, "generation": generation}))
+        if not frontier:
+            break
+    edges = (pd.concat(edge_frames, ignore_index=True).drop_duplicates(["parent", "child"]) if edge_frames
+             else pd.DataFrame(columns=["parent", "child", "relation", "relation_source", "relation_confidence"]))
+    models = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"model_id": [], "generation": []})
+    facts = pandas_rows(con, "SELECT model_id, downloads, license_class, n_descendants FROM models "
+                             "WHERE model_id IN (SELECT unnest(?::VARCHAR[]))", [models["model_id"].tolist()])
+    models = models.merge(facts, on="model_id", how="left").sort_values(["generation", "downloads"],
+                                                                       ascending=[True, False]).reset_index(drop=True)
+    return Descendants(model_id=model_id, graph=graph, models=models, edges=edges)
+
+
+def descendants_summary(d: Descendants) -> dict:
+    """How many models descend, over how many generations, by which relations, and the most downloaded of them."""
+    m = d.models
+    return {
+        "size": len(m),
+        "generations": int(m["generation"].max()) if len(m) else 0,
+        "per_generation": m.groupby("generation").size().rename("models").reset_index(),
+        "relations": d.edges.groupby(["relation", "relation_source"]).size().rename("edges").reset_index(),
+        "top_downloads": m.nlargest(10, "downloads")[["model_id", "generation", "downloads"]],
+    }
 
 
 def more_node_id(parent: str) -> str:
@@ -199,6 +252,6 @@ def table_selection_to_model(selected_rows: list[int] | None, model_ids: list[st
     return None
 
 
-def is_family(con, family: str) -> bool:
-    """Whether ``family`` is the root id of a family of two or more models."""
-    return con.execute("SELECT count(*) FROM families WHERE family = ?", [family]).fetchone()[0] > 0
+def has_model(con, model_id: str) -> bool:
+    """Whether the bundle holds ``model_id``."""
+    return con.execute("SELECT count(*) FROM models WHERE model_id = ?", [model_id]).fetchone()[0] > 0

@@ -15,7 +15,7 @@ import numpy as np
 
 from core.lineage.edges import LineageEdges
 
-__all__ = ["Lineage", "compute_lineage", "weak_components", "family_roots", "ancestors_of", "descendants_of", "lineage_of", "walk"]
+__all__ = ["Lineage", "compute_lineage", "nearest_declaring", "weak_components", "family_roots", "ancestors_of", "descendants_of", "lineage_of", "walk"]
 
 
 @dataclass(frozen=True)
@@ -183,6 +183,28 @@ def compute_lineage(n: int, edges: LineageEdges, downloads: np.ndarray) -> Linea
         cycles=cycles,
         in_cycle=in_cycle,
     )
+
+
+def nearest_declaring(n: int, parent: np.ndarray, child: np.ndarray, declared: np.ndarray, downloads: np.ndarray,
+                      max_steps: int = 64) -> np.ndarray:
+    """Per model, the nearest ancestor that declares something (``declared``), or -1: the license a model's
+    own should match. Each model looks up through one parent, its most downloaded one over the given edges
+    (pass the edges without merges: a merge has several parents and no single upstream). Bounded, so cycles end."""
+    up = np.full(n, -1, dtype=np.int64)
+    order = np.lexsort((parent, -downloads[parent], child))  # per child: the most downloaded parent first
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = child[order][1:] != child[order][:-1]
+    up[child[order][first]] = parent[order][first]
+    found = np.full(n, -1, dtype=np.int64)
+    cur = up.copy()
+    for _ in range(max_steps):
+        live = cur >= 0
+        if not live.any():
+            break
+        hit = live & declared[np.maximum(cur, 0)]
+        found[hit] = cur[hit]
+        cur = np.where(live & ~hit, up[np.maximum(cur, 0)], -1)
+    return found
 
 
 def walk(start: str, neighbours: dict[str, list[str]], max_depth: int | None = None) -> dict[str, int]:

@@ -25,7 +25,7 @@ from core.ingest.cards import CardWriter
 from core.ingest.models import normalize
 from core.ingest.snapshot import DEFAULT_BATCH_ROWS, Snapshot, open_snapshot
 from core.lineage import (CANONICAL_ORGS, RELATION_CODE, RELATION_PRIORITY, InferenceRule, ParentMatch, Relation, RelationSource,
-                          build_edges, compute_lineage, family_roots, weak_components)
+                          build_edges, compute_lineage, family_roots, nearest_declaring, weak_components)
 from core.precompute.map import add_map
 from core.precompute.stages import STEPS, StageLog, progress_bar
 
@@ -187,6 +187,12 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
     models = models.append_column("in_cycle", pa.array(lin.in_cycle))
     models = models.append_column("family_all", ids.take(pa.array(lin.family_root)))
     models = models.append_column("family_finetune", ids.take(pa.array(root_finetune)))
+    # Where the license a model should keep comes from: its nearest ancestor (without merges) that declares one.
+    declared = pc.fill_null(pc.greater(pc.list_value_length(models["licenses"]), 0), False).to_numpy(zero_copy_only=False)
+    upstream = nearest_declaring(n, p_in[rel_in != merge_code], c_in[rel_in != merge_code], declared, downloads)
+    models = models.append_column("license_upstream", pc.if_else(pa.array(upstream >= 0),
+                                                                 ids.take(pa.array(np.maximum(upstream, 0))),
+                                                                 pa.scalar(None, pa.string())))
     families = _families(models, family, root, ids, p_in, c_in, rel_in)
     rel_counts = {d["values"]: d["counts"] for d in pc.value_counts(edge_table["relation"]).to_pylist()}
     src_counts = {d["values"]: d["counts"] for d in pc.value_counts(edge_table["relation_source"]).to_pylist()}

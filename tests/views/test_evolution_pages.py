@@ -65,7 +65,7 @@ def test_resemblance_findings_follow_the_numbers():
 
 def test_resemblance_widgets_driven_by_key():
     at = _run(RESEMBLANCE)
-    at.text_input(key="res_family").set_value(_largest_family())
+    at.text_input(key="res_model").set_value(_largest_family())
     at.selectbox(key="res_relation").set_value("adapter")
     at.selectbox(key="res_task").set_value("text-generation")
     at.button_group(key="res_trait").set_value("cards")
@@ -86,10 +86,10 @@ def test_resemblance_widgets_driven_by_key():
 def test_resemblance_state_from_the_url():
     family = _largest_family()
     parent, child = _edge()
-    at = _run(RESEMBLANCE, {"res_family": family, "res_relation": "quantized", "res_task": "text-generation",
+    at = _run(RESEMBLANCE, {"res_model": family, "res_relation": "quantized", "res_task": "text-generation",
                             "res_trait": "model cards", "res_a": child, "res_b": parent, **COMPARE})
     _clean(at)
-    assert at.text_input(key="res_family").value == family
+    assert at.text_input(key="res_model").value == family
     assert at.selectbox(key="res_relation").value == "quantized"
     assert at.selectbox(key="res_task").value == "text-generation"
     assert at.button_group(key="res_trait").value == "cards"
@@ -122,13 +122,13 @@ def test_resemblance_quick_picks_fill_the_compare_view():
 
 
 @pytest.mark.parametrize("params", [
-    {"res_family": "'; DROP TABLE models; --"},
+    {"res_model": "'; DROP TABLE models; --"},
     {"res_relation": "1e400"},
     {"res_task": "<script>alert(1)</script>"},
     {"res_trait": "99999999999999999999"},
     {"res_a": "no/such-model' OR 1=1 --", "res_b": "<script>alert(1)</script>"},
     {"res_a": "x" * 5000, "res_b": "`rm -rf`"},
-    {"res_family": "%_\\'\"", "res_a": "1e400"},
+    {"res_model": "%_\\'\"", "res_a": "1e400"},
     {"res_view": "<script>alert(1)</script>"},
     {"res_view": "' OR 1=1 --", "res_a": "no/such"},
 ])
@@ -166,7 +166,7 @@ def test_drift_widgets_driven_by_key():
     at.number_input(key="drift_top").set_value(4).run()
     assert at.query_params["drift_top"] == "4"
     assert _metric_int(at, "Values ordered") <= 4
-    at.text_input(key="drift_family").set_value(_largest_family())
+    at.text_input(key="drift_model").set_value(_largest_family())
     at.selectbox(key="drift_relation").set_value("all edge types")
     at.date_input(key="drift_from").set_value("2023-01-01")
     at.date_input(key="drift_to").set_value("2025-12-31")
@@ -180,10 +180,10 @@ def test_drift_widgets_driven_by_key():
 
 def test_drift_state_from_the_url():
     family = _largest_family()
-    at = _run(DRIFT, {"drift_family": family, "drift_relation": "adapter", "drift_from": "2022-06-01",
+    at = _run(DRIFT, {"drift_model": family, "drift_relation": "adapter", "drift_from": "2022-06-01",
                       "drift_to": "2025-06-30", "drift_trait": "languages", "drift_top": "6", "drift_by": "by depth of the child"})
     _clean(at)
-    assert at.text_input(key="drift_family").value == family
+    assert at.text_input(key="drift_model").value == family
     assert at.selectbox(key="drift_relation").value == "adapter"
     assert str(at.date_input(key="drift_from").value) == "2022-06-01"
     assert str(at.date_input(key="drift_to").value) == "2025-06-30"
@@ -194,7 +194,7 @@ def test_drift_state_from_the_url():
 
 @pytest.mark.parametrize("params", [
     {"drift_top": "1e400"}, {"drift_top": "99999999999999999999"}, {"drift_top": "-4"}, {"drift_top": "nan"},
-    {"drift_family": "'; DROP TABLE edges; --"}, {"drift_relation": "<script>alert(1)</script>"},
+    {"drift_model": "'; DROP TABLE edges; --"}, {"drift_relation": "<script>alert(1)</script>"},
     {"drift_from": "2024-13-45", "drift_to": "1e400"}, {"drift_trait": "' OR 1=1 --", "drift_by": "<img src=x>"},
     {"drift_from": "2025-01-01", "drift_to": "2020-01-01"},
 ])

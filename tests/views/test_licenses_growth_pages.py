@@ -52,7 +52,7 @@ def test_licenses_audit_shows_every_verdict_and_a_model_s_chain():
     assert len(table) == min(2_000, int((judged["verdict"] == "violation").sum())) and set(table["verdict"]) == {"violation"}
     assert table["reasons"].str.len().gt(0).all()
     deep = con.execute("SELECT model_id FROM models WHERE depth >= 3 ORDER BY model_id LIMIT 1").fetchone()[0]
-    at = _run(LICENSES, {"lic_model": deep, "lic_verdict": "any"})
+    at = _run(LICENSES, {"lic_chain": deep, "lic_verdict": "any"})
     _clean(at)
     chain = license_chain(con, deep)
     assert chain["generation"].max() >= 3
@@ -63,11 +63,11 @@ def test_licenses_audit_shows_every_verdict_and_a_model_s_chain():
 
 def test_licenses_state_round_trips_through_the_url(demo_edges):
     family = _family_with_relaxations(demo_edges)
-    params = {"lic_family": family, "lic_relation": "finetune", "lic_from": "2023-01-01", "lic_to": "2025-12-31",
+    params = {"lic_model": family, "lic_relation": "finetune", "lic_from": "2023-01-01", "lic_to": "2025-12-31",
               "lic_only": "false", "lic_parent_class": "commercial-restricted", "lic_child_class": "permissive"}
     at = _run(LICENSES, params)
     _clean(at)
-    assert at.text_input(key="lic_family").value == family
+    assert at.text_input(key="lic_model").value == family
     assert at.selectbox(key="lic_relation").value == "finetune"
     assert str(at.date_input(key="lic_from").value) == "2023-01-01" and str(at.date_input(key="lic_to").value) == "2025-12-31"
     assert at.toggle(key="lic_only").value is False
@@ -77,7 +77,7 @@ def test_licenses_state_round_trips_through_the_url(demo_edges):
 
     from core.lineage import Relation
 
-    scoped = license_edges(connect(open_bundle(DEMO)), EdgeScope(family=family, relation=Relation.FINETUNE,
+    scoped = license_edges(connect(open_bundle(DEMO)), EdgeScope(model=family, relation=Relation.FINETUNE,
                                                                  created_from=dt.date(2023, 1, 1),
                                                                  created_to=dt.date(2025, 12, 31)))
     assert _metric(at, "Edges in scope") == len(scoped) < len(demo_edges)
@@ -86,15 +86,23 @@ def test_licenses_state_round_trips_through_the_url(demo_edges):
 
 
 @pytest.mark.parametrize("params", [
-    {"lic_family": "'; DROP TABLE edges; --"}, {"lic_relation": "<script>alert(1)</script>"},
+    {"lic_model": "'; DROP TABLE edges; --"}, {"lic_relation": "<script>alert(1)</script>"},
     {"lic_from": "2024-13-45"}, {"lic_parent_class": "x" * 5000}, {"lic_only": "maybe"},
 ])
 def test_licenses_hostile_url_values_give_a_clean_page(params):
     at = _run(LICENSES, params)
     assert not at.exception, at.exception
     assert any(m.label == "Edges in scope" for m in at.metric)
-    if "lic_family" in params:
-        assert any("No family is rooted" in w.value for w in at.warning)
+    if "lic_model" in params:
+        assert any("No model" in w.value for w in at.warning)
+
+
+def test_a_link_from_before_any_model_could_scope_still_opens_its_family(demo_edges):
+    family = _family_with_relaxations(demo_edges)
+    at = _run(LICENSES, {"lic_family": family})
+    _clean(at)
+    assert at.text_input(key="lic_model").value == family
+    assert _metric(at, "Edges in scope") == len(demo_edges[demo_edges["family"] == family])
 
 
 def _months() -> list[str]:

@@ -12,12 +12,12 @@ from views.cache.atlas import (distributions, encoder, family_segments, has_labe
 from views.cache.bundle import (ROOT, available_bundles, bundle, bundle_roots, bundle_summary, cursor, edge_mix,
                                 has_cards, largest_families, models_per_month, remote_bundle, top_values,
                                 trait_shares)
-from views.cache.evolution import (compare, created_by, created_months, family_growth, monthly_growth,
+from views.cache.evolution import (compare, created_by, created_months, family_growth, scoped_growth, monthly_growth,
                                    mutation_rates, numerical_drift, relative_pair, resemblance, transitions,
                                    vectorisers)
 from views.cache.licenses import (family_relaxing, license_chain, license_class_counts, license_edges,
                                   license_families, license_transitions, model_verdicts, verdict_edges)
-from views.cache.lineage import family_data, family_summary, is_family
+from views.cache.lineage import descendants, descendants_summary, family_data, family_summary, has_model
 
 __all__ = [
     "ROOT", "available_bundles", "bundle", "bundle_roots", "bundle_summary", "cursor", "edge_mix", "has_cards",
@@ -25,9 +25,9 @@ __all__ = [
     "distributions", "encoder", "family_segments", "has_labels", "has_map", "hover_files", "map_backend", "map_files",
     "map_geometry", "map_labels", "matching", "model_details", "nearest_to_model", "nearest_to_text", "place_text",
     "point_codes", "positions", "projector", "search_ids", "selection", "selection_csv", "vector_index", "warm",
-    "family_data", "family_summary", "is_family",
+    "descendants", "descendants_summary", "family_data", "family_summary", "has_model",
     "family_relaxing", "license_chain", "license_class_counts", "license_edges", "license_families",
     "license_transitions", "model_verdicts", "verdict_edges",
-    "compare", "created_by", "created_months", "family_growth", "monthly_growth", "mutation_rates",
+    "compare", "created_by", "created_months", "family_growth", "scoped_growth", "monthly_growth", "mutation_rates",
     "numerical_drift", "relative_pair", "resemblance", "transitions", "vectorisers",
 ]

@@ -10,6 +10,7 @@ from core.bundle import Bundle, discover_bundles, open_bundle
 from core.evolution import overview
 from core.hub.fetch import served_status
 from core.licenses import connect
+from core.lineage import FamilyGraph
 from core.settings import bundle_override, extra_bundle_roots
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,8 +68,8 @@ def edge_mix(path: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def largest_families(path: str, graph: overview.FamilyGraph, limit: int):
-    return overview.largest_families(cursor(path), overview.FamilyGraph(graph), limit)
+def largest_families(path: str, graph: FamilyGraph, limit: int):
+    return overview.largest_families(cursor(path), FamilyGraph(graph), limit)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -7,7 +7,7 @@ import streamlit as st
 from core.evolution import drift, growth, overview, resemblance as res
 from core.evolution.sampling import sample_pairs
 from core.evolution.traits import DriftTrait, Relative, TextTrait
-from core.lineage import EdgeScope
+from core.lineage import EdgeScope, FamilyGraph
 from views.cache.bundle import cursor
 
 
@@ -59,8 +59,13 @@ def monthly_growth(path: str, split: overview.TimeSplit, top: int = 8):
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def family_growth(path: str, graph: overview.FamilyGraph, families: int):
-    return growth.family_growth(cursor(path), overview.FamilyGraph(graph), families)
+def family_growth(path: str, graph: FamilyGraph, families: int):
+    return growth.family_growth(cursor(path), FamilyGraph(graph), families)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def scoped_growth(path: str, scope: EdgeScope):
+    return growth.scoped_growth(cursor(path), scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

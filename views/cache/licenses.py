@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import licenses
-from core.lineage import EdgeScope
+from core.lineage import EdgeScope, FamilyGraph
 from views.cache.bundle import cursor
 from views.cache.lineage import family_data
 
@@ -49,7 +49,7 @@ def license_chain(path: str, model_id: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def family_relaxing(path: str, model_id: str):
+def family_relaxing(path: str, model_id: str, graph: FamilyGraph = FamilyGraph.NO_MERGE):
     """The edges of a model's family whose child relaxes its parent's license class (None: no such model)."""
-    fam = family_data(path, model_id)
+    fam = family_data(path, model_id, graph)
     return licenses.relaxing_edges(fam) if fam is not None else None

@@ -1,26 +1,35 @@
-"""Caches of family trees."""
+"""Caches of family trees and of a model's descendants."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core.lineage import family
+from core.lineage import FamilyGraph, family
 from views.cache.bundle import cursor
 
 
 @st.cache_resource(show_spinner="Reading the family…", max_entries=16)
-def family_data(path: str, model_id: str) -> family.FamilyData | None:
-    """The family of a model (models and edges), shared read-only."""
-    return family.load_family(cursor(path), model_id)
+def family_data(path: str, model_id: str, graph: FamilyGraph = FamilyGraph.NO_MERGE) -> family.FamilyData | None:
+    """The family of a model (models and edges) on a graph variant, shared read-only."""
+    return family.load_family(cursor(path), model_id, graph)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def family_summary(path: str, model_id: str) -> dict:
-    fam = family_data(path, model_id)
+def family_summary(path: str, model_id: str, graph: FamilyGraph = FamilyGraph.NO_MERGE) -> dict:
+    fam = family_data(path, model_id, graph)
     return family.summary(fam) if fam is not None else {}
 
 
+@st.cache_resource(show_spinner="Walking down from the model…", max_entries=16)
+def descendants(path: str, model_id: str, graph: FamilyGraph = FamilyGraph.NO_MERGE) -> family.Descendants:
+    return family.descendants(cursor(path), model_id, graph)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def descendants_summary(path: str, model_id: str, graph: FamilyGraph = FamilyGraph.NO_MERGE) -> dict:
+    return family.descendants_summary(descendants(path, model_id, graph))
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
-def is_family(path: str, root: str) -> bool:
-    """Whether ``root`` is the root id of a family of two or more models."""
-    return family.is_family(cursor(path), root)
+def has_model(path: str, model_id: str) -> bool:
+    return family.has_model(cursor(path), model_id)

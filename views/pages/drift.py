@@ -34,8 +34,8 @@ def _scope(path: str) -> EdgeScope:
 
 def _scope_words(scope: EdgeScope) -> str:
     parts = [f"{Relation(scope.relation).value} edges" if scope.relation else "all edges"]
-    if scope.family:
-        parts.append(f"in the family of {state.code(scope.family, 120)}")
+    if scope.model:
+        parts.append(f"into {state.scope_words(scope)}")
     if scope.created_from or scope.created_to:
         parts.append(f"children created {scope.created_from or '…'} to {scope.created_to or '…'}")
     return ", ".join(parts)

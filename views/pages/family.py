@@ -9,8 +9,9 @@ import streamlit as st
 from streamlit_agraph import Config, Edge, Node, agraph
 
 from core.lineage import family as fam_core
+from core.lineage import FAMILY_GRAPH_LABELS, UNSURE_BELOW, EdgeScope, FamilyGraph, ScopeKind
 from core.lineage.family import Scope
-from core.licenses import LicenseClass
+from core.licenses import LicenseClass, verdict_mix
 from views import cache, chain, links, state
 
 LICENSE_RGB = {LicenseClass.COMMERCIAL_RESTRICTED.value: "#d62728", LicenseClass.NON_COMMERCIAL.value: "#9467bd",
@@ -21,7 +22,6 @@ LICENSE_MD = {LicenseClass.COMMERCIAL_RESTRICTED.value: "red", LicenseClass.NON_
               LicenseClass.PERMISSIVE.value: "green", LicenseClass.OTHER.value: "gray"}
 RELATION_RGB = {"finetune": "#3b6fb6", "adapter": "#f2a541", "quantized": "#4caf50", "merge": "#c83ca0"}
 TASK_COLORS = px.colors.qualitative.T10
-SURE = 0.9  # inferred types below this confidence are drawn lighter
 TREE_BUDGET = 45  # models drawn at most: more is unreadable at this size, so the rest fold into "+N more" nodes
 SCOPE_LABELS = {Scope.LINEAGE: "ancestors and descendants", Scope.FAMILY: "whole family"}
 
@@ -52,8 +52,8 @@ def _short(model_id: str) -> str:
     return name if len(name) <= 28 else name[:26] + "…"
 
 
-def _tree(path: str, model_id: str, scope: Scope, k: int, depth: int, color_by: str) -> None:
-    fam = cache.family_data(path, model_id)
+def _tree(path: str, model_id: str, graph: FamilyGraph, scope: Scope, k: int, depth: int, color_by: str) -> None:
+    fam = cache.family_data(path, model_id, graph)
     nodes = set(fam.models["model_id"]) if scope is Scope.FAMILY else fam_core.lineage_of(model_id, fam.edges)
     downloads = dict(zip(fam.models["model_id"], fam.models["downloads"]))
     tree = fam_core.prune(nodes, list(zip(fam.edges["parent"], fam.edges["child"])), downloads, model_id, k=k,
@@ -79,11 +79,12 @@ def _tree(path: str, model_id: str, scope: Scope, k: int, depth: int, color_by: 
 
     def edge(p: str, c: str) -> Edge:
         relation, source, confidence = rel[(p, c)]
-        sure = confidence >= SURE
+        sure = confidence >= UNSURE_BELOW
         label = relation if source == "declared" else f"{relation} · {confidence:.0%}"
         return Edge(source=p, target=c, dashes=source == "inferred",
                     color={"color": RELATION_RGB.get(relation, "#888"), "opacity": 1.0 if sure else 0.6},
-                    title=f"{relation} ({source}" + ("" if source == "declared" else f", {confidence:.0%} sure") + ")",
+                    title=f"{relation} ({source}" + ("" if source == "declared" else
+                                                     f", {'unsure: ' if not sure else ''}{confidence:.0%} likely right") + ")",
                     **({"label": label, "font": {"size": 10, "color": "#666", "strokeWidth": 0}} if labelled else {}))
 
     g_edges = [edge(p, c) for p, c in tree.edges]
@@ -95,8 +96,8 @@ def _tree(path: str, model_id: str, scope: Scope, k: int, depth: int, color_by: 
     config.width = "100%"
     st.caption(f"Showing {len(tree.nodes):,} of {len(nodes):,} models ({SCOPE_LABELS[scope]}); "
                f"{tree.hidden:,} folded into “+N more” nodes — click one to unfold it. Edges: blue fine-tune, orange adapter, "
-               f"green quantized, pink merge; dashed when the type is inferred, and lighter when under {SURE:.0%} sure "
-               "(how often the rule that typed it is right on the Hub's own declarations).")
+               f"green quantized, pink merge; dashed when the type is inferred, and lighter when unsure, under {UNSURE_BELOW:.0%} "
+               "(how often its rule is right on edges of its modality that the Hub declared).")
     clicked = agraph(nodes=g_nodes, edges=g_edges, config=config)
     if clicked and clicked != st.session_state.get("_fam_last_click"):
         st.session_state["_fam_last_click"] = clicked
@@ -124,10 +125,42 @@ def _node_panel(path: str, model_id: str) -> None:
         st.button("Centre the tree here", key="fam_recentre", on_click=_select, args=(focus,))
 
 
-def _summary(path: str, model_id: str) -> None:
-    s = cache.family_summary(path, model_id)
-    relaxing = cache.family_relaxing(path, model_id)
-    st.subheader(f"Family of {cache.family_data(path, model_id).family}")
+def _descendants(path: str, model_id: str, graph: FamilyGraph) -> None:
+    """The picked model's own lineage below it: how many, how deep, made how, judged how, and the top ones."""
+    d = cache.descendants_summary(path, model_id, graph)
+    st.subheader(f"Made from {model_id}")
+    if not d["size"]:
+        st.info(f"No model of this bundle descends from {state.code(model_id)} ({FAMILY_GRAPH_LABELS[graph]}).")
+        return
+    verdicts = verdict_mix(cache.verdict_edges(path, EdgeScope(model=model_id, kind=ScopeKind.DESCENDANTS, graph=graph)))
+    rel = d["relations"].groupby("relation")["edges"].sum()
+    c = st.columns(4)
+    c[0].metric("Descendants", f"{d['size']:,}", help=f"Every model below it, {FAMILY_GRAPH_LABELS[graph]}")
+    c[1].metric("Generations below it", d["generations"])
+    c[2].metric("Edges", f"{int(rel.sum()):,}", " · ".join(f"{r} {int(n):,}" for r, n in rel.sort_values(ascending=False).items()),
+                delta_color="off", delta_arrow="off")
+    c[3].metric("License violations", f"{int(verdicts.set_index('verdict')['edges'].get('violation', 0)):,}",
+                f"of {int(verdicts['edges'].sum()):,} judged edges", delta_color="off", delta_arrow="off")
+    left, mid, right = st.columns(3)
+    fig = px.bar(d["per_generation"], x="generation", y="models", title="Descendants per generation")
+    fig.update_layout(height=240, margin=dict(l=0, r=0, t=30, b=0))
+    fig.update_xaxes(type="category")
+    left.plotly_chart(fig, key="fam_desc_gen")
+    fig = px.bar(verdicts, x="verdict", y="edges", color="verdict", color_discrete_map=chain.VERDICT_COLOURS,
+                 title="License verdicts on their edges")
+    fig.update_layout(height=240, margin=dict(l=0, r=0, t=30, b=0), showlegend=False)
+    mid.plotly_chart(fig, key="fam_desc_verdicts")
+    right.caption("Most downloaded descendants")
+    right.dataframe(d["top_downloads"], hide_index=True, key="fam_desc_top", height=220)
+    st.page_link(links.PAGES["licenses"], label=f"Audit the licenses of these {d['size']:,} models",
+                 query_params={"lic_model": model_id, "lic_scope": ScopeKind.DESCENDANTS.value, "lic_graph": graph.value},
+                 icon=":material/gavel:")
+
+
+def _summary(path: str, model_id: str, graph: FamilyGraph) -> None:
+    s = cache.family_summary(path, model_id, graph)
+    relaxing = cache.family_relaxing(path, model_id, graph)
+    st.subheader(f"Family of {cache.family_data(path, model_id, graph).family} ({FAMILY_GRAPH_LABELS[graph]})")
     c = st.columns(4)
     c[0].metric("Models", f"{s['size']:,}")
     c[1].metric("Generations", s["depth"] + 1)
@@ -162,8 +195,8 @@ def _summary(path: str, model_id: str) -> None:
     st.dataframe(relaxing, hide_index=True, key="fam_relaxing")
 
 
-def _exports(path: str, model_id: str) -> None:
-    fam = cache.family_data(path, model_id)
+def _exports(path: str, model_id: str, graph: FamilyGraph) -> None:
+    fam = cache.family_data(path, model_id, graph)
     edges_csv, models_csv = fam_core.to_csv(fam)
     stem = fam.family.replace("/", "__")[:80]
     c = st.columns(4)
@@ -173,20 +206,26 @@ def _exports(path: str, model_id: str) -> None:
     c[3].download_button("JSON", fam_core.to_json(fam), f"{stem}.json", "application/json", key="fam_dl_json")
 
 
-def _largest(path: str) -> None:
-    st.subheader("Largest families")
-    df = cache.largest_families(path, "all", 100)
-    event = st.dataframe(df, hide_index=True, key="fam_table", on_select="rerun", selection_mode="single-row",
-                         column_config={"first_created": st.column_config.DatetimeColumn("first model", format="YYYY-MM-DD")})
-    chosen = fam_core.table_selection_to_model(event.selection.rows if event else None, df["family"].tolist())
+def _pick_largest() -> None:
+    """An on_select callback (it runs before the page, so it may set the model box): the picked family's root."""
+    event = st.session_state.get("fam_table")
+    rows = event.selection.rows if event is not None and hasattr(event, "selection") else None
+    chosen = fam_core.table_selection_to_model(rows, st.session_state.get("_fam_largest_ids") or [])
     if chosen and chosen != st.session_state.get("fam_model"):
         _select(chosen)
-        st.rerun()
+
+
+def _largest(path: str, graph: FamilyGraph) -> None:
+    st.subheader(f"Largest families ({FAMILY_GRAPH_LABELS[graph]})")
+    df = cache.largest_families(path, graph.value, 100)
+    st.session_state["_fam_largest_ids"] = df["family"].tolist()
+    st.dataframe(df, hide_index=True, key="fam_table", on_select=_pick_largest, selection_mode="single-row",
+                 column_config={"first_created": st.column_config.DatetimeColumn("first model", format="YYYY-MM-DD")})
 
 
 path, bundle = state.require_bundle("Family trees")
 
-top = st.columns([3, 2])
+top = st.columns([3, 2, 2])
 model_id = top[0].text_input("Model", key="fam_model", bind="query-params", max_chars=300,
                              placeholder="a model id, e.g. meta-llama/Llama-2-7b-hf").strip()
 query = top[1].text_input("Find a model (fuzzy)", key="fam_find", bind="query-params", max_chars=200)
@@ -201,6 +240,11 @@ if model_id and cache.model_details(path, model_id) is None:
     st.warning(f"No model {state.code(model_id)} in this bundle. Pick one from the search or the table below.")
     model_id = ""
 
+graph = FamilyGraph(top[2].selectbox("Family graph", [g.value for g in FamilyGraph], key="fam_graph", bind="query-params",
+                                     format_func=lambda g: FAMILY_GRAPH_LABELS[FamilyGraph(g)],
+                                     help="Which edges join a family; the study leaves merges out, so a merge "
+                                          "starts a family of its own and links to its parents' families")
+                     or FamilyGraph.NO_MERGE.value)
 if model_id:
     c = st.columns([2, 2, 2, 2])
     scope = c[0].segmented_control("Show", [s.value for s in Scope], default=Scope.LINEAGE.value,
@@ -210,7 +254,7 @@ if model_id:
     color_by = c[3].segmented_control("Colour", ["license", "task"], default="license", key="fam_color", bind="query-params")
     left, right = st.columns([3, 1])
     with left:
-        _tree(path, model_id, Scope(scope or Scope.LINEAGE.value), int(k), int(depth), color_by or "license")
+        _tree(path, model_id, graph, Scope(scope or Scope.LINEAGE.value), int(k), int(depth), color_by or "license")
     with right:
         if (color_by or "license") == "license":
             st.markdown("  \n".join(f":{LICENSE_MD[c_]}[●] {c_}" for c_ in LICENSE_RGB))
@@ -222,7 +266,8 @@ if model_id:
     with st.expander(f"License chain of {focus[:120]}: can it be used, and on what terms?"):
         chain.show(path, focus)
     st.caption("Export the whole family")
-    _exports(path, model_id)
-    _summary(path, model_id)
+    _exports(path, model_id, graph)
+    _descendants(path, model_id, graph)
+    _summary(path, model_id, graph)
     st.divider()
-_largest(path)
+_largest(path, graph)

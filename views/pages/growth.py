@@ -10,12 +10,12 @@ import streamlit as st
 
 from core import atlas
 from core.atlas import ColorBy
-from core.evolution.overview import FamilyGraph, TimeSplit
+from core.evolution.overview import TimeSplit
+from core.lineage import FAMILY_GRAPH_LABELS, EdgeScope, FamilyGraph
 from views import atlas_component, cache, links, state
 
 SPLIT_LABELS = {TimeSplit.NONE: "nothing", TimeSplit.LIBRARY: "library", TimeSplit.TASK: "task",
                 TimeSplit.LICENSE_CLASS: "license class", TimeSplit.LICENSE: "license"}
-GRAPH_LABELS = {FamilyGraph.ALL: "all edges", FamilyGraph.NO_MERGE: "without merges", FamilyGraph.FINETUNE: "fine-tunes only"}
 REPLAY_COLORS = {ColorBy.LIBRARY: "library", ColorBy.TASK: "task", ColorBy.LICENSE: "license class",
                  ColorBy.CLUSTER: "cluster", ColorBy.FAMILY: "family"}
 
@@ -57,7 +57,7 @@ def _families(path: str) -> None:
     st.subheader("The largest families over time")
     c = st.columns([3, 1, 1])
     graph = c[0].segmented_control("Edges that join a family", [g.value for g in FamilyGraph],
-                                   default=FamilyGraph.NO_MERGE.value, format_func=lambda g: GRAPH_LABELS[FamilyGraph(g)],
+                                   default=FamilyGraph.NO_MERGE.value, format_func=lambda g: FAMILY_GRAPH_LABELS[FamilyGraph(g)],
                                    key="grow_graph", bind="query-params") or FamilyGraph.NO_MERGE.value
     n = state.url_int_input(c[1], "Families", "grow_families", 1, 25, 10)
     log_y = c[2].toggle("Log scale", value=False, key="grow_log", bind="query-params")
@@ -138,7 +138,31 @@ def _replay(path: str) -> None:
                "Press Play, or drag the slider; click a point to open the model on the Map.")
 
 
+def _scoped(path: str) -> None:
+    """Any model's family or descendants, month by month, by the relation that brought each model in."""
+    st.subheader("One model's family or descendants over time")
+    model, kind, graph = state.model_scope_controls(path, "grow_of", st.columns([3, 2, 2]))
+    if not model:
+        st.caption("Name a model above to see its family, or everything made from it, grow month by month.")
+        return
+    scope = EdgeScope(model=model, kind=kind, graph=graph)
+    df = cache.scoped_growth(path, scope)
+    if df.empty:
+        st.info(f"No dated model in {state.scope_words(scope)}.")
+        return
+    fig = px.area(df, x="month", y="cumulative", color="group", labels={"month": "", "cumulative": "models",
+                                                                        "group": "came in as"},
+                  color_discrete_map={"root": "#888888", "finetune": "#3b6fb6", "adapter": "#f2a541",
+                                      "quantized": "#4caf50", "merge": "#c83ca0"})
+    fig.update_layout(height=360, margin=dict(l=0, r=0, t=10, b=0))
+    st.plotly_chart(fig, key="grow_scoped_chart")
+    total = df.groupby("group")["new"].sum()
+    st.caption(f"{int(total.sum()):,} dated models in {state.scope_words(scope)}: "
+               + ", ".join(f"{int(n):,} {g}" for g, n in total.sort_values(ascending=False).items()) + ".")
+
+
 path, _ = state.require_bundle("Growth")
 _per_month(path)
 _families(path)
+_scoped(path)
 _replay(path)

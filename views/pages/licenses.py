@@ -7,7 +7,8 @@ import streamlit as st
 
 from core.evolution.reference import LISCAN
 from core.lineage.family import table_selection_to_model
-from core.licenses import CLASS_ORDER, RESTRICTIVENESS, LicenseClass, class_matrix, family_verdicts, license_pairs
+from core.licenses import (CLASS_ORDER, RESTRICTIVENESS, LicenseClass, class_matrix, family_verdicts, filter_verdicts,
+                           license_pairs, license_values)
 from core.lineage import EdgeScope, Relation
 from views import cache, chain, links, state
 
@@ -47,7 +48,7 @@ def _pick_family(table_key: str, ids_key: str):
         rows = event.selection.rows if event is not None and hasattr(event, "selection") else None
         chosen = table_selection_to_model(rows, st.session_state.get(ids_key) or [])
         if chosen:
-            st.session_state["lic_family"] = chosen
+            st.session_state["lic_model"] = chosen
     return pick
 
 
@@ -80,32 +81,70 @@ def _verdicts(path: str, scope: EdgeScope) -> None:
     left, right = st.columns([1, 1])
     with left:
         by_family = family_verdicts(judged)
-        st.markdown("**By family** (most violations first)")
+        st.markdown("**By family** (most violations first; pick a row to scope the page to it)")
         st.session_state["_lic_verdict_family_ids"] = by_family["family"].tolist()
-        st.dataframe(by_family, hide_index=True, key="lic_verdict_families", height=320, on_select=_pick_family("lic_verdict_families", "_lic_verdict_family_ids"),
-                     selection_mode="single-row")
+        st.dataframe(by_family, hide_index=True, key="lic_verdict_families", height=320,
+                     on_select=_pick_family("lic_verdict_families", "_lic_verdict_family_ids"), selection_mode="single-row")
     with right:
         pairs = license_pairs(judged)
-        st.markdown("**By license pair**")
-        st.dataframe(pairs.head(500), hide_index=True, key="lic_verdict_pairs", height=320)
-    c = st.columns([2, 5])
-    verdict = c[0].selectbox("Verdict", [ANY, *chain.VERDICT_COLOURS], index=4, key="lic_verdict", bind="query-params") or ANY
-    shown = judged if verdict == ANY else judged[judged["verdict"] == verdict]
-    c[1].markdown(f"**{len(shown):,}** edges" + (f" — the first {SHOWN_ROWS:,} are shown; the export has all"
-                                                if len(shown) > SHOWN_ROWS else ""))
+        st.markdown("**By license pair** (pick a row to list its edges)")
+        st.session_state["_lic_pairs"] = pairs.head(500)[["parent_licenses", "child_licenses"]].values.tolist()
+        st.dataframe(pairs.head(500), hide_index=True, key="lic_verdict_pairs", height=320, on_select=_pick_pair,
+                     selection_mode="single-row",
+                     column_config={"parent_licenses": "parent licenses", "child_licenses": "child licenses"})
+    _edge_table(judged)
+
+
+def _pick_pair() -> None:
+    """An on_select callback: the license pair picked in the pair table becomes the edge table's filter."""
+    event = st.session_state.get("lic_verdict_pairs")
+    rows = event.selection.rows if event is not None and hasattr(event, "selection") else None
+    pairs = st.session_state.get("_lic_pairs") or []
+    if rows and isinstance(rows[0], int) and 0 <= rows[0] < len(pairs):
+        parent, child = pairs[rows[0]]
+        st.session_state["lic_parent_lic"] = parent.split(", ")
+        st.session_state["lic_child_lic"] = child.split(", ")
+        st.session_state["lic_verdict"] = ANY
+
+
+def _edge_table(judged) -> None:
+    """The judged edges, filtered by licenses at either end, verdict and a label that differs from upstream."""
+    st.markdown("**The edges, judged**")
+    c = st.columns([3, 3, 2, 2])
+    parents = c[0].multiselect("Parent states", license_values(judged, "parent_licenses"), key="lic_parent_lic",
+                               bind="query-params", placeholder="any license")
+    children = c[1].multiselect("Child states", license_values(judged, "child_licenses"), key="lic_child_lic",
+                                bind="query-params", placeholder="any license")
+    verdict = c[2].selectbox("Verdict", [ANY, *chain.VERDICT_COLOURS], index=4, key="lic_verdict",
+                             bind="query-params") or ANY
+    differs = c[3].toggle("Label in doubt", key="lic_differs", bind="query-params",
+                          help="The child declares a license other than its nearest ancestor that declares one "
+                               "(merges left out), or the family's root declares another vendor agreement than its "
+                               "name says: a relabel to check")
+    shown = filter_verdicts(judged, parents, children, None if verdict == ANY else verdict, differs)
+    counts = shown["verdict"].value_counts()
+    st.markdown(f"**{len(shown):,}** edges: " + ", ".join(f"{int(counts.get(v, 0)):,} {v}" for v in chain.VERDICT_COLOURS)
+                + (f" — the first {SHOWN_ROWS:,} are shown; the CSV has all {len(shown):,}" if len(shown) > SHOWN_ROWS else ""))
     table = shown.head(SHOWN_ROWS).assign(tree=lambda d: d["child"].map(links.license_chain))
-    st.dataframe(table[["family", "parent", "parent_licenses", "relation", "child", "child_licenses", "verdict",
-                        "reasons", "tree"]], hide_index=True, key="lic_verdict_edges", height=360,
-                 column_config={"reasons": st.column_config.TextColumn("why (rules and sources)", width="large"),
+    st.dataframe(table[["child", "child_licenses", "relation", "parent", "parent_licenses", "verdict", "reasons",
+                        "differs_upstream", "upstream", "upstream_licenses", "root_agreement_doubt", "family", "tree"]],
+                 hide_index=True, key="lic_verdict_edges", height=360,
+                 column_config={"child_licenses": "child licenses", "parent_licenses": "parent licenses",
+                                "reasons": st.column_config.TextColumn("why (what the edge does, the rules, sources)",
+                                                                       width="large"),
+                                "differs_upstream": st.column_config.CheckboxColumn("differs from upstream"),
+                                "upstream": "nearest ancestor with a license", "upstream_licenses": "its licenses",
+                                "root_agreement_doubt": st.column_config.CheckboxColumn("root's agreement in doubt"),
                                 "tree": st.column_config.LinkColumn("chain", display_text="licenses up to the roots")})
-    st.download_button("Download these verdicts (CSV)", shown.to_csv(index=False), file_name="phylo-license-verdicts.csv",
-                       mime="text/csv", key="lic_export_verdicts", icon=":material/download:")
+    st.download_button(f"Download these {len(shown):,} verdicts (CSV)", shown.to_csv(index=False),
+                       file_name="phylo-license-verdicts.csv", mime="text/csv", key="lic_export_verdicts",
+                       icon=":material/download:", on_click="ignore")
 
 
 def _chain(path: str) -> None:
     """One model's licenses up to its roots, each step judged."""
     st.subheader("A model's license chain")
-    model = st.text_input("Model", key="lic_model", bind="query-params", max_chars=300,
+    model = st.text_input("Model", key="lic_chain", bind="query-params", max_chars=300,
                           placeholder="a model id, e.g. from the table above").strip()
     if model:
         chain.show(path, model)

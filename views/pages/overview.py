@@ -6,11 +6,11 @@ import plotly.express as px
 import streamlit as st
 
 from core.evolution import reference
-from core.evolution.overview import FamilyGraph, TimeSplit, Trait, relation_totals
+from core.evolution.overview import TimeSplit, Trait, relation_totals
+from core.lineage import FAMILY_GRAPH_LABELS, FamilyGraph
 from views import cache, state
 
 TRAIT_LABELS = {Trait.LICENSES: "License", Trait.TASK: "Task", Trait.LIBRARY: "Library", Trait.LANGUAGES: "Language"}
-GRAPH_LABELS = {FamilyGraph.ALL: "all edges", FamilyGraph.NO_MERGE: "without merges", FamilyGraph.FINETUNE: "fine-tunes only"}
 SPLIT_LABELS = {TimeSplit.NONE: "nothing", TimeSplit.LIBRARY: "library", TimeSplit.TASK: "task", TimeSplit.LICENSE: "license",
                 TimeSplit.LICENSE_CLASS: "license class"}
 
@@ -59,14 +59,14 @@ def _edges(path: str) -> None:
 def _families(path: str) -> None:
     st.subheader("Largest families")
     c1, c2 = st.columns([2, 1])
-    graph = c1.segmented_control("Edges that join a family", [g.value for g in FamilyGraph], default=FamilyGraph.ALL.value,
-                                 format_func=lambda g: GRAPH_LABELS[FamilyGraph(g)], key="ov_graph", bind="query-params")
+    graph = c1.segmented_control("Edges that join a family", [g.value for g in FamilyGraph], default=FamilyGraph.NO_MERGE.value,
+                                 format_func=lambda g: FAMILY_GRAPH_LABELS[FamilyGraph(g)], key="ov_graph", bind="query-params")
     limit = state.url_int_input(c2, "How many", "ov_families", 5, 200, 15, step=5)
-    df = cache.largest_families(path, FamilyGraph(graph or FamilyGraph.ALL).value, limit)
+    df = cache.largest_families(path, FamilyGraph(graph or FamilyGraph.NO_MERGE).value, limit)
     if df.empty:
         st.info("No family has more than one model.")
         return
-    if graph == FamilyGraph.NO_MERGE:
+    if (graph or FamilyGraph.NO_MERGE.value) == FamilyGraph.NO_MERGE:
         df["study 2025"] = df["family"].map(reference.LARGEST_FAMILIES_NO_MERGE)
         if df["study 2025"].isna().all():
             df = df.drop(columns="study 2025")

@@ -23,19 +23,17 @@ PICKS = {Relative.PARENT_CHILD: "Random parent–child pair", Relative.SIBLINGS:
 
 def _scope(path: str) -> tuple[TextTrait, EdgeScope]:
     """The scope controls: the compared trait and the edges relatives come from (finetune when unrestricted)."""
-    c = st.columns([3, 2, 2, 2])
-    family = c[0].text_input("Family (root model id)", key="res_family", bind="query-params", max_chars=300,
-                             placeholder="all families").strip()
+    model, kind, graph = state.model_scope_controls(path, "res", st.columns([3, 2, 2]))
+    c = st.columns([3, 2, 2])
     relations = [r.value for r in (Relation.FINETUNE, Relation.ADAPTER, Relation.QUANTIZED, Relation.MERGE)]
-    relation = c[1].selectbox("Relation graph", relations, key="res_relation", bind="query-params",
+    relation = c[0].selectbox("Relation graph", relations, key="res_relation", bind="query-params",
                               help="Which edges make relatives; the study uses fine-tunes") or Relation.FINETUNE.value
-    task = c[2].selectbox("Task of the child", [ANY] + cache.top_values(path, "pipeline_tag"), key="res_task",
+    task = c[1].selectbox("Task of the child", [ANY] + cache.top_values(path, "pipeline_tag"), key="res_task",
                           bind="query-params") or ANY
-    trait = c[3].segmented_control("Compare", [t.value for t in TextTrait], default=TextTrait.METADATA.value,
+    trait = c[2].segmented_control("Compare", [t.value for t in TextTrait], default=TextTrait.METADATA.value,
                                    format_func=lambda t: TRAIT_LABELS[TextTrait(t)], key="res_trait",
                                    bind="query-params") or TextTrait.METADATA.value
-    family = state.checked_family(path, family)
-    return TextTrait(trait), EdgeScope(family=family,
+    return TextTrait(trait), EdgeScope(model=model, kind=kind, graph=graph,
                                        relation=None if relation == Relation.FINETUNE.value else Relation(relation),
                                        task=None if task == ANY else task)  # finetune is the default graph
 
@@ -100,7 +98,8 @@ def _classes(path: str, trait: TextTrait, scope: EdgeScope) -> None:
     st.plotly_chart(_chart(df), key="res_chart")
     st.caption("Filled dots: mean similarity of pairs drawn here, with bootstrap 95% intervals; hollow diamonds: the "
                "study's means on the full 2025 Hub. Relatives come from the "
-               f"{(scope.relation or Relation.FINETUNE).value} graph; pairs are drawn with a fixed seed (n per class in the table). "
+               f"{(scope.relation or Relation.FINETUNE).value} graph"
+               + (f" within {state.scope_words(scope)}" if scope.model else "") + "; pairs are drawn with a fixed seed (n per class in the table). "
                + ("Cards: the first 512 characters of cards of at least 512 characters that are not auto-generated. "
                   if trait is TextTrait.CARDS else "Metadata: each model's record as the study's dataset holds it "
                   "(id, likes, downloads, tags, task, library, date, regions, licenses, arXiv ids, datasets, parents, "
