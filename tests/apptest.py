@@ -24,3 +24,14 @@ def assert_clean(at: AppTest) -> None:
     """No exception and no error message on the page."""
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
+
+
+def serve(folder, monkeypatch):
+    """For a fixture to ``yield from``: the app serves the bundle at ``folder`` (as PHYLO_BUNDLE) until the test
+    ends; yields the URL parameter that opens it."""
+    from views import cache
+
+    monkeypatch.setenv("PHYLO_BUNDLE", str(folder))
+    cache.available_bundles.clear()
+    yield {"bundle": folder.name}
+    cache.available_bundles.clear()

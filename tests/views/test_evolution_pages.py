@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.apptest import assert_clean as _clean
+from tests.apptest import assert_clean as _clean, serve
 from tests.apptest import run_page as _run
 from tests.conftest import ROOT
 
@@ -222,12 +222,7 @@ def no_cards_bundle(tmp_path_factory):
 
 @pytest.fixture
 def open_no_cards(no_cards_bundle, monkeypatch):
-    from views import cache
-
-    monkeypatch.setenv("PHYLO_BUNDLE", str(no_cards_bundle))
-    cache.available_bundles.clear()
-    yield {"bundle": no_cards_bundle.name}
-    cache.available_bundles.clear()
+    yield from serve(no_cards_bundle, monkeypatch)
 
 
 def test_cards_trait_without_cards_says_so(open_no_cards):

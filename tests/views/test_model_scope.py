@@ -13,7 +13,7 @@ from core.bundle import arrow_rows, open_bundle
 from core.licenses import connect, filter_verdicts, verdict_edges
 from core.lineage import EdgeScope, ScopeKind
 from core.lineage.family import descendants
-from tests.apptest import assert_clean, run_page
+from tests.apptest import assert_clean, run_page, serve
 
 LLAMA = "meta-llama/Meta-Llama-3-8B"
 
@@ -38,12 +38,7 @@ def llama_bundle(listing_bundle, shared_data, tmp_path_factory):
 
 @pytest.fixture
 def open_llama(llama_bundle, monkeypatch):
-    from views import cache
-
-    monkeypatch.setenv("PHYLO_BUNDLE", str(llama_bundle))
-    cache.available_bundles.clear()
-    yield {"bundle": llama_bundle.name}
-    cache.available_bundles.clear()
+    yield from serve(llama_bundle, monkeypatch)
 
 
 def test_the_llama_family_is_named_after_it_and_holds_no_bert(llama_bundle):
