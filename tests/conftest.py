@@ -59,3 +59,32 @@ def family_trees_map_bundle(tmp_path_factory, shared_data):
     out = tmp_path_factory.mktemp("ftmap") / "family_trees_map"
     build_bundle(str(shared_data / "family_trees_2025.csv"), out, embed=True, label="Family trees 2025")
     return out
+
+
+LLAMA = "meta-llama/Meta-Llama-3-8B"
+
+
+@pytest.fixture(scope="session")
+def llama_bundle(listing_bundle, shared_data, tmp_path_factory):
+    """Meta-Llama-3-8B's lineage cut from the July 2024 listing: every model below it and every parent of those,
+    so merges keep their other parents (~1.6k real models)."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    from core.bundle import arrow_rows, open_bundle
+    from core.licenses import connect
+    from core.lineage.family import descendants
+    from core.precompute import build_bundle
+
+    con = connect(open_bundle(listing_bundle))
+    below = descendants(con, LLAMA, "all").models["model_id"].tolist()
+    keep = con.execute("SELECT DISTINCT parent FROM edges WHERE child IN (SELECT unnest(?::VARCHAR[])) "
+                       "AND parent_in_snapshot", [below]).fetchall()
+    ids = sorted({LLAMA, *below, *(p for (p,) in keep)})
+    source = tmp_path_factory.mktemp("llama") / "llama_listing.parquet"
+    rows = arrow_rows(duckdb.connect(), "SELECT * FROM read_parquet(?) WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+                      [str(shared_data / "hub_listing_2024-07.parquet"), ids])
+    pq.write_table(rows, source)
+    out = source.parent / "llama_bundle"
+    build_bundle(str(source), out, label="Llama 3 lineage, July 2024")
+    return out

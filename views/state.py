@@ -157,9 +157,17 @@ def model_scope_controls(path: str, prefix: str, columns) -> tuple[str | None, S
                                         help="The model's whole family, or the model and everything made from it")
     graph = columns[2].selectbox("Family graph", [g.value for g in FamilyGraph], key=f"{prefix}_graph",
                                  format_func=lambda g: FAMILY_GRAPH_LABELS[FamilyGraph(g)], bind="query-params",
-                                 help="Which edges join a family and lead to descendants; the study leaves merges out")
+                                 help="Which edges join a family and lead to descendants; the study's families are "
+                                      "without merges")
     return (checked_model(path, model), ScopeKind(kind or ScopeKind.FAMILY.value),
             FamilyGraph(graph or FamilyGraph.NO_MERGE.value))
+
+
+def scope_params(prefix: str, model: str, kind: ScopeKind, graph: FamilyGraph) -> dict[str, str]:
+    """The URL parameters that open a page scoped as ``model_scope_controls`` reads them (labels, as bound widgets
+    write them)."""
+    return {f"{prefix}_model": model, f"{prefix}_scope": SCOPE_LABELS[ScopeKind(kind)],
+            f"{prefix}_graph": FAMILY_GRAPH_LABELS[FamilyGraph(graph)]}
 
 
 def scope_words(scope: EdgeScope) -> str:

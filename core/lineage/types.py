@@ -69,7 +69,8 @@ class FamilyGraph(str, Enum):
                 FamilyGraph.FINETUNE: f"{edge}.relation = 'finetune'"}[self]
 
 
-FAMILY_GRAPH_LABELS = {FamilyGraph.NO_MERGE: "without merges (the study's)", FamilyGraph.ALL: "all edges",
+# Labels as pages show them and shared links carry them (a bound widget puts its label in the URL).
+FAMILY_GRAPH_LABELS = {FamilyGraph.NO_MERGE: "without merges", FamilyGraph.ALL: "all edges",
                        FamilyGraph.FINETUNE: "fine-tunes only"}
 
 

@@ -5,35 +5,14 @@ or mit, how many, and why is each one wrong?"."""
 
 from __future__ import annotations
 
-import duckdb
-import pyarrow.parquet as pq
 import pytest
 
-from core.bundle import arrow_rows, open_bundle
+from core.bundle import open_bundle
 from core.licenses import connect, filter_verdicts, verdict_edges
 from core.lineage import EdgeScope, ScopeKind
-from core.lineage.family import descendants
 from tests.apptest import assert_clean, run_page, serve
-
-LLAMA = "meta-llama/Meta-Llama-3-8B"
-
-
-@pytest.fixture(scope="module")
-def llama_bundle(listing_bundle, shared_data, tmp_path_factory):
-    from core.precompute import build_bundle
-
-    con = connect(open_bundle(listing_bundle))
-    below = descendants(con, LLAMA, "all").models["model_id"].tolist()
-    keep = con.execute("SELECT DISTINCT parent FROM edges WHERE child IN (SELECT unnest(?::VARCHAR[])) "
-                       "AND parent_in_snapshot", [below]).fetchall()
-    ids = sorted({LLAMA, *below, *(p for (p,) in keep)})
-    source = tmp_path_factory.mktemp("llama") / "llama_listing.parquet"
-    rows = arrow_rows(duckdb.connect(), "SELECT * FROM read_parquet(?) WHERE id IN (SELECT unnest(?::VARCHAR[]))",
-                      [str(shared_data / "hub_listing_2024-07.parquet"), ids])
-    pq.write_table(rows, source)
-    out = source.parent / "llama_bundle"
-    build_bundle(str(source), out, label="Llama 3 lineage, July 2024")
-    return out
+from tests.conftest import LLAMA
+from views.state import SCOPE_LABELS
 
 
 @pytest.fixture
@@ -53,14 +32,15 @@ def test_the_llama_family_is_named_after_it_and_holds_no_bert(llama_bundle):
                                           ("views/pages/drift.py", "drift"), ("views/pages/growth.py", "grow_of")])
 @pytest.mark.parametrize("kind", [ScopeKind.FAMILY, ScopeKind.DESCENDANTS])
 def test_pages_open_scoped_to_any_model(open_llama, page, prefix, kind):
-    at = run_page(page, {**open_llama, f"{prefix}_model": LLAMA, f"{prefix}_scope": kind.value})
+    at = run_page(page, {**open_llama, f"{prefix}_model": LLAMA, f"{prefix}_scope": SCOPE_LABELS[kind]})
     assert_clean(at)
     assert at.text_input(key=f"{prefix}_model").value == LLAMA
     assert not any("No model" in w.value for w in at.warning)
+    assert at.button_group(key=f"{prefix}_scope").value == kind.value
 
 
 def test_licenses_count_the_edges_of_the_scope(open_llama, llama_bundle):
-    at = run_page("views/pages/licenses.py", {**open_llama, "lic_model": LLAMA, "lic_scope": "descendants"})
+    at = run_page("views/pages/licenses.py", {**open_llama, "lic_model": LLAMA, "lic_scope": "its descendants"})
     assert_clean(at)
     judged = verdict_edges(connect(open_bundle(llama_bundle)), EdgeScope(model=LLAMA, kind=ScopeKind.DESCENDANTS))
     shown = sum(int(m.value.replace(",", "")) for m in at.metric if m.label in ("Compatible", "Obligation", "Review", "Violation"))
@@ -69,7 +49,7 @@ def test_licenses_count_the_edges_of_the_scope(open_llama, llama_bundle):
 
 def test_the_audit_answers_which_llama_derivatives_relabel_themselves(open_llama, llama_bundle):
     """From the UI: parent llama3, child apache-2.0 or mit; a count and a reason on every row that fits it."""
-    params = {**open_llama, "lic_model": LLAMA, "lic_scope": "descendants", "lic_verdict": "any",
+    params = {**open_llama, "lic_model": LLAMA, "lic_scope": "its descendants", "lic_verdict": "any",
               "lic_parent_lic": ["llama3"], "lic_child_lic": ["apache-2.0", "mit"]}
     at = run_page("views/pages/licenses.py", params)
     assert_clean(at)

@@ -153,7 +153,7 @@ def _descendants(path: str, model_id: str, graph: FamilyGraph) -> None:
     right.caption("Most downloaded descendants")
     right.dataframe(d["top_downloads"], hide_index=True, key="fam_desc_top", height=220)
     st.page_link(links.PAGES["licenses"], label=f"Audit the licenses of these {d['size']:,} models",
-                 query_params={"lic_model": model_id, "lic_scope": ScopeKind.DESCENDANTS.value, "lic_graph": graph.value},
+                 query_params=state.scope_params("lic", model_id, ScopeKind.DESCENDANTS, graph),
                  icon=":material/gavel:")
 
 
