@@ -229,7 +229,8 @@ def model_details(con, model_id: str, card_chars: int = 1500) -> dict | None:
 
 
 def search_ids(con, query: str, limit: int = 20) -> pd.DataFrame:
-    """Fuzzy id search: ids containing every word of the query first, then the closest names by Jaro-Winkler."""
+    """Fuzzy id search: the exact id (ignoring case) first, then its exact name under any author, then ids
+    containing every word of the query by downloads, then the closest names by Jaro-Winkler."""
     q = " ".join((query or "").split())[:200]
     if not q:
         return pd.DataFrame(columns=["model_id", "downloads"])
@@ -238,10 +239,13 @@ def search_ids(con, query: str, limit: int = 20) -> pd.DataFrame:
     similarity = "greatest(jaro_winkler_similarity(lower(model_id), lower(?)), jaro_winkler_similarity(lower(split_part(model_id, '/', -1)), lower(?)))"
     return pandas_rows(con, f"""
         SELECT model_id, downloads FROM (
-            SELECT model_id, downloads, ({all_words}) AS contains, {similarity} AS similarity FROM models)
+            SELECT model_id, downloads, ({all_words}) AS contains, {similarity} AS similarity,
+                   CASE WHEN lower(model_id) = lower(?) THEN 0 WHEN lower(split_part(model_id, '/', -1)) = lower(?)
+                        THEN 1 ELSE 2 END AS exact FROM models)
         WHERE contains OR similarity > 0.85
-        ORDER BY contains DESC, CASE WHEN contains THEN downloads END DESC, similarity DESC, downloads DESC LIMIT ?""",
-                            [*map(_like, words), q, q, int(limit)])
+        ORDER BY exact, contains DESC, CASE WHEN contains THEN downloads END DESC, similarity DESC, downloads DESC,
+                 model_id LIMIT ?""",
+                            [*map(_like, words), q, q, q, q.rsplit("/", 1)[-1], int(limit)])
 
 
 def distributions(con, f: MapFilter) -> dict[str, pd.DataFrame]:

@@ -95,3 +95,17 @@ def test_created_days_for_the_replay(con):
     first = int(np.flatnonzero(known)[0])
     assert days[first] == (rows.iloc[first].date() - atlas.EPOCH).days
     assert (days[~known] == atlas.UNKNOWN_DAY).all() and (days[known] < atlas.UNKNOWN_DAY).all()
+
+
+def test_the_exact_id_comes_first_in_a_fuzzy_search():
+    """More downloaded models whose ids contain the query must not push the exact id down the list."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE models AS SELECT * FROM (VALUES ('meta-llama/Llama-2-7b-hf', 10), "
+                "('TheBloke/Llama-2-7b-hf-GPTQ', 900), ('x/Llama-2-7b-hf-chat', 500), ('y/llama-2-7b-hf', 5), "
+                "('z/other', 1000)) t(model_id, downloads)")
+    assert atlas.search_ids(con, "meta-llama/llama-2-7b-hf")["model_id"].tolist()[0] == "meta-llama/Llama-2-7b-hf"
+    # A bare name: the models of exactly that name first (most downloaded first), then the ids containing it.
+    assert atlas.search_ids(con, "Llama-2-7b-hf")["model_id"].tolist()[:3] == [
+        "meta-llama/Llama-2-7b-hf", "y/llama-2-7b-hf", "TheBloke/Llama-2-7b-hf-GPTQ"]
