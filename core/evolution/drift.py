@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from core.bundle import pandas_rows
+from core.evolution.definitions import is_study
 from core.evolution.traits import DriftGroup, DriftMeasure, DriftTrait
 from core.lineage import EdgeScope, Relation, edges_sql
 
@@ -58,20 +59,22 @@ def transition_flows(con, trait: DriftTrait, scope: EdgeScope = _FINETUNE) -> pd
     """Directed flow between trait values summed over the edges in ``scope``.
 
     On each edge every value the child adds gets +1 from each parent value, and
-    every value the child drops gives +1 to each value it keeps. Columns
-    ``source``, ``target``, ``flow`` (edges), largest flow first.
+    every value the child drops gives +1 to each value it keeps (under the study's definitions to each value the
+    child has: ordering_helpers.py get_trait_graph, ~l.82). Columns ``source``, ``target``, ``flow`` (edges),
+    largest flow first.
     """
     trait = DriftTrait(trait)
+    receives = "cs" if is_study(con) else "kept"
     sql, params = edges_sql(scope, f"{trait.set_sql('p')} AS ps, {trait.set_sql('c')} AS cs")
     query = f"""
         WITH sets AS (
-            SELECT ps,
+            SELECT ps, cs,
                    list_filter(cs, lambda v: NOT list_contains(ps, v)) AS added,
                    list_filter(ps, lambda v: NOT list_contains(cs, v)) AS dropped,
                    list_filter(cs, lambda v: list_contains(ps, v)) AS kept
             FROM ({sql}) WHERE len(ps) > 0 AND len(cs) > 0 AND NOT (list_has_all(ps, cs) AND list_has_all(cs, ps))),
         gained AS (SELECT source, unnest(added) AS target FROM (SELECT unnest(ps) AS source, added FROM sets)),
-        lost AS (SELECT source, unnest(kept) AS target FROM (SELECT unnest(dropped) AS source, kept FROM sets))
+        lost AS (SELECT source, unnest({receives}) AS target FROM (SELECT unnest(dropped) AS source, {receives} FROM sets))
         SELECT source, target, count(*) AS flow FROM (SELECT * FROM gained UNION ALL SELECT * FROM lost)
         GROUP BY source, target ORDER BY flow DESC, source, target"""
     flows = pandas_rows(con, query, params)
@@ -80,8 +83,15 @@ def transition_flows(con, trait: DriftTrait, scope: EdgeScope = _FINETUNE) -> pd
 
 
 def trait_frequencies(con, trait: DriftTrait, scope: EdgeScope = _FINETUNE) -> pd.Series:
-    """How many distinct models at either end of the edges in ``scope`` carry each value (most frequent first)."""
+    """How many distinct models at either end of the edges in ``scope`` carry each value (most frequent first).
+
+    Under the study's definitions every model counts: its finetune graph holds every node (ordering_helpers.py
+    get_trait_counter, ~l.23, on ai_ecosystem_graph_finetune)."""
     trait = DriftTrait(trait)
+    if is_study(con):
+        df = pandas_rows(con, f"""SELECT value, count(*) AS n FROM (SELECT unnest({trait.set_sql('m')}) AS value
+                                  FROM models m) GROUP BY value ORDER BY n DESC, value""")
+        return pd.Series(df["n"].to_numpy(dtype="int64"), index=df["value"].astype(str), name="models")
     sql, params = edges_sql(scope, "e.parent, e.child")
     query = f"""
         WITH ends AS (SELECT parent AS model_id FROM ({sql}) UNION SELECT child FROM ({sql}))
@@ -177,7 +187,18 @@ def _solve_linear_ordering(m: np.ndarray) -> list[int]:
     return sorted(range(n), key=lambda i: -precedes[i])
 
 
-def best_ordering(flows: pd.DataFrame, top_n: int, frequency: pd.Series | None = None) -> Ordering:
+def _oriented_values(flows: pd.DataFrame) -> set[str]:
+    """Values with a non-zero net flow to some other value: the nodes of the study's oriented graph."""
+    f = flows[flows["source"] != flows["target"]]
+    gross = f.groupby(["source", "target"])["flow"].sum()
+    back = gross.reindex(list(zip(gross.index.get_level_values(1), gross.index.get_level_values(0))), fill_value=0)
+    net = gross.to_numpy() - back.to_numpy()
+    kept = gross.index[net != 0]
+    return {str(v) for pair in kept for v in pair}
+
+
+def best_ordering(flows: pd.DataFrame, top_n: int, frequency: pd.Series | None = None,
+                  oriented_only: bool = False) -> Ordering:
     """Exact best linear ordering (source → sink) of the ``top_n`` most frequent values of a transition graph.
 
     Frequency is ``frequency`` (value → count, e.g. ``trait_frequencies``) or,
@@ -189,6 +210,9 @@ def best_ordering(flows: pd.DataFrame, top_n: int, frequency: pd.Series | None =
     if frequency is None:
         frequency = pd.concat([flows.groupby("source")["flow"].sum(), flows.groupby("target")["flow"].sum()])
         frequency = frequency.groupby(level=0).sum()
+    if oriented_only:  # the study ranks the nodes of its oriented graph only (get_top_trait_graph, ~l.163)
+        present = _oriented_values(flows)
+        frequency = frequency[[str(v) in present for v in frequency.index]]
     freq = frequency[[v is not None and str(v).strip().lower() not in EXCLUDED_VALUES for v in frequency.index]]
     # Ties broken by name so the chosen values do not depend on row order.
     ranked = sorted(freq.items(), key=lambda kv: (-kv[1], str(kv[0])))
@@ -202,7 +226,8 @@ def best_ordering(flows: pd.DataFrame, top_n: int, frequency: pd.Series | None =
 
 def ordering(con, trait: DriftTrait, top_n: int, scope: EdgeScope = _FINETUNE) -> Ordering:
     """Best ordering of the ``top_n`` values of ``trait`` most frequent among the models of the edges in ``scope``."""
-    return best_ordering(transition_flows(con, trait, scope), top_n, trait_frequencies(con, trait, scope))
+    return best_ordering(transition_flows(con, trait, scope), top_n, trait_frequencies(con, trait, scope),
+                         oriented_only=is_study(con))
 
 
 # ---- Numerical drift ---------------------------------------------------------------------------------------------
@@ -252,7 +277,7 @@ def numerical_drift(con, scope: EdgeScope = EdgeScope(), by: DriftGroup | str | 
 def ordering_flows(con, trait: DriftTrait, top_n: int, scope: EdgeScope) -> dict:
     """The best ordering of a trait's top values and the flows among them (``ordering``, ``flows``)."""
     flows = transition_flows(con, DriftTrait(trait), scope)
-    best = best_ordering(flows, top_n, trait_frequencies(con, DriftTrait(trait), scope))
+    best = best_ordering(flows, top_n, trait_frequencies(con, DriftTrait(trait), scope), oriented_only=is_study(con))
     values = set(best.order)
     among = flows[flows["source"].isin(values) & flows["target"].isin(values)].reset_index(drop=True)
     return {"ordering": best, "flows": among}

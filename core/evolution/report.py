@@ -22,13 +22,13 @@ import numpy as np
 import pandas as pd
 
 from core import licenses
-from core.evolution import drift, growth, overview, reference, resemblance
+from core.evolution import definitions, drift, growth, overview, reference, resemblance
 from core.evolution.traits import DriftMeasure, TextTrait
 from core.licenses.compliance import Verdict
 from core.lineage import EdgeScope, Relation, edges_sql
 
 __all__ = ["Section", "REFERENCE", "reference_value", "section_of", "section_report", "compute_report",
-           "format_table"]
+           "format_table", "differences", "format_differences"]
 
 
 class Section(str, Enum):
@@ -133,6 +133,11 @@ def _lineage(con, draws: int, seed: int, base: EdgeScope) -> dict:
     out["models"] = s.models
     out["families"] = s.families_with_edges
     out["families.largest"] = s.largest_family
+    if definitions.is_study(con):  # weakly connected components of the all-edges graph (get_full_graph, cell 3)
+        out["families"], out["families.largest"] = con.execute(
+            "SELECT count(*), coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM models GROUP BY family_all) "
+            "WHERE n > 1").fetchone()
+    out["edges.self_loops"] = definitions.self_loops(con)
     mix = overview.edge_mix(con)
     out["edges"] = int(mix["in_snapshot"].sum())
     out["edges.outside_snapshot"] = int((mix["edges"] - mix["in_snapshot"]).sum())
@@ -364,3 +369,30 @@ def format_table(report: dict) -> str:
                              r[3].rjust(widths[3]))).rstrip() for r in rows]
         lines += long_lists
     return "\n".join(lines[1:])
+
+
+# ---- the two definitions -------------------------------------------------------------------------------------------
+def differences(study: dict, phylo: dict) -> list[tuple[str, object, object, str]]:
+    """(key, study's value, Phylo's value, reason) of every figure whose two definitions differ (side keys left out)."""
+    out = []
+    for key in sorted(set(study) | set(phylo)):
+        if key.endswith(_SIDE):
+            continue
+        a, b = study.get(key), phylo.get(key)
+        same = a == b or (isinstance(a, float) and isinstance(b, float) and abs(a - b) < 5e-5)
+        if not same:
+            out.append((key, a, b, definitions.reason_of(key)))
+    return out
+
+
+def format_differences(rows: list[tuple[str, object, object, str]]) -> str:
+    """The differences as an aligned table: key, study's definition, Phylo's, why."""
+    if not rows:
+        return "The two definitions agree on every figure."
+    cells = [(k, _fmt(a), _fmt(b), why) for k, a, b, why in rows]
+    header = ("key", "study's definition", "Phylo's definition", "why")
+    widths = [max(len(r[i]) for r in cells + [header]) for i in range(3)]
+    lines = ["Figures whose two definitions differ", "  ".join(h.ljust(w) for h, w in zip(header, widths + [0])).rstrip(),
+             "  ".join("-" * w for w in widths + [3])]
+    lines += ["  ".join((k.ljust(widths[0]), a.rjust(widths[1]), b.rjust(widths[2]), why)) for k, a, b, why in cells]
+    return "\n".join(lines)

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.bundle import arrow_rows
+from core.evolution.definitions import STUDY_METADATA_RELATIONS, is_study
 from core.evolution.texts import trait_sql
 from core.evolution.traits import Relative, TextTrait
 from core.lineage import EdgeScope, Relation, edges_sql
@@ -73,14 +74,16 @@ def _distinct_pairs(draw, size: int) -> np.ndarray:
 
 
 def relative_pairs(parents: np.ndarray, children: np.ndarray, has_trait: np.ndarray, candidates: np.ndarray,
-                   relative: Relative, draws: int, seed: int = 0) -> np.ndarray:
+                   relative: Relative, draws: int, seed: int = 0, by_children: bool = False) -> np.ndarray:
     """``draws`` pairs of node indices related as ``relative``, both with the trait, drawn with replacement.
 
     ``parents``/``children`` are the graph's distinct edges (no self-loops) over
     nodes ``0..len(has_trait)-1``; ``candidates`` are the nodes a random pair is
     drawn from. Every pair of the class is equally likely: siblings weight a
     parent by its k(k−1)/2 child pairs, paths weight a middle node or edge by the
-    number of paths through it. Returns an (n, 2) array; n is 0 when the class is empty.
+    number of paths through it; with ``by_children`` (the study's rule: sample_helpers.py quad_3, ~l.309-316) a
+    great-grandparent's middle edge is weighted by its child's children only, when its parent has a parent.
+    Returns an (n, 2) array; n is 0 when the class is empty.
     """
     relative = Relative(relative)
     rng = np.random.default_rng([seed, list(Relative).index(relative)])
@@ -145,7 +148,8 @@ def relative_pairs(parents: np.ndarray, children: np.ndarray, has_trait: np.ndar
         return _distinct_pairs(draw, draws)
 
     if relative is Relative.GREAT_GRANDPARENT:
-        weights = up.count[parents] * down.count[children]  # 3-step paths through each middle edge
+        above = (up.count[parents] > 0).astype(np.int64) if by_children else up.count[parents]
+        weights = above * down.count[children]  # 3-step paths through each middle edge
         if weights.sum() == 0:
             return empty
 
@@ -164,6 +168,7 @@ class Population:
     candidates: np.ndarray  # indices of the scope's models (random pairs, vectoriser fit)
     parents: np.ndarray
     children: np.ndarray
+    by_children: bool = False  # the study's great-grandparent weights
 
     def ids(self, rows: np.ndarray) -> list[str]:
         """The model ids of ``rows`` (only these become Python strings)."""
@@ -179,8 +184,14 @@ def edge_population(con, trait: TextTrait, scope: EdgeScope) -> Population:
     has_trait = models["has_trait"].to_numpy().astype(bool)
     in_scope = models["in_scope"].to_numpy().astype(bool)
 
-    edge_scope = scope if scope.relation else dataclasses.replace(scope, relation=Relation.FINETUNE)
-    sql, params = edges_sql(edge_scope, columns="DISTINCT e.parent, e.child")
+    study = is_study(con)
+    if study and trait is TextTrait.METADATA and not scope.relation:  # similarity_analysis cells 3-4
+        sql, params = edges_sql(scope, columns="e.parent, e.child, e.relation")
+        allowed = ", ".join(f"'{r.value}'" for r in STUDY_METADATA_RELATIONS)
+        sql = f"SELECT DISTINCT parent, child FROM ({sql}) WHERE relation IN ({allowed})"
+    else:
+        edge_scope = scope if scope.relation else dataclasses.replace(scope, relation=Relation.FINETUNE)
+        sql, params = edges_sql(edge_scope, columns="DISTINCT e.parent, e.child")
     edges = arrow_rows(con, sql, params)
 
     def index(column: str) -> np.ndarray:
@@ -191,12 +202,12 @@ def edge_population(con, trait: TextTrait, scope: EdgeScope) -> Population:
     keep = (parents >= 0) & (children >= 0) & (parents != children)
     parents, children = parents[keep], children[keep]
     order = np.lexsort((children, parents))  # DuckDB's DISTINCT comes back in any order; the draws must not
-    return Population(model_ids, has_trait, np.flatnonzero(in_scope), parents[order], children[order])
+    return Population(model_ids, has_trait, np.flatnonzero(in_scope), parents[order], children[order], study)
 
 
 def index_pairs(population: Population, draws: int, seed: int) -> dict[Relative, np.ndarray]:
     return {r: relative_pairs(population.parents, population.children, population.has_trait, population.candidates,
-                              r, draws, seed) for r in Relative}
+                              r, draws, seed, population.by_children) for r in Relative}
 
 
 def sample_pairs(con, trait: TextTrait, scope: EdgeScope = EdgeScope(), draws: int = 5000,

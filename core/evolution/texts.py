@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from core.bundle import SourceShape, arrow_rows
+from core.evolution.definitions import PLACEHOLDER_CREATED, is_study
 from core.evolution.traits import TextTrait
 from core.ingest.cards import COMPARED_CHARS
 
@@ -160,6 +161,8 @@ def texts_of(con, trait: TextTrait, model_ids: Sequence[str]) -> list[str]:
         rows = arrow_rows(con, f"SELECT {', '.join(RECORD_COLUMNS)} FROM models "
                           "WHERE model_id IN (SELECT unnest(?::VARCHAR[]))", [ids]).to_pylist()
         shape = record_shape(con)
+        if is_study(con):  # the raw record: the placeholder date the bundle blanks comes back (PITFALLS.md)
+            rows = [{**r, "created_at": r["created_at"] or pd.Timestamp(PLACEHOLDER_CREATED)} for r in rows]
         found = {r["model_id"]: metadata_text(r, shape) for r in rows}
     else:
         found = dict(con.execute(f"SELECT model_id, substring(card, 1, {COMPARED_CHARS}) FROM cards "

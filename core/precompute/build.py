@@ -86,6 +86,27 @@ def _families(models: pa.Table, family: np.ndarray, root: np.ndarray, ids: pa.Ar
     return pa.table(columns)
 
 
+def _study_facts(mention_child: np.ndarray, mention_parent: pa.Array, ids: pa.Array, edges: pa.Table) -> dict:
+    """What the study's definitions (core.evolution.definitions) need beyond the edges: its graph keeps an edge only
+    when the parent is written exactly as a snapshot id (get_full_graph, cell 3), and keeps self-loops.
+
+    ``self_loops``: models that name themselves exactly as a parent. ``not_written_exactly``: in-snapshot edges
+    Phylo matches exactly only after trimming the written text (e.g. ``base_model: org/name``), [child, parent]."""
+    row = pc.fill_null(pc.index_in(mention_parent, ids), -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    exact = row >= 0
+    child = mention_child.astype(np.int64)
+    self_loops = int(len(np.unique(child[exact & (row == child)])))
+    n = len(ids)
+    written = np.unique(child[exact] * n + row[exact])
+    matched = pc.equal(edges["parent_match"], ParentMatch.EXACT.value).to_numpy(zero_copy_only=False)
+    e_child = pc.index_in(edges["child"].filter(pa.array(matched)), ids).to_numpy(zero_copy_only=False).astype(np.int64)
+    e_parent = pc.index_in(edges["parent"].filter(pa.array(matched)), ids).to_numpy(zero_copy_only=False).astype(np.int64)
+    missing = ~np.isin(e_child * n + e_parent, written)
+    pairs = sorted(zip(ids.take(pa.array(e_child[missing])).to_pylist(), ids.take(pa.array(e_parent[missing])).to_pylist()))
+    return {"self_loops": self_loops, "not_written_exactly": [list(p) for p in pairs[:MAX_LISTED]],
+            "not_written_exactly_count": int(missing.sum())}
+
+
 def _versions() -> dict[str, str]:
     import importlib.metadata as md
 
@@ -166,6 +187,7 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
         "relation_rule": pc.if_else(pa.array(edges.rule >= 0), pc.take(_RULE_NAMES, pa.array(np.maximum(edges.rule, 0).astype(np.int64))),
                                     pa.scalar(None, pa.string())),
     })
+    study = _study_facts(norm.mention_child, norm.mention_parent, ids, edge_table)
     log.mark("edges")
     bar.update()
 
@@ -243,6 +265,7 @@ def build_bundle(source: str | Snapshot, out: str | Path, sample: int | None = N
             "canonical_orgs": list(CANONICAL_ORGS),
         },
         "self_loops": sorted(edge_stats["self_loop_ids"])[:MAX_LISTED],
+        "study": study,
         "cycles": [ids.take(pa.array(np.asarray(group[:20], dtype=np.int64))).to_pylist() for group in lin.cycles[:50]],
         "relation_inference": {
             "declared_edges_checked": checked,
