@@ -25,6 +25,7 @@ from enum import Enum
 import numpy as np
 import pandas as pd
 
+from core.licenses.classes import connect as connect_bundle
 from core.lineage import Relation, family_roots, weak_components
 
 __all__ = ["Definitions", "LABELS", "is_study", "connect", "apply_study", "self_loops", "PLACEHOLDER_CREATED",
@@ -89,8 +90,6 @@ def self_loops(con) -> int | None:
 
 def connect(bundle, definitions: Definitions | str = Definitions.PHYLO):
     """A connection to ``bundle`` (core.licenses.connect) under ``definitions``."""
-    from core.licenses import connect as connect_bundle
-
     con = connect_bundle(bundle)
     definitions = Definitions(definitions)
     manifest = bundle.manifest or {}
