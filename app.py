@@ -17,4 +17,4 @@ page = st.navigation([
     st.Page("views/pages/licenses.py", title="Licenses", icon=":material/gavel:", url_path="licenses"),
     st.Page("views/pages/growth.py", title="Growth", icon=":material/timeline:", url_path="growth"),
 ])
-page.run()
+state.run_guarded(page)

@@ -10,15 +10,18 @@ common page preamble.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from core.errors import BundleError
 from core.lineage import FAMILY_GRAPH_LABELS, EdgeScope, FamilyGraph, Relation, ScopeKind
 from views import cache
 
 BUNDLE_KEY = "bundle"
+_log = logging.getLogger("phylo")
 
 
 def current_bundle_path() -> str | None:
@@ -45,6 +48,19 @@ def choose_bundle() -> str | None:
     if path:
         cache.warm(path)
     return path
+
+
+def run_guarded(page) -> None:
+    """Run a page behind an error boundary: Streamlit's own stop and rerun pass through; anything else becomes one
+    line on the page and a full traceback in the server's log, never a traceback in front of a user."""
+    try:
+        page.run()
+    except ScriptControlException:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the boundary: every other failure ends here
+        _log.exception("page %s failed", getattr(page, "url_path", "?"))
+        st.error(f"This page could not be shown ({type(exc).__name__}). The details are in the server's log; "
+                 "try another view, or reload.", icon=":material/error:")
 
 
 def open_first_page(first) -> None:

@@ -20,10 +20,11 @@ LICENSE_RGB = {LicenseClass.COMMERCIAL_RESTRICTED.value: "#d62728", LicenseClass
 LICENSE_MD = {LicenseClass.COMMERCIAL_RESTRICTED.value: "red", LicenseClass.NON_COMMERCIAL.value: "violet",
               LicenseClass.USE_RESTRICTED.value: "orange", LicenseClass.COPYLEFT.value: "blue",
               LicenseClass.PERMISSIVE.value: "green", LicenseClass.OTHER.value: "gray"}
+RELATION_WORDS = {"finetune": "fine-tune", "adapter": "adapter", "quantized": "quantization", "merge": "merge"}
 RELATION_RGB = {"finetune": "#3b6fb6", "adapter": "#f2a541", "quantized": "#4caf50", "merge": "#c83ca0"}
 TASK_COLORS = px.colors.qualitative.T10
 TREE_BUDGET = 45  # models drawn at most: more is unreadable at this size, so the rest fold into "+N more" nodes
-SCOPE_LABELS = {Scope.LINEAGE: "ancestors and descendants", Scope.FAMILY: "whole family"}
+SCOPE_LABELS = {Scope.LINEAGE: "lineage", Scope.FAMILY: "whole family"}  # lineage: its ancestors and descendants
 
 
 def _select(model_id: str) -> None:
@@ -137,10 +138,11 @@ def _descendants(path: str, model_id: str, graph: FamilyGraph) -> None:
     c = st.columns(4)
     c[0].metric("Descendants", f"{d['size']:,}", help=f"Every model below it, {FAMILY_GRAPH_LABELS[graph]}")
     c[1].metric("Generations below it", d["generations"])
-    c[2].metric("Edges", f"{int(rel.sum()):,}", " · ".join(f"{r} {int(n):,}" for r, n in rel.sort_values(ascending=False).items()),
-                delta_color="off", delta_arrow="off")
+    c[2].metric("Edges", f"{int(rel.sum()):,}", help="Every edge walked down from the model")
     c[3].metric("License violations", f"{int(verdicts.set_index('verdict')['edges'].get('violation', 0)):,}",
                 f"of {int(verdicts['edges'].sum()):,} judged edges", delta_color="off", delta_arrow="off")
+    st.caption("Made by " + ", ".join(f"{RELATION_WORDS.get(r, r)} {int(n):,}" for r, n in
+                                      rel.sort_values(ascending=False).items()) + ".")
     left, mid, right = st.columns(3)
     fig = px.bar(d["per_generation"], x="generation", y="models", title="Descendants per generation")
     fig.update_layout(height=240, margin=dict(l=0, r=0, t=30, b=0))
@@ -196,14 +198,16 @@ def _summary(path: str, model_id: str, graph: FamilyGraph) -> None:
 
 
 def _exports(path: str, model_id: str, graph: FamilyGraph) -> None:
+    """The family as files. Each is made when it is asked for, and a download never reruns the page."""
     fam = cache.family_data(path, model_id, graph)
-    edges_csv, models_csv = fam_core.to_csv(fam)
     stem = fam.family.replace("/", "__")[:80]
     c = st.columns(4)
-    c[0].download_button("Edges (CSV)", edges_csv, f"{stem}-edges.csv", "text/csv", key="fam_dl_edges")
-    c[1].download_button("Models (CSV)", models_csv, f"{stem}-models.csv", "text/csv", key="fam_dl_models")
-    c[2].download_button("GraphML", fam_core.to_graphml(fam), f"{stem}.graphml", "application/xml", key="fam_dl_graphml")
-    c[3].download_button("JSON", fam_core.to_json(fam), f"{stem}.json", "application/json", key="fam_dl_json")
+    for col, (label, make, name, mime, key) in zip(c, (
+            ("Edges (CSV)", lambda: fam_core.to_csv(fam)[0], f"{stem}-edges.csv", "text/csv", "fam_dl_edges"),
+            ("Models (CSV)", lambda: fam_core.to_csv(fam)[1], f"{stem}-models.csv", "text/csv", "fam_dl_models"),
+            ("GraphML", lambda: fam_core.to_graphml(fam), f"{stem}.graphml", "application/xml", "fam_dl_graphml"),
+            ("JSON", lambda: fam_core.to_json(fam), f"{stem}.json", "application/json", "fam_dl_json"))):
+        col.download_button(label, make, name, mime, key=key, on_click="ignore", icon=":material/download:")
 
 
 def _pick_largest() -> None:
@@ -246,7 +250,7 @@ graph = FamilyGraph(top[2].selectbox("Family graph", [g.value for g in FamilyGra
                                           "starts a family of its own and links to its parents' families")
                      or FamilyGraph.NO_MERGE.value)
 if model_id:
-    c = st.columns([2, 2, 2, 2])
+    c = st.columns([3, 2, 2, 2])
     scope = c[0].segmented_control("Show", [s.value for s in Scope], default=Scope.LINEAGE.value,
                                    format_func=lambda v: SCOPE_LABELS[Scope(v)], key="fam_scope", bind="query-params")
     k = c[1].slider("Children per node", 1, 30, 6, key="fam_k", bind="query-params")

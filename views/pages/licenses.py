@@ -69,7 +69,7 @@ def _verdicts(path: str, scope: EdgeScope) -> None:
                    delta_arrow="off", help=chain.VERDICT_HELP[verdict])
     models = cache.model_verdicts(path)
     inherited = models[models["model_id"].isin(set(judged["child"]))]
-    cols[4].metric("Models with a violation upstream", f"{int(inherited['inherited_violation'].sum()):,}",
+    cols[4].metric("Tainted models", f"{int(inherited['inherited_violation'].sum()):,}",
                    f"{inherited['inherited_violation'].mean():.1%} of derived models" if len(inherited) else None,
                    delta_color="off", delta_arrow="off",
                    help="A violation on any edge from the model's roots down to it taints it, and every merge needs "
@@ -205,7 +205,7 @@ with right:
 
 st.subheader("The edges")
 c = st.columns([2, 2, 2, 3])
-only = c[0].toggle("Only edges that relax the terms", value=True, key="lic_only", bind="query-params")
+only = c[0].toggle("Relaxing only", value=True, key="lic_only", bind="query-params")
 parent_class = c[1].selectbox("Parent class", [ANY] + CLASS_ORDER, key="lic_parent_class", bind="query-params") or ANY
 child_class = c[2].selectbox("Child class", [ANY] + CLASS_ORDER, key="lic_child_class", bind="query-params") or ANY
 shown = relaxed if only else edges
@@ -226,7 +226,7 @@ st.dataframe(table[["family", "parent", "parent_licenses", "parent_class", "rela
                             "tree": st.column_config.LinkColumn("lineage", display_text="family tree"),
                             "child_created": st.column_config.DateColumn("child created"),
                             "child_downloads": st.column_config.NumberColumn("child downloads", format="%d")})
-d1, d2, _ = st.columns([2, 2, 5])
+d1, d2, _ = st.columns([3, 3, 2])
 d1.download_button("Download these edges (CSV)", shown.to_csv(index=False), file_name="phylo-license-edges.csv",
                    mime="text/csv", key="lic_export_edges", icon=":material/download:")
 if not by_family.empty:

@@ -33,7 +33,7 @@ def _metrics(path: str) -> None:
     cols[2].metric("Families", f"{s.families_with_edges:,}", help=f"Lineage families of two or more models; {s.models_in_families:,} models belong to one")
     cols[3].metric("Largest family", f"{s.largest_family:,}")
     cols[4].metric("Authors", f"{s.authors:,}")
-    cols[5].metric("With a model card", "n/a" if s.with_card is None else f"{s.with_card / max(s.models, 1):.1%}",
+    cols[5].metric("With a card", "n/a" if s.with_card is None else f"{s.with_card / max(s.models, 1):.1%}",
                    help=f"Card longer than 3 characters (the study: {reference.CARD_SHARE:.2%}). n/a: the source had no card text.")
 
 

@@ -1,0 +1,56 @@
+"""Every page of the demo readable in Chromium at 1280×720 and 1920×1080: no text cut off with an ellipsis or
+hidden by its box, and no exception; the Family page's "Largest families" table opens the family clicked."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import open_page, screenshot, streamlit_server
+from tests.conftest import ROOT
+
+DEMO = ROOT / "data" / "demo"
+PAGES = ["overview", "map", "family?fam_model=pebble-urchin/Pulsar-1B-1", "resemblance", "drift", "licenses", "growth"]
+# Text whose box is narrower than the text and clips it (ellipsis or hidden overflow); Streamlit's off-screen
+# "Skip to main content" link is meant to be hidden.
+CUT_TEXT_JS = """() => [...new Set([...document.querySelectorAll('body *')].filter(e => {
+    if (e.dataset.testid === 'stButtonGroup' && e.scrollWidth > e.clientWidth + 1) return true;  // a hidden choice
+    if (!e.offsetWidth || e.children.length > 2 || !(e.innerText || '').trim()) return false;
+    if (e.closest('[data-testid=stSkipToContent]')) return false;
+    const cs = getComputedStyle(e);
+    const clips = cs.textOverflow === 'ellipsis' || cs.overflowX === 'hidden' || cs.overflow === 'hidden';
+    return clips && e.scrollWidth > e.clientWidth + 1;
+  }).map(e => e.innerText.trim().slice(0, 80)))]"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server(DEMO) as url:
+        yield url
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+def test_no_page_cuts_its_text(browser, server, width, height):
+    for path in PAGES:
+        page, errors = open_page(browser, f"{server}/{path}", height=height)
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(1500)
+        name = path.split("?")[0]
+        screenshot(page, f"readable_{name}_{width}")
+        assert page.locator("[data-testid=stException]").count() == 0, name
+        assert page.evaluate(CUT_TEXT_JS) == [], (name, width)
+        assert not errors, (name, errors)
+        page.close()
+
+
+def test_a_largest_families_row_opens_that_family(browser, server):
+    page, errors = open_page(browser, f"{server}/family", wait_text="Largest families", height=720)
+    grid = page.locator("[data-testid=stDataFrame]").last
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first row's selection cell, under the header
+    page.wait_for_function("() => new URLSearchParams(location.search).get('fam_model')", timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=120_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    model = page.evaluate("() => new URLSearchParams(location.search).get('fam_model')")
+    page.get_by_text(f"Made from {model}").first.wait_for(timeout=60_000)
+    assert not errors, errors
