@@ -17,6 +17,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from core.errors import BundleError
+from core.evolution.definitions import Definitions
 from core.lineage import FAMILY_GRAPH_LABELS, EdgeScope, FamilyGraph, Relation, ScopeKind
 from views import cache
 
@@ -177,6 +178,20 @@ def model_scope_controls(path: str, prefix: str, columns) -> tuple[str | None, S
                                       "without merges")
     return (checked_model(path, model), ScopeKind(kind or ScopeKind.FAMILY.value),
             FamilyGraph(graph or FamilyGraph.NO_MERGE.value))
+
+
+DEFINITION_LABELS = {Definitions.PHYLO: "Phylo's lineage", Definitions.STUDY: "the study's definitions"}
+
+
+def definitions_control(container, prefix: str) -> Definitions:
+    """Which definitions a page's figures use, URL-bound under ``<prefix>_defs``: Phylo's lineage by default, or
+    the study's own code (exact parent ids, its families and rules) to compare like with like."""
+    value = container.segmented_control(
+        "Definitions", [d.value for d in (Definitions.PHYLO, Definitions.STUDY)], default=Definitions.PHYLO.value,
+        format_func=lambda d: DEFINITION_LABELS[Definitions(d)], key=f"{prefix}_defs", bind="query-params",
+        help="Phylo's lineage also matches parents by case, the Hub's redirects and unique names; the study's code "
+             "keeps exact parent ids only and differs in a few rules (see the README)")
+    return Definitions(value or Definitions.PHYLO.value)
 
 
 def scope_params(prefix: str, model: str, kind: ScopeKind, graph: FamilyGraph) -> dict[str, str]:

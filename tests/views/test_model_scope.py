@@ -62,3 +62,18 @@ def test_the_audit_answers_which_llama_derivatives_relabel_themselves(open_llama
     for rel, child_lic, reason in zip(table["relation"], table["child_licenses"], table["reasons"]):
         assert "relabels" in reason and child_lic in reason and "llama3 agreement" in reason
         assert {"quantized": "quantized copy", "finetune": "fine-tune", "adapter": "adapter"}.get(rel, "") in reason
+
+
+def test_drift_offers_the_studys_definitions_and_says_where_they_differ(open_llama, llama_bundle):
+    from core.bundle import open_bundle as open_
+    from core.evolution import definitions, drift
+
+    at = run_page("views/pages/drift.py", {**open_llama, "drift_defs": "the study's definitions"})
+    assert_clean(at)
+    assert at.button_group(key="drift_defs").value == "study"
+    study = drift.mutation_rates(definitions.connect(open_(llama_bundle), "study")).set_index("trait")["rate"]
+    phylo = drift.mutation_rates(definitions.connect(open_(llama_bundle), "phylo")).set_index("trait")["rate"]
+    line = next(c.value for c in at.caption if c.value.startswith("Where the definitions differ"))
+    trait = (study - phylo).abs().idxmax()
+    assert abs(study[trait] - phylo[trait]) >= 0.0005
+    assert f"study's definition {study[trait]:.3f}, with the Hub's redirects {phylo[trait]:.3f}" in line

@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.bundle import Bundle, discover_bundles, open_bundle
-from core.evolution import overview
+from core.evolution import definitions, overview
 from core.hub.fetch import served_status
 from core.licenses import connect
 from core.lineage import FamilyGraph
@@ -47,8 +47,17 @@ def bundle(path: str) -> Bundle:
     return _bundle_and_connection(path)[0]
 
 
-def cursor(path: str):
-    """A cursor of the shared connection, private to this run (thread-safe use of DuckDB)."""
+@st.cache_resource(show_spinner="Reading the bundle as the study's code does…", max_entries=2)
+def _study_connection(path: str):
+    """The bundle under the study's definitions (exact-id edges, its families): made once, when first asked for."""
+    return definitions.connect(bundle(path), definitions.Definitions.STUDY)
+
+
+def cursor(path: str, defs: str = definitions.Definitions.PHYLO.value):
+    """A cursor of the shared connection, private to this run (thread-safe use of DuckDB); ``defs`` "study"
+    gives the study's definitions of edges and families."""
+    if definitions.Definitions(defs) is definitions.Definitions.STUDY:
+        return _study_connection(path).cursor()
     return _bundle_and_connection(path)[1].cursor()
 
 

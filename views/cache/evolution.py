@@ -5,10 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from core.evolution import drift, growth, overview, resemblance as res
+from core.evolution.definitions import Definitions
 from core.evolution.sampling import sample_pairs
 from core.evolution.traits import DriftTrait, Relative, TextTrait
 from core.lineage import EdgeScope, FamilyGraph
 from views.cache.bundle import cursor
+
+PHYLO = Definitions.PHYLO.value
 
 
 @st.cache_resource(show_spinner="Reading the text vectorisers…", max_entries=2)
@@ -18,10 +21,11 @@ def vectorisers(path: str) -> dict:
 
 
 @st.cache_data(show_spinner="Sampling relatives and comparing their texts…", max_entries=32)
-def resemblance(path: str, trait: TextTrait, scope: EdgeScope):
-    """§3 resemblance of a trait in a scope: as precompute stored it for the whole bundle, else computed."""
-    stored = None if scope.active else res.stored_resemblance(cursor(path), trait)
-    return stored if stored is not None else res.resemblance(cursor(path), TextTrait(trait), scope,
+def resemblance(path: str, trait: TextTrait, scope: EdgeScope, defs: str = PHYLO):
+    """§3 resemblance of a trait in a scope under ``defs``: as precompute stored it for the whole bundle (Phylo's
+    definitions), else computed."""
+    stored = None if scope.active or defs != PHYLO else res.stored_resemblance(cursor(path), trait)
+    return stored if stored is not None else res.resemblance(cursor(path, defs), TextTrait(trait), scope,
                                                              vectorisers=vectorisers(path).get(TextTrait(trait)))
 
 
@@ -38,19 +42,19 @@ def relative_pair(path: str, trait: TextTrait, relative: Relative, seed: int, sc
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def mutation_rates(path: str, scope: EdgeScope):
-    return drift.mutation_rates(cursor(path), scope)
+def mutation_rates(path: str, scope: EdgeScope, defs: str = PHYLO):
+    return drift.mutation_rates(cursor(path, defs), scope)
 
 
 @st.cache_data(show_spinner="Finding the best ordering…", max_entries=64)
-def transitions(path: str, trait: DriftTrait, top_n: int, scope: EdgeScope) -> dict:
+def transitions(path: str, trait: DriftTrait, top_n: int, scope: EdgeScope, defs: str = PHYLO) -> dict:
     """The best ordering of a trait's top values and the flows among them (``ordering``, ``flows``)."""
-    return drift.ordering_flows(cursor(path), DriftTrait(trait), top_n, scope)
+    return drift.ordering_flows(cursor(path, defs), DriftTrait(trait), top_n, scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def numerical_drift(path: str, by: str | None, scope: EdgeScope):
-    return drift.numerical_drift(cursor(path), scope, by=by or None)
+def numerical_drift(path: str, by: str | None, scope: EdgeScope, defs: str = PHYLO):
+    return drift.numerical_drift(cursor(path, defs), scope, by=by or None)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -12,6 +12,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from core.evolution.reference import REFERENCE_MUTATION_RATES, REFERENCE_NUMERICAL_DRIFT, REFERENCE_ORDERINGS
+from core.evolution.definitions import Definitions
 from core.evolution.drift import MAX_EXACT_VALUES, flow_matrix
 from core.evolution.traits import DriftGroup, DriftMeasure, DriftTrait
 from core.lineage import EdgeScope, Relation
@@ -41,9 +42,9 @@ def _scope_words(scope: EdgeScope) -> str:
     return ", ".join(parts)
 
 
-def _mutation(path: str, scope: EdgeScope) -> None:
+def _mutation(path: str, scope: EdgeScope, defs: Definitions) -> None:
     st.subheader("Mutation rates")
-    df = cache.mutation_rates(path, scope)
+    df = cache.mutation_rates(path, scope, defs.value)
     df["label"] = df["trait"].map(lambda t: TRAIT_LABELS[DriftTrait(t)])
     df["study"] = df["trait"].map(lambda t: REFERENCE_MUTATION_RATES.get(DriftTrait(t), (np.nan, None))[0])
     study_n = [REFERENCE_MUTATION_RATES[DriftTrait(t)][1] if DriftTrait(t) in REFERENCE_MUTATION_RATES else None
@@ -65,7 +66,17 @@ def _mutation(path: str, scope: EdgeScope) -> None:
                     column_config={"label": "trait", "rate": st.column_config.NumberColumn("rate", format="%.4f"),
                                    "n": st.column_config.NumberColumn("edges", format="localized")})
     right.caption(f"Mean of 1 − Jaccard of the parent's and the child's sets over {_scope_words(scope)} where both "
-                  "report the trait. The study: fine-tune edges of the full 2025 Hub.")
+                  f"report the trait, under {state.DEFINITION_LABELS[defs]}. The study: fine-tune edges of the full "
+                  "2025 Hub.")
+    other = Definitions.STUDY if defs is Definitions.PHYLO else Definitions.PHYLO
+    both = df.merge(cache.mutation_rates(path, scope, other.value)[["trait", "rate"]], on="trait", suffixes=("", "_other"))
+    differ = [(TRAIT_LABELS[DriftTrait(t)], a, b) for t, a, b in zip(both["trait"], both["rate"], both["rate_other"])
+              if pd.notna(a) and pd.notna(b) and abs(a - b) >= 0.0005]
+    if differ:
+        mine, theirs = (("study's definition", "with the Hub's redirects") if defs is Definitions.STUDY
+                        else ("with the Hub's redirects", "study's definition"))
+        st.caption("Where the definitions differ: " + "; ".join(f"{label}: {mine} {a:.3f}, {theirs} {b:.3f}"
+                                                                for label, a, b in differ) + ".")
 
 
 def _reset_top() -> None:
@@ -96,7 +107,7 @@ def _heatmap(net: np.ndarray, order: tuple[str, ...]) -> go.Figure:
     return fig
 
 
-def _transitions(path: str, scope: EdgeScope) -> None:
+def _transitions(path: str, scope: EdgeScope, defs: Definitions) -> None:
     st.subheader("Where traits flow")
     c = st.columns([3, 1])
     trait = c[0].segmented_control("Trait", [t.value for t in DriftTrait], default=DriftTrait.LICENSES.value,
@@ -105,7 +116,7 @@ def _transitions(path: str, scope: EdgeScope) -> None:
     trait = DriftTrait(trait)
     top_n = state.url_int_input(c[1], "Top values", "drift_top", 1, MAX_EXACT_VALUES, REFERENCE_ORDERINGS[trait].top_n,
                                 help=f"The most frequent values ranked exactly (at most {MAX_EXACT_VALUES})")
-    result = cache.transitions(path, trait, top_n, scope)
+    result = cache.transitions(path, trait, top_n, scope, defs.value)
     o, flows = result["ordering"], result["flows"]
     if o.n_values < 2 or flows.empty:
         st.info(f"Too few {TRAIT_LABELS[trait]} change along {_scope_words(scope)} to order them.")
@@ -164,7 +175,7 @@ def _drift_chart(df: pd.DataFrame, measures: list[DriftMeasure], reference: pd.D
     return fig
 
 
-def _numerical(path: str, scope: EdgeScope) -> None:
+def _numerical(path: str, scope: EdgeScope, defs: Definitions) -> None:
     st.subheader("Numerical drift, parent → child")
     by = st.segmented_control("Split", [g.value for g in DriftGroup], default=DriftGroup.RELATION.value,
                               format_func=lambda g: GROUP_LABELS[DriftGroup(g)], key="drift_by",
@@ -172,8 +183,8 @@ def _numerical(path: str, scope: EdgeScope) -> None:
     by = DriftGroup(by)
     # Split by edge type, every type is shown; split by depth, the chosen edge type applies.
     used = dataclasses.replace(scope, relation=None) if by is DriftGroup.RELATION else scope
-    groups = cache.numerical_drift(path, by.value, used)
-    df = pd.concat([cache.numerical_drift(path, "", used), groups[groups["group"].notna()]], ignore_index=True)
+    groups = cache.numerical_drift(path, by.value, used, defs.value)
+    df = pd.concat([cache.numerical_drift(path, "", used, defs.value), groups[groups["group"].notna()]], ignore_index=True)
     df["label"] = df["group"].astype(str)
     measures = [m for m in DriftMeasure if df.loc[df["measure"] == m.value, "n"].sum() > 0]
     missing = [m for m in DriftMeasure if m not in measures]
@@ -214,6 +225,7 @@ path, _ = state.require_bundle("Drift")
 st.caption("How traits change along lineage edges: how often a child changes its parent's licenses, languages, library "
            "or task, which way the values flow, and how cards and language lists change (ANALYSES.md §4).")
 scope = _scope(path)
-_mutation(path, scope)
-_transitions(path, scope)
-_numerical(path, scope)
+defs = state.definitions_control(st, "drift")
+_mutation(path, scope, defs)
+_transitions(path, scope, defs)
+_numerical(path, scope, defs)

@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.evolution.definitions import Definitions
 from core.evolution.resemblance import findings, with_reference
 from core.evolution.traits import Measure, Relative, TextTrait
 from core.lineage import EdgeScope, Relation
@@ -82,12 +83,16 @@ def _chart(df: pd.DataFrame) -> go.Figure:
 
 
 def _classes(path: str, trait: TextTrait, scope: EdgeScope) -> None:
+    defs = state.definitions_control(st, "res")
     if trait is TextTrait.CARDS and not cache.has_cards(path):
         st.info("This bundle has **no model card text** (the Hub listing carries metadata only), so card "
                 "resemblance cannot be measured here. Choose *metadata*, or open a bundle built from a snapshot with cards.",
                 icon=":material/description:")
         return
-    df = cache.resemblance(path, trait, scope)
+    df = cache.resemblance(path, trait, scope, defs.value)
+    st.caption(f"Relatives under {state.DEFINITION_LABELS[defs]}"
+               + (": exact parent ids, and for metadata the no-merge graph without quantized edges and each record as "
+                  "the study's dataset holds it, placeholder date included." if defs is Definitions.STUDY else "."))
     if (df["n"] == 0).all():
         st.info(f"No pair of models with {TRAIT_LABELS[trait]} to compare in this scope"
                 + (" (cards qualify from 512 characters and when not auto-generated)." if trait is TextTrait.CARDS else "."))
