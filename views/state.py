@@ -167,7 +167,7 @@ def model_scope_controls(path: str, prefix: str, columns) -> tuple[str | None, S
     if legacy and f"{prefix}_model" not in st.query_params and f"{prefix}_model" not in st.session_state:
         st.session_state[f"{prefix}_model"] = legacy
     model = columns[0].text_input("Model (any id)", key=f"{prefix}_model", bind="query-params", max_chars=300,
-                                  placeholder="every model; e.g. a base such as meta-llama/Meta-Llama-3-8B")
+                                  placeholder="every model")
     kind = columns[1].segmented_control("Scope", [k.value for k in ScopeKind], default=ScopeKind.FAMILY.value,
                                         format_func=lambda k: SCOPE_LABELS[ScopeKind(k)], key=f"{prefix}_scope",
                                         bind="query-params",

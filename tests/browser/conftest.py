@@ -63,17 +63,28 @@ def browser():
         b.close()
 
 
-def open_page(browser, url: str, wait_text: str | None = None, height: int = 1400):
+def open_page(browser, url: str, wait_text: str | None = None, height: int = 1400, width: int = 1400):
     """Open ``url``, wait for the app to finish running, return (page, console errors)."""
-    page = browser.new_page(viewport={"width": 1400, "height": height})
+    page = browser.new_page(viewport={"width": width, "height": height})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url)
     page.wait_for_selector("[data-testid=stAppViewContainer]", timeout=60_000)
     if wait_text:
         page.get_by_text(wait_text).first.wait_for(timeout=120_000)
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=120_000)
+    wait_settled(page)
     return page, errors
+
+
+def wait_settled(page, quiet_ms: int = 1500, timeout_ms: int = 120_000) -> None:
+    """Wait until the app has stopped running and drawing (no status widget, no skeleton) for ``quiet_ms``: a page
+    may rerun once more after its first run (a URL-bound widget settling), so one quiet moment is not enough."""
+    page.wait_for_function(f"""() => {{
+        const busy = document.querySelector('[data-testid=stStatusWidget], [data-testid=stSkeleton]');
+        const now = performance.now();
+        if (busy || !window.__phyloQuietSince) {{ window.__phyloQuietSince = busy ? 0 : now; return false; }}
+        return now - window.__phyloQuietSince >= {quiet_ms};
+    }}""", timeout=timeout_ms, polling=250)
 
 
 def screenshot(page, name: str) -> Path:

@@ -14,12 +14,18 @@ PAGES = ["overview", "map", "family?fam_model=pebble-urchin/Pulsar-1B-1", "resem
 # "Skip to main content" link is meant to be hidden.
 CUT_TEXT_JS = """() => [...new Set([...document.querySelectorAll('body *')].filter(e => {
     if (e.dataset.testid === 'stButtonGroup' && e.scrollWidth > e.clientWidth + 1) return true;  // a hidden choice
+    if (e.tagName === 'INPUT' && e.offsetWidth && e.placeholder && !e.value) {  // a placeholder wider than its box
+      const ctx = document.createElement('canvas').getContext('2d');
+      ctx.font = getComputedStyle(e).font;
+      const cs = getComputedStyle(e);
+      return ctx.measureText(e.placeholder).width > e.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) + 1;
+    }
     if (!e.offsetWidth || e.children.length > 2 || !(e.innerText || '').trim()) return false;
     if (e.closest('[data-testid=stSkipToContent]')) return false;
     const cs = getComputedStyle(e);
     const clips = cs.textOverflow === 'ellipsis' || cs.overflowX === 'hidden' || cs.overflow === 'hidden';
     return clips && e.scrollWidth > e.clientWidth + 1;
-  }).map(e => e.innerText.trim().slice(0, 80)))]"""
+  }).map(e => (e.innerText || e.placeholder || e.dataset.testid || '').trim().slice(0, 80)))]"""
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +37,9 @@ def server():
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
 def test_no_page_cuts_its_text(browser, server, width, height):
     for path in PAGES:
-        page, errors = open_page(browser, f"{server}/{path}", height=height)
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(1500)
+        page, errors = open_page(browser, f"{server}/{path}", height=height, width=width)
+        page.wait_for_timeout(1000)
+        assert page.locator("[data-testid=stSkeleton]").count() == 0, name  # drawn, not still loading
         name = path.split("?")[0]
         screenshot(page, f"readable_{name}_{width}")
         assert page.locator("[data-testid=stException]").count() == 0, name
