@@ -9,7 +9,9 @@ from tests.browser.conftest import open_page, screenshot, streamlit_server
 from tests.conftest import ROOT
 
 DEMO = ROOT / "data" / "demo"
-PAGES = ["overview", "map", "family?fam_model=pebble-urchin/Pulsar-1B-1", "resemblance", "drift", "licenses", "growth"]
+PAGES = ["overview", "map", "family?fam_model=pebble-urchin/Pulsar-1B-1", "resemblance", "drift", "licenses", "growth",
+         "family?fam_model=rustic-tapir/Halo-2B-0&fam_scope=whole%20family",
+         "resemblance?res_view=Compare%20two%20models&res_a=pebble-urchin/Pulsar-1B-1&res_b=rustic-tapir/Halo-2B-0"]
 # Text whose box is narrower than the text and clips it (ellipsis or hidden overflow); Streamlit's off-screen
 # "Skip to main content" link is meant to be hidden.
 CUT_TEXT_JS = """() => [...new Set([...document.querySelectorAll('body *')].filter(e => {
@@ -40,7 +42,7 @@ def test_no_page_cuts_its_text(browser, server, width, height):
         page, errors = open_page(browser, f"{server}/{path}", height=height, width=width)
         page.wait_for_timeout(1000)
         assert page.locator("[data-testid=stSkeleton]").count() == 0, name  # drawn, not still loading
-        name = path.split("?")[0]
+        name = path.split("?")[0] + ("_more" if path in PAGES[7:] else "")
         screenshot(page, f"readable_{name}_{width}")
         assert page.locator("[data-testid=stException]").count() == 0, name
         assert page.evaluate(CUT_TEXT_JS) == [], (name, width)

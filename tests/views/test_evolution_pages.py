@@ -147,9 +147,9 @@ def test_resemblance_hostile_url_values_give_a_clean_page(params):
 def test_drift_default_view():
     at = _run(DRIFT)
     _clean(at)
-    rates = _frame(at, "study edges")
+    rates = _frame(at, "study n")
     assert list(rates["label"]) == ["licenses", "languages", "library", "task"]
-    assert (rates["study 2025"] != "—").sum() == 3
+    assert (rates["study"] != "—").sum() == 3
     assert at.number_input(key="drift_top").value == 20
     assert " → " in at.code[0].value
     labels = {m.label: m.value for m in at.metric}

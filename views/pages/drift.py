@@ -57,14 +57,16 @@ def _mutation(path: str, scope: EdgeScope, defs: Definitions) -> None:
         go.Scatter(x=df["label"], y=df["study"], mode="markers", name="study 2025",
                    marker=dict(symbol="diamond-open", size=14, color="#d62728", line=dict(width=2)),
                    hovertemplate="study: %{y:.4f}<extra></extra>")])
-    fig.update_layout(height=300, margin=dict(l=0, r=0, t=10, b=0), yaxis=dict(title="1 − Jaccard(parent, child)",
-                      rangemode="tozero"), legend=dict(orientation="h", y=1.12))
+    fig.update_layout(height=300, margin=dict(l=0, r=0, t=10, b=0), yaxis=dict(title="mutation rate", rangemode="tozero",
+                      automargin=True), legend=dict(orientation="h", y=1.12))
     left.plotly_chart(fig, key="drift_mutation_chart")
-    table = df.assign(**{"study 2025": [f"{v:.4f}" if pd.notna(v) else "—" for v in df["study"]],
-                         "study edges": [f"{v:,}" if v else "—" for v in study_n]})
-    right.dataframe(table[["label", "rate", "n", "study 2025", "study edges"]], hide_index=True, key="drift_mutation_table",
+    table = df.assign(**{"study": [f"{v:.4f}" if pd.notna(v) else "—" for v in df["study"]],
+                         "study n": [f"{v:,}" if v else "—" for v in study_n]})
+    right.dataframe(table[["label", "rate", "n", "study", "study n"]], hide_index=True, key="drift_mutation_table",
                     column_config={"label": "trait", "rate": st.column_config.NumberColumn("rate", format="%.4f"),
-                                   "n": st.column_config.NumberColumn("edges", format="localized")})
+                                   "n": st.column_config.NumberColumn("edges", format="localized"),
+                                   "study": st.column_config.TextColumn("study", help="The study's rate (2025 Hub)"),
+                                   "study n": st.column_config.TextColumn("study n", help="The study's edges")})
     right.caption(f"Mean of 1 − Jaccard of the parent's and the child's sets over {_scope_words(scope)} where both "
                   f"report the trait, under {state.DEFINITION_LABELS[defs]}. The study: fine-tune edges of the full "
                   "2025 Hub.")
@@ -168,7 +170,7 @@ def _drift_chart(df: pd.DataFrame, measures: list[DriftMeasure], reference: pd.D
                                          {t.name for t in fig.data},
                                          marker=dict(symbol="diamond-open", size=11, line=dict(width=2),
                                                      color=PARENT_RGB if side == "parent" else "#d62728"),
-                                         hovertemplate=f"study {side}: %{{y:,.3f}}<extra></extra>"), **at)
+                                         cliponaxis=False, hovertemplate=f"study {side}: %{{y:,.3f}}<extra></extra>"), **at)
     fig.update_layout(height=290 * rows_n + 40, margin=dict(l=0, r=0, t=70, b=0), barmode="group",
                       legend=dict(orientation="h", yanchor="bottom", y=1.06, x=0))
     fig.update_xaxes(type="category")

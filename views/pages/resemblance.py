@@ -19,7 +19,7 @@ MEASURE_RGB = {Measure.LEVENSHTEIN: "#3b6fb6", Measure.BOW: "#f2a541", Measure.T
 RELATIVE_LABELS = {Relative.RANDOM: "random pair", Relative.PARENT_CHILD: "parent–child",
                    Relative.SIBLINGS: "siblings", Relative.GRANDPARENT: "grandparent–grandchild",
                    Relative.AUNT_NIECE: "aunt–niece", Relative.GREAT_GRANDPARENT: "great-grandparent–grandchild"}
-PICKS = {Relative.PARENT_CHILD: "Random parent–child pair", Relative.SIBLINGS: "Random sibling pair"}
+PICKS = {Relative.PARENT_CHILD: "Parent and child", Relative.SIBLINGS: "Two siblings"}  # drawn at random
 
 
 def _scope(path: str) -> tuple[TextTrait, EdgeScope]:
