@@ -35,6 +35,11 @@ MODEL_COLUMNS = (
     "licenses", "languages", "datasets", "arxiv", "tags", "has_card", "card_length", "card_auto_generated",
     "license_name",
 )
+# Column names of the same field across listing shapes, preferred first: the 2022 Hub API wrote ``modelId``,
+# ``creation_time`` and ``task_category`` (and ``has_modelcard``) where today's writes ``id``, ``createdAt`` and
+# ``pipeline_tag``; its ``has_modelcard`` and ``task_domain`` are not read.
+_DATE_COLUMNS = ("createdAt", "created_at", "creation_time")
+_PIPELINE_COLUMNS = ("pipeline_tag", "task_category")
 _PARENT_COLUMNS = {"parent_model": 0} | {f"{r.value}_parent": i + 1 for i, r in enumerate(RELATION_PRIORITY)}
 
 
@@ -164,6 +169,11 @@ def card_features(cards: pa.Array, pool=None) -> tuple[pa.Array, pa.Array, pa.Ar
     has = pc.fill_null(pc.greater(length, 3), False)
     auto = pc.fill_null(auto.result() if auto else pc.match_substring_regex(cards, AUTO_GENERATED), False)
     return has, pc.fill_null(length, 0).cast(pa.int64()), pc.and_(auto, has)
+
+
+def _first_column(table: pa.Table, names: tuple[str, ...]) -> str:
+    """The first of ``names`` the table has (else the first, read as absent)."""
+    return next((c for c in names if c in table.column_names), names[0])
 
 
 def _cards(table: pa.Table, ids: pa.Array, warnings: Counter):
@@ -376,15 +386,19 @@ def _normalize_batch(t: pa.Table, shape: SourceShape, warnings: Counter) -> _Bat
     has_card, card_length, card_auto, cards, card_rows = _cards(t, ids, warnings)
     license_name = _card_license_names(licenses, cards, card_rows, n)
     author = _text(t, "author", n)
+    pipeline_tag = _text(t, _first_column(t, _PIPELINE_COLUMNS), n)
+    if "pipeline_tag" not in t.column_names and "task_category" in t.column_names:  # 2022 wrote no task as "unknown"
+        pipeline_tag = pc.if_else(pc.fill_null(pc.equal(pipeline_tag, "unknown"), False),
+                                  pa.scalar(None, pa.string()), pipeline_tag)
     if author.null_count:
         author = pc.coalesce(author, pc.if_else(pc.match_substring(ids, "/"), pc.list_element(pc.split_pattern(ids, "/", max_splits=1), 0), pa.scalar(None, pa.string())))
     models = pa.table({
         "model_id": ids,
         "author": author,
-        "created_at": _created_at(t, "createdAt" if "createdAt" in t.column_names else "created_at", n, warnings),
+        "created_at": _created_at(t, _first_column(t, _DATE_COLUMNS), n, warnings),
         "downloads": pc.fill_null(_count(t, "downloads", n, warnings), 0),
         "likes": pc.fill_null(_count(t, "likes", n, warnings), 0),
-        "pipeline_tag": _text(t, "pipeline_tag", n),
+        "pipeline_tag": pipeline_tag,
         "library_name": _text(t, "library_name", n),
         "licenses": licenses,
         "languages": languages,

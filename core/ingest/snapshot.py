@@ -2,7 +2,8 @@
 
 This is the only module that reads sources: a Hub dataset id (through
 ``datasets.load_dataset``, memory-mapped), a local CSV or parquet in the shape of
-``modelbiome/ai_ecosystem_withmodelcards``, or a Hub API listing as parquet,
+``modelbiome/ai_ecosystem_withmodelcards``, or a Hub API listing (today's ``id, createdAt, pipeline_tag`` or 2022's
+``modelId, creation_time, task_category``) as parquet,
 JSON or JSONL. The shape is detected from the columns. Sources are streamed in
 record batches (parquet row groups, the streaming CSV reader, the dataset's
 Arrow table), since the Hub's cards alone are several GB.
