@@ -12,6 +12,7 @@ from views.cache.atlas import (distributions, encoder, family_segments, has_labe
 from views.cache.bundle import (ROOT, available_bundles, bundle, bundle_roots, bundle_summary, cursor, edge_mix,
                                 has_cards, largest_families, models_per_month, remote_bundle, top_values,
                                 trait_shares)
+from views.cache.diff import snapshot_diff
 from views.cache.evolution import (compare, created_by, created_months, family_growth, scoped_growth, monthly_growth,
                                    mutation_rates, numerical_drift, relative_pair, resemblance, transitions,
                                    vectorisers)
@@ -30,4 +31,5 @@ __all__ = [
     "license_transitions", "model_verdicts", "verdict_edges",
     "compare", "created_by", "created_months", "family_growth", "scoped_growth", "monthly_growth", "mutation_rates",
     "numerical_drift", "relative_pair", "resemblance", "transitions", "vectorisers",
+    "snapshot_diff",
 ]
