@@ -20,7 +20,7 @@ from core.bundle import pandas_rows
 from core.lineage.graph import lineage_of, walk
 from core.lineage.types import FamilyGraph
 
-__all__ = ["Scope", "FamilyData", "load_family", "Descendants", "descendants", "descendants_summary", "lineage_of", "PrunedTree", "prune", "more_node_id", "summary",
+__all__ = ["Scope", "FamilyData", "load_family", "Descendants", "descendants", "descendants_summary", "FamilyOutline", "outline", "group_members", "lineage_of", "PrunedTree", "prune", "more_node_id", "summary",
            "to_csv", "to_graphml", "to_json", "from_json", "table_selection_to_model", "has_model"]
 
 MORE_PREFIX = "more::"
@@ -199,6 +199,54 @@ def summary(fam: FamilyData) -> dict:
         "top_descendants": m.nlargest(10, "n_descendants")[["model_id", "n_descendants"]],
         "growth": growth,
     }
+
+
+@dataclass(frozen=True)
+class FamilyOutline:
+    """A family too large to draw model by model, as groups: its models by generation and by how they came in."""
+
+    groups: pd.DataFrame  # group, generation, relation, models, top (its most downloaded model), downloads
+    links: pd.DataFrame  # source, target (group names), edges
+
+
+_CAME_IN = {"merge": 4, "adapter": 3, "quantized": 2, "finetune": 1}  # a model with several parents: the strongest
+
+
+def _grouped(fam: FamilyData) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each model with its group (generation × how it came in, and that edge's parent), most downloaded first;
+    and the family's edges inside it."""
+    m = fam.models[["model_id", "downloads", "depth", "license_class"]].copy()
+    ids = set(m["model_id"])
+    inside = fam.edges[fam.edges["parent"].isin(ids) & fam.edges["child"].isin(ids)]
+    came = (inside.assign(rank=inside["relation"].map(_CAME_IN).fillna(1)).sort_values(["rank", "parent"],
+                                                                                      ascending=[False, True])
+            .drop_duplicates("child").set_index("child"))
+    m["relation"] = m["model_id"].map(came["relation"]).fillna("root")
+    m["parent"] = m["model_id"].map(came["parent"])
+    m["generation"] = m["depth"].astype("Int64").astype(str).replace("<NA>", "in a cycle")
+    m["group"] = m["generation"].map(lambda g: f"gen {g}" if g != "in a cycle" else g) + " · " + m["relation"]
+    return m.sort_values(["downloads", "model_id"], ascending=[False, True]), inside
+
+
+def outline(fam: FamilyData) -> FamilyOutline:
+    """Group a family's models by generation (``depth``; cycles apart) × the relation that brought each in
+    ("root" for models without a parent in the family), and count the edges between groups."""
+    m, inside = _grouped(fam)
+    groups = (m.groupby("group", sort=False).agg(generation=("generation", "first"), relation=("relation", "first"),
+                                                 models=("model_id", "size"), top=("model_id", "first"),
+                                                 downloads=("downloads", "sum")).reset_index())
+    order = groups["generation"].map(lambda g: int(g) if g.isdigit() else 10**6)
+    groups = groups.assign(_o=order).sort_values(["_o", "models"], ascending=[True, False]).drop(columns="_o")
+    group_of = dict(zip(m["model_id"], m["group"]))
+    links = (inside.assign(source=inside["parent"].map(group_of), target=inside["child"].map(group_of))
+             .groupby(["source", "target"]).size().rename("edges").reset_index())
+    return FamilyOutline(groups=groups.reset_index(drop=True), links=links)
+
+
+def group_members(fam: FamilyData, group: str, limit: int = 200) -> pd.DataFrame:
+    """The models of one ``outline`` group, most downloaded first, with the parent that brought each in."""
+    m, _ = _grouped(fam)
+    return m[m["group"] == group].head(limit)[["model_id", "downloads", "parent", "license_class"]].reset_index(drop=True)
 
 
 # ---- export ----------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from views.cache.evolution import (compare, created_by, created_months, family_g
                                    vectorisers)
 from views.cache.licenses import (family_relaxing, license_chain, license_class_counts, license_edges,
                                   license_families, license_transitions, model_verdicts, verdict_edges)
-from views.cache.lineage import descendants, descendants_summary, family_data, family_summary, has_model
+from views.cache.lineage import (descendants, descendants_summary, family_data, family_group, family_outline,
+                                 family_summary, has_model)
 
 __all__ = [
     "ROOT", "available_bundles", "bundle", "bundle_roots", "bundle_summary", "cursor", "edge_mix", "has_cards",
@@ -26,7 +27,8 @@ __all__ = [
     "distributions", "encoder", "family_segments", "has_labels", "has_map", "hover_files", "map_backend", "map_files",
     "map_geometry", "map_labels", "matching", "model_details", "nearest_to_model", "nearest_to_text", "place_text",
     "point_codes", "positions", "projector", "search_ids", "selection", "selection_csv", "vector_index", "warm",
-    "descendants", "descendants_summary", "family_data", "family_summary", "has_model",
+    "descendants", "descendants_summary", "family_data", "family_group", "family_outline", "family_summary",
+    "has_model",
     "family_relaxing", "license_chain", "license_class_counts", "license_edges", "license_families",
     "license_transitions", "model_verdicts", "verdict_edges",
     "compare", "created_by", "created_months", "family_growth", "scoped_growth", "monthly_growth", "mutation_rates",

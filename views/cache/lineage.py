@@ -20,6 +20,16 @@ def family_summary(path: str, model_id: str, graph: FamilyGraph = FamilyGraph.NO
     return family.summary(fam) if fam is not None else {}
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def family_outline(path: str, model_id: str, graph: FamilyGraph = FamilyGraph.NO_MERGE) -> family.FamilyOutline:
+    return family.outline(family_data(path, model_id, graph))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def family_group(path: str, model_id: str, graph: FamilyGraph, group: str):
+    return family.group_members(family_data(path, model_id, graph), group)
+
+
 @st.cache_resource(show_spinner="Walking down from the model…", max_entries=16)
 def descendants(path: str, model_id: str, graph: FamilyGraph = FamilyGraph.NO_MERGE) -> family.Descendants:
     return family.descendants(cursor(path), model_id, graph)

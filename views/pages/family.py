@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
 
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 from streamlit_agraph import Config, Edge, Node, agraph
 
@@ -23,7 +23,7 @@ LICENSE_MD = {LicenseClass.COMMERCIAL_RESTRICTED.value: "red", LicenseClass.NON_
 RELATION_WORDS = {"finetune": "fine-tune", "adapter": "adapter", "quantized": "quantization", "merge": "merge"}
 RELATION_RGB = {"finetune": "#3b6fb6", "adapter": "#f2a541", "quantized": "#4caf50", "merge": "#c83ca0"}
 TASK_COLORS = px.colors.qualitative.T10
-TREE_BUDGET = 45  # models drawn at most: more is unreadable at this size, so the rest fold into "+N more" nodes
+TREE_BUDGET = 20  # models drawn at most: the widest generation then fits the frame with 14 px labels (≥ 12 px on screen)
 SCOPE_LABELS = {Scope.LINEAGE: "lineage", Scope.FAMILY: "whole family"}  # lineage: its ancestors and descendants
 
 
@@ -53,8 +53,45 @@ def _short(model_id: str) -> str:
     return name if len(name) <= 28 else name[:26] + "…"
 
 
+def _outline(path: str, model_id: str, graph: FamilyGraph) -> None:
+    """A family too large to draw model by model: generations × how models came in, with counts and the most
+    downloaded of each group; a group opens as a table."""
+    fam = cache.family_data(path, model_id, graph)
+    o = cache.family_outline(path, model_id, graph)
+    index = {g: i for i, g in enumerate(o.groups["group"])}
+    labels = [f"{g.group.split(' · ')[0]}: {RELATION_WORDS.get(g.relation, g.relation)} × {g.models:,}"
+              for g in o.groups.itertuples()]
+    # Columns are generations (cycles last), rows the groups of a generation, largest first, spread by their size.
+    gen = o.groups["generation"].map(lambda g: int(g) if g.isdigit() else None)
+    last = int(gen.max()) + (1 if gen.isna().any() else 0) if len(gen) else 0
+    x = gen.fillna(last).map(lambda g: 0.01 + 0.98 * g / max(last, 1))
+    share = o.groups["models"] / o.groups.groupby("generation")["models"].transform("sum")
+    y = (o.groups.assign(s=share).groupby("generation")["s"].cumsum() - share / 2).map(lambda v: 0.02 + 0.96 * v)
+    fig = go.Figure(go.Sankey(
+        arrangement="fixed",
+        node=dict(label=labels, pad=14, x=x.tolist(), y=y.tolist(), thickness=14, color=[RELATION_RGB.get(r, "#888888") for r in o.groups["relation"]],
+                  customdata=o.groups["top"], hovertemplate="%{label}<br>most downloaded: %{customdata}<extra></extra>"),
+        link=dict(source=o.links["source"].map(index), target=o.links["target"].map(index), value=o.links["edges"],
+                  color="rgba(160,160,160,0.35)", hovertemplate="%{value:,} edges<extra></extra>")))
+    fig.update_layout(height=380, margin=dict(l=0, r=0, t=10, b=10), font=dict(size=13))
+    st.caption(f"{len(fam.models):,} models are too many to draw one by one: here they flow from the root by generation, "
+               "grouped by how each came in (blue fine-tune, orange adapter, green quantization, pink merge). Open a "
+               "group below, or pick a model to see its own lineage.")
+    st.plotly_chart(fig, key="fam_outline")
+    groups = o.groups["group"].tolist()
+    chosen = st.selectbox("Open a group", groups, index=min(1, len(groups) - 1), key="fam_group", bind="query-params")
+    if chosen:
+        members = cache.family_group(path, model_id, graph, chosen).assign(tree=lambda d: d["model_id"].map(links.family))
+        st.dataframe(members, hide_index=True, key="fam_group_table", height=260,
+                     column_config={"tree": st.column_config.LinkColumn("lineage", display_text="open"),
+                                    "downloads": st.column_config.NumberColumn(format="localized")})
+
+
 def _tree(path: str, model_id: str, graph: FamilyGraph, scope: Scope, k: int, depth: int, color_by: str) -> None:
     fam = cache.family_data(path, model_id, graph)
+    if scope is Scope.FAMILY and len(fam.models) > TREE_BUDGET:
+        _outline(path, model_id, graph)
+        return
     nodes = set(fam.models["model_id"]) if scope is Scope.FAMILY else fam_core.lineage_of(model_id, fam.edges)
     downloads = dict(zip(fam.models["model_id"], fam.models["downloads"]))
     tree = fam_core.prune(nodes, list(zip(fam.edges["parent"], fam.edges["child"])), downloads, model_id, k=k,
@@ -65,18 +102,20 @@ def _tree(path: str, model_id: str, graph: FamilyGraph, scope: Scope, k: int, de
     for m in tree.nodes:
         r = info.loc[m]
         color = LICENSE_RGB.get(r["license_class"], "#a0a0a0") if color_by == "license" else tasks[r["pipeline_tag"] or "(no task)"]
-        size = 10 + 4 * math.log10(int(r["downloads"]) + 1)
         title = f"{m}\n{int(r['downloads']):,} downloads · {r['license_class']} · {r['pipeline_tag'] or 'no task'}"
-        g_nodes.append(Node(id=m, label=_short(m), title=title, color=color, size=size * 0.6,
-                            borderWidth=4 if m == model_id else 1,
-                            font={"size": 18 if m == model_id else 14, "color": "#222"},
-                            shape="star" if m == model_id else "dot"))
+        # Boxes carry their label inside: no label under a node for its neighbour to cover, 13 px at any tree size
+        # this budget allows. The colour says the license (or task); the border, the picked model.
+        g_nodes.append(Node(id=m, label=_short(m), title=title, shape="box", margin=5,
+                            color={"background": color, "border": "#111" if m == model_id else color},
+                            borderWidth=3 if m == model_id else 1,
+                            font={"size": 15 if m == model_id else 13, "color": "#fff",
+                                  "bold": {"color": "#fff"}, "strokeWidth": 0}))
     for parent, n in tree.more.items():
         g_nodes.append(Node(id=fam_core.more_node_id(parent), label=f"+{n} more", title=f"show all {n} more children",
                             shape="box", color="#eeeeee", size=14, font={"size": 14}))
     rel = {(p, c): (r, s, float(k)) for p, c, r, s, k in
            fam.edges[["parent", "child", "relation", "relation_source", "relation_confidence"]].itertuples(index=False)}
-    labelled = len(tree.edges) <= 25  # beyond that, labels hide the tree; colours and hover titles still tell
+    labelled = len(tree.edges) <= 8  # beyond that, labels hide the tree; colours, dashes and hover titles still tell
 
     def edge(p: str, c: str) -> Edge:
         relation, source, confidence = rel[(p, c)]
@@ -91,8 +130,8 @@ def _tree(path: str, model_id: str, graph: FamilyGraph, scope: Scope, k: int, de
     g_edges = [edge(p, c) for p, c in tree.edges]
     g_edges += [Edge(source=p, target=fam_core.more_node_id(p), color="#cccccc", dashes=True) for p in tree.more]
     # Left to right: family trees are wide, not deep, and labels read best stacked.
-    config = Config(width="100%", height=760, directed=True, physics=False, hierarchical=True, direction="LR",
-                    sortMethod="directed", levelSeparation=300, nodeSpacing=46, treeSpacing=60,
+    config = Config(width="100%", height=620, directed=True, physics=False, hierarchical=True, direction="LR",
+                    sortMethod="directed", levelSeparation=230, nodeSpacing=32, treeSpacing=36,
                     interaction={"hover": True, "navigationButtons": True, "zoomView": True})
     config.width = "100%"
     st.caption(f"Showing {len(tree.nodes):,} of {len(nodes):,} models ({SCOPE_LABELS[scope]}); "
@@ -253,8 +292,8 @@ if model_id:
     c = st.columns([3, 2, 2, 2])
     scope = c[0].segmented_control("Show", [s.value for s in Scope], default=Scope.LINEAGE.value,
                                    format_func=lambda v: SCOPE_LABELS[Scope(v)], key="fam_scope", bind="query-params")
-    k = c[1].slider("Children per node", 1, 30, 6, key="fam_k", bind="query-params")
-    depth = c[2].slider("Generations", 1, 15, 5, key="fam_depth", bind="query-params")
+    k = c[1].slider("Children per node", 1, 30, 5, key="fam_k", bind="query-params")
+    depth = c[2].slider("Generations", 1, 15, 3, key="fam_depth", bind="query-params")
     color_by = c[3].segmented_control("Colour", ["license", "task"], default="license", key="fam_color", bind="query-params")
     left, right = st.columns([3, 1])
     with left:

@@ -151,3 +151,23 @@ def test_any_model_scopes_its_family_or_its_descendants(scope, children):
 
     sql, params = edges_sql(EdgeScope(**scope))
     assert {c for _, c, _ in _scope_graph().execute(sql, params).fetchall()} == children
+
+
+def test_a_large_family_outlines_as_generations_by_relation():
+    """r → a, b (fine-tunes); a → q1, q2 (quantized); b → m (merge with a): m counts once, as a merge."""
+    import pandas as pd
+
+    from core.lineage.family import FamilyData, group_members, outline
+
+    models = pd.DataFrame({"model_id": ["r", "a", "b", "q1", "q2", "m"], "downloads": [100, 50, 40, 9, 8, 1],
+                           "depth": [0, 1, 1, 2, 2, 2], "license_class": ["permissive"] * 6})
+    edges = pd.DataFrame({"parent": ["r", "r", "a", "a", "b", "a", "outside"], "child": ["a", "b", "q1", "q2", "m", "m", "r"],
+                          "relation": ["finetune", "finetune", "quantized", "quantized", "merge", "merge", "finetune"]})
+    o = outline(FamilyData(family="r", models=models, edges=edges))
+    assert o.groups[["group", "models", "top"]].values.tolist() == [
+        ["gen 0 · root", 1, "r"], ["gen 1 · finetune", 2, "a"], ["gen 2 · quantized", 2, "q1"], ["gen 2 · merge", 1, "m"]]
+    links = {(s, t): n for s, t, n in o.links.values.tolist()}
+    assert links == {("gen 0 · root", "gen 1 · finetune"): 2, ("gen 1 · finetune", "gen 2 · quantized"): 2,
+                     ("gen 1 · finetune", "gen 2 · merge"): 2}
+    members = group_members(FamilyData(family="r", models=models, edges=edges), "gen 2 · quantized")
+    assert members["model_id"].tolist() == ["q1", "q2"] and members["parent"].tolist() == ["a", "a"]
