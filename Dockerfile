@@ -10,8 +10,10 @@ RUN pip install --no-cache-dir torch==2.13.0 && pip install --no-cache-dir -r re
 
 COPY --chown=user . .
 USER user
-ENV HOME=/home/user HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1 PHYLO_CACHE=/home/user/.cache/phylo
+# PHYLO_CACHE is left unset: /data/phylo with persistent storage, else ~/.cache/phylo (core.settings.cache_dir).
+ENV HOME=/home/user HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
 EXPOSE 8501
 # First pull the bundle named by the Space variable PHYLO_BUNDLE_REPO (core.fetch: online for this step only;
-# never fails the start), then serve: no visitor waits on the download.
-CMD ["sh", "-c", "HF_HUB_OFFLINE=0 python -m core.fetch; exec streamlit run app.py --server.port=8501 --server.address=0.0.0.0"]
+# never fails the start); with none to be had, start building the real Hub in the background (--self-build);
+# then serve: no visitor waits on the download or the build.
+CMD ["sh", "-c", "HF_HUB_OFFLINE=0 python -m core.fetch --self-build; exec streamlit run app.py --server.port=8501 --server.address=0.0.0.0"]

@@ -10,11 +10,12 @@ import os
 from pathlib import Path
 
 __all__ = ["CACHE_VARIABLE", "BUNDLE_VARIABLE", "BUNDLES_VARIABLE", "REPO_VARIABLE", "cache_dir", "bundle_override",
-           "extra_bundle_roots", "bundle_repo"]
+           "extra_bundle_roots", "bundle_repo", "SELF_BUILD_VARIABLE", "self_build_source"]
 
 CACHE_VARIABLE = "PHYLO_CACHE"  # downloads, fetched bundles and fitted encoders; default ~/.cache/phylo
 BUNDLE_VARIABLE = "PHYLO_BUNDLE"  # one bundle folder, listed first
 BUNDLES_VARIABLE = "PHYLO_BUNDLES"  # more folders to search for bundles (os.pathsep-separated)
+SELF_BUILD_VARIABLE = "PHYLO_SELF_BUILD_SOURCE"  # what the Space builds itself from when no bundle is published
 REPO_VARIABLE = "PHYLO_BUNDLE_REPO"  # OWNER/NAME[@REVISION] of the bundle the Space fetches at start-up
 
 
@@ -23,8 +24,12 @@ def _value(name: str) -> str:
 
 
 def cache_dir() -> Path:
-    """``PHYLO_CACHE``, else ``~/.cache/phylo``."""
-    return Path(_value(CACHE_VARIABLE) or Path.home() / ".cache" / "phylo")
+    """``PHYLO_CACHE``, else ``/data/phylo`` on a Space with persistent storage (``/data`` writable), else
+    ``~/.cache/phylo``."""
+    if value := _value(CACHE_VARIABLE):
+        return Path(value)
+    data = Path("/data")
+    return data / "phylo" if data.is_dir() and os.access(data, os.W_OK) else Path.home() / ".cache" / "phylo"
 
 
 def bundle_override() -> Path | None:
@@ -40,3 +45,8 @@ def extra_bundle_roots() -> list[Path]:
 def bundle_repo() -> str:
     """``PHYLO_BUNDLE_REPO`` as set ("" when unset)."""
     return _value(REPO_VARIABLE)
+
+
+def self_build_source() -> str:
+    """``PHYLO_SELF_BUILD_SOURCE``: a Hub dataset id or a listing file the Space builds from; empty: the default."""
+    return _value(SELF_BUILD_VARIABLE)

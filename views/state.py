@@ -18,6 +18,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 
 from core.errors import BundleError
 from core.evolution.definitions import Definitions
+from core.precompute.selfbuild import Stage
 from core.lineage import FAMILY_GRAPH_LABELS, EdgeScope, FamilyGraph, Relation, ScopeKind
 from views import cache
 
@@ -37,6 +38,7 @@ def choose_bundle() -> str | None:
         st.warning(f"This site should show the bundle **{remote.repo}**{'@' + remote.revision if remote.revision else ''} "
                    f"from the Hub, but it is not here: {remote.reason}. You are looking at the bundled data instead.",
                    icon=":material/cloud_off:")
+    _self_build_banner()
     bundles = cache.available_bundles()
     if not bundles:
         st.session_state["_bundle_path"] = None
@@ -62,6 +64,21 @@ def run_guarded(page) -> None:
         _log.exception("page %s failed", getattr(page, "url_path", "?"))
         st.error(f"This page could not be shown ({type(exc).__name__}). The details are in the server's log; "
                  "try another view, or reload.", icon=":material/error:")
+
+
+def _self_build_banner() -> None:
+    """While the Space builds the real Hub itself (or could not), say so above every page: stage, progress, why."""
+    built = cache.self_build()
+    if built is None or built.stage is Stage.READY:
+        return
+    if built.stage in (Stage.OFFLINE, Stage.FAILED):
+        st.warning(f"This site could not build the real Hub itself ({built.stage.value}: {built.reason}). You are "
+                   "looking at the bundled demo.", icon=":material/cloud_off:")
+        return
+    since = dt.datetime.fromtimestamp(built.started or 0, dt.timezone.utc).strftime("%H:%M UTC")
+    st.info(f"Building the real Hub from {code(built.source, 120)} in the background (since {since}): "
+            f"{built.stage.value}{', ' + built.step if built.step else ''} — {built.progress:.0%} done. Until it is "
+            "ready you are looking at the bundled demo; reload to see it move.", icon=":material/construction:")
 
 
 def open_first_page(first) -> None:

@@ -11,7 +11,7 @@ from tests.conftest import ROOT
 # A package may import only packages of a lower rank (and itself); the command-line modules sit on top.
 RANK = {"errors": 0, "settings": 0.1, "bundle": 0.2, "lineage": 1, "ingest": 2, "licenses": 3, "atlas": 4,
         "evolution": 4, "hub": 5, "precompute": 5, "report": 6, "publish": 6, "fetch": 6, "demo": 6,
-        "diff": 6, "crawl": 6}
+        "diff": 6, "crawl": 6, "selfbuild": 6}
 MAX_LINES = 450
 MAX_LOCAL_PROJECT_IMPORTS = 10
 

@@ -10,8 +10,8 @@ from views.cache.atlas import (distributions, encoder, family_segments, has_labe
                                nearest_to_model, nearest_to_text, place_text, point_codes, positions, projector,
                                search_ids, selection, selection_csv, vector_index, warm)
 from views.cache.bundle import (ROOT, available_bundles, bundle, bundle_roots, bundle_summary, cursor, edge_mix,
-                                has_cards, largest_families, models_per_month, remote_bundle, top_values,
-                                trait_shares)
+                                has_cards, largest_families, models_per_month, remote_bundle, self_build,
+                                top_values, trait_shares)
 from views.cache.diff import snapshot_diff
 from views.cache.evolution import (compare, created_by, created_months, family_growth, scoped_growth, monthly_growth,
                                    mutation_rates, numerical_drift, relative_pair, resemblance, transitions,
@@ -23,7 +23,7 @@ from views.cache.lineage import (descendants, descendants_summary, family_data, 
 
 __all__ = [
     "ROOT", "available_bundles", "bundle", "bundle_roots", "bundle_summary", "cursor", "edge_mix", "has_cards",
-    "largest_families", "models_per_month", "remote_bundle", "top_values", "trait_shares",
+    "largest_families", "models_per_month", "remote_bundle", "self_build", "top_values", "trait_shares",
     "distributions", "encoder", "family_segments", "has_labels", "has_map", "hover_files", "map_backend", "map_files",
     "map_geometry", "map_labels", "matching", "model_details", "nearest_to_model", "nearest_to_text", "place_text",
     "point_codes", "positions", "projector", "search_ids", "selection", "selection_csv", "vector_index", "warm",

@@ -11,7 +11,8 @@ from core.evolution import definitions, overview
 from core.hub.fetch import served_status
 from core.licenses import connect
 from core.lineage import FamilyGraph
-from core.settings import bundle_override, extra_bundle_roots
+from core.precompute import selfbuild
+from core.settings import bundle_override, cache_dir, extra_bundle_roots
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BUNDLE = ROOT / "data" / "demo"
@@ -28,11 +29,21 @@ def remote_bundle():
     return served_status()
 
 
+@st.cache_data(ttl=10, show_spinner=False)
+def self_build():
+    """The Space's background build of the real Hub (core.precompute.selfbuild), or None when none was started."""
+    return selfbuild.read(cache_dir())
+
+
 @st.cache_data(ttl=60, show_spinner=False)
 def available_bundles() -> dict[str, str]:
-    """Bundle name → folder: the fetched Hub bundle first, then PHYLO_BUNDLE, the demo and the bundle folders."""
+    """Bundle name → folder: the fetched Hub bundle first (or the Space's own build of it), then PHYLO_BUNDLE, the
+    demo and the bundle folders."""
     remote = remote_bundle()
     fetched = {remote.repo.split("/")[-1]: Path(remote.path)} if remote is not None and remote.ok else {}
+    built = self_build()
+    if not fetched and built is not None and built.stage is selfbuild.Stage.READY:
+        fetched = {"hub (built here)": Path(built.path)}
     override = [p] if (p := bundle_override()) else []
     return discover_bundles(bundle_roots(), [*override, DEFAULT_BUNDLE], named=fetched)
 
