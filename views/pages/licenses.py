@@ -70,7 +70,7 @@ def _verdicts(path: str, scope: EdgeScope) -> None:
     models = cache.model_verdicts(path)
     inherited = models[models["model_id"].isin(set(judged["child"]))]
     cols[4].metric("Tainted models", f"{int(inherited['inherited_violation'].sum()):,}",
-                   f"{inherited['inherited_violation'].mean():.1%} of derived models" if len(inherited) else None,
+                   f"{inherited['inherited_violation'].mean():.1%} of derived" if len(inherited) else None,
                    delta_color="off", delta_arrow="off",
                    help="A violation on any edge from the model's roots down to it taints it, and every merge needs "
                         "every parent's terms met")
@@ -126,7 +126,7 @@ def _edge_table(judged) -> None:
     st.markdown(f"**{len(shown):,}** edges: " + ", ".join(f"{int(counts.get(v, 0)):,} {v}" for v in chain.VERDICT_COLOURS)
                 + (f" — the first {SHOWN_ROWS:,} are shown; the CSV has all {len(shown):,}" if len(shown) > SHOWN_ROWS else ""))
     table = shown.head(SHOWN_ROWS).assign(tree=lambda d: d["child"].map(links.license_chain))
-    st.dataframe(table[["child", "child_licenses", "relation", "parent", "parent_licenses", "verdict", "reasons",
+    st.dataframe(table[["child", "verdict", "reasons", "child_licenses", "relation", "parent", "parent_licenses",
                         "differs_upstream", "upstream", "upstream_licenses", "root_agreement_doubt", "family", "tree"]],
                  hide_index=True, key="lic_verdict_edges", height=360,
                  column_config={"child_licenses": "child licenses", "parent_licenses": "parent licenses",
