@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from core.errors import PhyloError
+from core.evolution.totals import of_listing, record
 from core.hub.crawl import PAGE_SIZE, crawl
+from core.settings import cache_dir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,13 +28,15 @@ def main(argv: list[str] | None = None) -> int:
     if min(args.batch_rows, args.page_size) <= 0 or args.retries < 0:
         parser.error("--batch-rows and --page-size must be positive, --retries not negative")
     try:
-        crawl(args.out, cards=args.cards, batch_rows=args.batch_rows, page_size=args.page_size,
-              max_pages=args.max_pages, restart=args.restart, retries=args.retries)
+        result = crawl(args.out, cards=args.cards, batch_rows=args.batch_rows, page_size=args.page_size,
+                       max_pages=args.max_pages, restart=args.restart, retries=args.retries)
     except PhyloError as exc:
         print(f"phylo crawl: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    if Path(result.path) == Path(args.out):  # the whole listing, not the parts of a crawl stopped early
+        print(f"phylo crawl: the Hub's totals recorded in {record(of_listing(args.out, 'crawl of the Hub'), cache_dir())}")
     return 0
 
 

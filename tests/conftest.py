@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -8,6 +10,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
+# Builds, crawls and fitted encoders write under PHYLO_CACHE: a test session keeps them to itself (and the
+# command lines it runs inherit it), never adding a test snapshot to the user's history of the Hub's totals.
+os.environ.setdefault("PHYLO_CACHE", tempfile.mkdtemp(prefix="phylo-test-cache-"))
 
 
 @pytest.fixture(scope="session", autouse=True)

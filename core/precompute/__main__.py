@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 from core.errors import PhyloError
+from core.evolution.totals import of_bundle, record
 from core.ingest.snapshot import DEFAULT_BATCH_ROWS, DEFAULT_DATASET
 from core.precompute.build import build_bundle
 from core.precompute.map import add_labels
 from core.precompute.stages import StageLog
+from core.settings import cache_dir
 
 
 def _summary(manifest: dict) -> str:
@@ -45,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--label", default=None, help="name shown in the app")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--no-record", action="store_true",
+                        help="do not add this snapshot's totals to the Hub's history (core.evolution.totals)")
     parser.add_argument("--timings", action="store_true", help="print each stage's seconds and memory (stderr, and one "
                         "'phylo-stages: <json>' line)")
     parser.add_argument("--batch-rows", type=int, default=DEFAULT_BATCH_ROWS, help="rows read and normalised at a time")
@@ -78,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(_summary(manifest))
     print(f"bundle written to {args.out}")
+    if not args.no_record and not manifest.get("synthetic"):
+        where = record(of_bundle(args.out, manifest.get("label") or str(args.source)), cache_dir())
+        print(f"the Hub's totals at {manifest.get('snapshot_date')} recorded in {where}")
     if args.timings:
         print(log.table(), file=sys.stderr)
         print("phylo-stages: " + json.dumps(log.rows), file=sys.stderr)

@@ -171,4 +171,10 @@ def run(root: Path, source: str = DATASET, reason=hub_reason, build=None) -> Sel
     except Exception as exc:  # noqa: BLE001 - the app keeps serving the demo and says why
         return _write(root, SelfBuild(Stage.FAILED, source, started=status.started,
                                       reason=f"{type(exc).__name__}: {one_line(exc)[:300]}"))
+    from core.evolution.totals import of_bundle, record  # here, not at the top: the serving process never needs it
+
+    try:
+        record(of_bundle(out, source, kind="build"), root)
+    except Exception:  # noqa: BLE001 - the history is a bonus: a bundle that is ready stays ready
+        pass
     return _write(root, SelfBuild(Stage.READY, source, step="", progress=1.0, started=status.started, path=str(out)))

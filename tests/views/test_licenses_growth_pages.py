@@ -150,3 +150,19 @@ def test_growth_hostile_url_values_give_a_clean_page(params):
     at = _run(GROWTH, params)
     _clean(at)
     assert at.select_slider(key="grow_month").value == _months()[-1] or "grow_month" not in params
+
+
+def test_growth_shows_the_hubs_recorded_totals(tmp_path, monkeypatch):
+    from core.evolution.totals import Totals, record
+    from views import cache
+
+    monkeypatch.setenv("PHYLO_CACHE", str(tmp_path))
+    record(Totals("2022-09-30", "Hub listing 2022-10", "build", 74_970), tmp_path)
+    record(Totals("2024-07-11", "Hub listing 2024-07", "crawl", 760_000), tmp_path)
+    cache.hub_history.clear()
+    at = _run(GROWTH)
+    _clean(at)
+    assert any(s.value == "The Hub's recorded size" for s in at.subheader)
+    table = next(d.value for d in at.dataframe if "kind" in d.value.columns)
+    assert table["models"].tolist() == [760_000, 74_970]  # newest first
+    cache.hub_history.clear()

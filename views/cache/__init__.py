@@ -15,7 +15,7 @@ from views.cache.bundle import (ROOT, available_bundles, bundle, bundle_roots, b
 from views.cache.diff import snapshot_diff
 from views.cache.evolution import (compare, created_by, created_months, family_growth, scoped_growth, monthly_growth,
                                    mutation_rates, numerical_drift, relative_pair, resemblance, transitions,
-                                   vectorisers)
+                                   vectorisers, hub_history)
 from views.cache.licenses import (family_relaxing, license_chain, license_class_counts, license_edges,
                                   license_families, license_transitions, model_verdicts, verdict_edges)
 from views.cache.lineage import (descendants, descendants_summary, family_data, family_group, family_outline,
@@ -31,7 +31,7 @@ __all__ = [
     "has_model",
     "family_relaxing", "license_chain", "license_class_counts", "license_edges", "license_families",
     "license_transitions", "model_verdicts", "verdict_edges",
-    "compare", "created_by", "created_months", "family_growth", "scoped_growth", "monthly_growth", "mutation_rates",
+    "compare", "hub_history", "created_by", "created_months", "family_growth", "scoped_growth", "monthly_growth", "mutation_rates",
     "numerical_drift", "relative_pair", "resemblance", "transitions", "vectorisers",
     "snapshot_diff",
 ]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.evolution import drift, growth, overview, resemblance as res
+from core.evolution import drift, growth, overview, resemblance as res, totals
 from core.evolution.definitions import Definitions
 from core.evolution.sampling import sample_pairs
 from core.evolution.traits import DriftTrait, Relative, TextTrait
 from core.lineage import EdgeScope, FamilyGraph
+from core.settings import cache_dir
 from views.cache.bundle import cursor
 
 PHYLO = Definitions.PHYLO.value
@@ -81,3 +82,9 @@ def created_months(path: str) -> dict:
 @st.cache_data(show_spinner=False, max_entries=256)
 def created_by(path: str, day) -> int:
     return growth.created_by(cursor(path), day)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def hub_history():
+    """The Hub's totals as each build or crawl recorded them (core.evolution.totals), oldest first."""
+    return totals.history(cache_dir())

@@ -71,3 +71,11 @@ else:
                               format_func=lambda v: COUNT_LABELS[CountBy(v)], key="chg_by",
                               bind="query-params") or CountBy.LIBRARY.value
     st.dataframe(diff.counts[CountBy(by)], hide_index=True, width="stretch", height=420)
+    history = cache.hub_history()
+    if not history.empty:
+        st.subheader("The Hub's recorded totals")
+        st.caption("Each build of a real snapshot and each crawl records the Hub's size with its date: the history "
+                   "between and beyond the two snapshots compared here.")
+        st.dataframe(history[["date", "models", "kind", "source"]].assign(date=history["date"].dt.date).iloc[::-1],
+                     hide_index=True, width="stretch", height=200,
+                     column_config={"models": st.column_config.NumberColumn(format="localized")})

@@ -138,6 +138,28 @@ def _replay(path: str) -> None:
                "Press Play, or drag the slider; click a point to open the model on the Map.")
 
 
+def _recorded(path: str) -> None:
+    """The Hub's size as each build or crawl recorded it, beside this bundle's models by creation date: the gap is
+    what no single snapshot holds (models deleted since, or not yet made)."""
+    hist = cache.hub_history()
+    if hist.empty:
+        return
+    st.subheader("The Hub's recorded size")
+    curve = cache.monthly_growth(path, TimeSplit.NONE.value)
+    fig = px.line(curve, x="month", y="cumulative", labels={"month": "", "cumulative": "models"})
+    fig.data[0].name, fig.data[0].showlegend = "this bundle, by creation date", True
+    fig.add_scatter(x=hist["date"], y=hist["models"], mode="markers+lines", name="recorded by a build or crawl",
+                    marker=dict(size=9, color="#d62728"), customdata=hist[["source", "kind"]],
+                    hovertemplate="%{x|%Y-%m-%d}: %{y:,} models (%{customdata[1]} of %{customdata[0]})<extra></extra>")
+    fig.update_layout(height=320, margin=dict(l=0, r=0, t=10, b=0), legend=dict(orientation="h", y=1.1))
+    st.plotly_chart(fig, key="grow_recorded_chart")
+    table = hist[["date", "models", "kind", "source"]].assign(date=hist["date"].dt.date)
+    st.dataframe(table.iloc[::-1], hide_index=True, key="grow_recorded_table", height=180,
+                 column_config={"models": st.column_config.NumberColumn(format="localized")})
+    st.caption("Each `python -m core.precompute` of a real snapshot and each `python -m core.crawl` records the Hub's "
+               "totals (models, by library, task and license class) with the snapshot's date.")
+
+
 def _scoped(path: str) -> None:
     """Any model's family or descendants, month by month, by the relation that brought each model in."""
     st.subheader("One model's family or descendants over time")
@@ -164,5 +186,6 @@ def _scoped(path: str) -> None:
 path, _ = state.require_bundle("Growth")
 _per_month(path)
 _families(path)
+_recorded(path)
 _scoped(path)
 _replay(path)
