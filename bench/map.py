@@ -7,8 +7,9 @@ step. The baseline, computed in the same run, is the size of the same points sen
 inline through st.pydeck_chart (JSON in the websocket message).
 
 Then the atlas: hover latency (pointer move → tooltip filled, first hovers of
-their chunk included), label placement time per frame over zoom steps, a box
-selection → its panel in the browser, and in this process selection → summary
+their chunk included), label placement time per frame over zoom steps, wheel zoom → the view in the
+URL (written in the browser) with the Python reruns counted, a box selection →
+its panel in the browser, and in this process selection → summary
 table for boxes of 1% to all of the map, beside the same summary fed a list of
 ids (the simple way; the baseline).
 
@@ -114,6 +115,48 @@ def label_times(page, canvas, steps: int = 8) -> list[float]:
     return out or [float("nan")]
 
 
+def count_reruns(page) -> list[str]:
+    """Every Python rerun the page asks for (a ``rerun_script`` BackMsg on the websocket), as it happens."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    sent: list[str] = []
+
+    def on_frame(payload):
+        if isinstance(payload, (bytes, bytearray)):
+            try:
+                if BackMsg.FromString(bytes(payload)).WhichOneof("type") == "rerun_script":
+                    sent.append("rerun")
+            except Exception:  # noqa: BLE001 — not a BackMsg
+                pass
+
+    page.on("websocket", lambda ws: ws.on("framesent", on_frame))
+    return sent
+
+
+URL_VIEW = "() => new URL(location.href).searchParams.get('map_view')"
+
+
+def zoom_to_url(page, canvas, reruns: list, steps: int = 6) -> tuple[list[float], list[float], int]:
+    """Wheel zooms (in, then out), each left to settle: seconds from the last wheel event to the camera in the URL
+    (measured here, through Playwright), the component's own settle → URL milliseconds, and the Python reruns
+    asked for during all of it (the goal: none)."""
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] / 2)
+    before, out, inner = len(reruns), [], []
+    for k in range(steps):
+        old = page.evaluate(URL_VIEW)
+        page.mouse.wheel(0, -200 if k < steps / 2 else 200)
+        t = time.perf_counter()
+        page.wait_for_function(f"() => ({URL_VIEW})() !== {json.dumps(old)}", timeout=30_000, polling=10)
+        out.append(time.perf_counter() - t)
+        ms = page.evaluate(f"() => ({DRAWN})().dataset.urlMs")
+        if ms:
+            inner.append(float(ms))
+        page.wait_for_timeout(300)
+    page.wait_for_timeout(1_500)  # a rerun, if the page asked for one, has been sent by now
+    return out, inner or [float("nan")], len(reruns) - before
+
+
 def box_select(page, canvas) -> float:
     """Shift-drag a box over the middle of the map; seconds until the panel shows its count."""
     box = canvas.bounding_box()
@@ -205,6 +248,7 @@ def main() -> None:
 
         # A fresh context: nothing cached, as for a first visitor.
         page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+        reruns = count_reruns(page)
         point_bytes, total_bytes, ws_bytes = [0], [0], [0]
 
         def on_response(r):
@@ -247,6 +291,7 @@ def main() -> None:
             time.sleep(0.5)
             rss_before = sampler.rss()  # the baseline: the map drawn and filtered, nothing hovered or selected
             hover_ms, pick_ms = hover_latencies(page, canvas)
+            url_s, url_ms, zoom_reruns = zoom_to_url(page, canvas, reruns)
             label_ms = label_times(page, canvas)
             t_select = box_select(page, canvas)
             time.sleep(0.5)
@@ -279,6 +324,9 @@ def main() -> None:
           f"same page: {linear_ms:.1f} ms ({linear_ms / max(np.median(pick_ms), 1e-3):.0f}x slower)")
     print(f"label placement per frame        median {np.median(label_ms):5.2f} ms, max {max(label_ms):5.2f} ms "
           f"over {len(label_ms)} zoom steps; {np.median(label_ms) / 1000 / max(t_zoom, 1e-9):.4f}x a zoom redraw")
+    print(f"zoom settles -> view in the URL  median {np.median(url_s) * 1000:5.0f} ms, max {max(url_s) * 1000:5.0f} ms "
+          f"over {len(url_s)} wheel zooms (component: {np.median(url_ms):.0f} ms); Python reruns during them: "
+          f"{zoom_reruns}   goal <= 300 ms, 0 reruns")
     print(f"box selection -> panel shown     {t_select:6.1f} s (browser, drag release to the count in the panel)")
     print(f"server memory (RSS)              {rss_before / 2**20:,.0f} MB with the map drawn (baseline) -> peak "
           f"{sampler.peak / 2**20:,.0f} MB over hovers, zooms and a selection ({sampler.peak / max(rss_before, 1):.2f}x)")

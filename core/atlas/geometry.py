@@ -25,7 +25,7 @@ from core.atlas.urls import parse_polygon
 from core.bundle import pandas_rows
 
 __all__ = ["MapGeometry", "map_geometry", "rows_of", "PointCodes", "point_codes", "point_files", "hover_files",
-           "map_labels", "polygon_rows", "match_mask", "positions", "place_vectors"]
+           "map_labels", "polygon_rows", "selected_rows", "match_mask", "positions", "place_vectors"]
 
 FILES_VERSION = "v4"  # bump when the layout of the point files changes
 
@@ -147,6 +147,16 @@ def map_labels(con, geo: MapGeometry) -> list[dict]:
 def polygon_rows(geo: MapGeometry, polygon: str) -> np.ndarray:
     """Bundle rows inside a URL polygon (``format_polygon``) on the 2D map, as uint32 (7 MB for 1.86M models)."""
     return points_in_polygon(geo.gx, geo.gy, parse_polygon(polygon)).astype(np.uint32)
+
+
+def selected_rows(con, geo: MapGeometry, polygon: str, f: MapFilter | None = None) -> tuple[np.ndarray, int]:
+    """What a box or lasso selects: the rows inside ``polygon`` that also pass the active filter ``f`` (a selection
+    drawn over a filtered map takes what the map shows as matching, not the dimmed rest), as uint32; and how many
+    rows the outline holds in all."""
+    inside = polygon_rows(geo, polygon)
+    if f is None or not f.active:
+        return inside, len(inside)
+    return np.intersect1d(inside, matching_rows(con, f), assume_unique=True).astype(np.uint32), len(inside)
 
 
 def match_mask(con, geo: MapGeometry | None, f: MapFilter, within: np.ndarray | None = None,

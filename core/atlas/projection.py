@@ -8,11 +8,15 @@ instead of minutes. Everything is deterministic for a given seed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Projection", "project", "cluster_points", "cluster_labels", "place_new", "quantize", "dequantize"]
+from core.ingest.languages import language_names
+
+__all__ = ["Projection", "project", "cluster_points", "cluster_labels", "place_new", "quantize", "dequantize",
+           "label_terms", "is_label_noise"]
 
 PCA_DIMS = 50
 
@@ -146,6 +150,136 @@ def cluster_labels(labels: np.ndarray, features, top: int = 3, min_count: int = 
         seen.add(frozenset(picked))
         names.append(" · ".join(picked))
     return names
+
+
+# Terms that never name a region: licenses, Hub regions and endpoints, file formats, quantisation widths, paper,
+# dataset and parent ids as tags, tool and event boilerplate (compared lower-case; see ``label_terms``).
+LABEL_NOISE_PREFIXES = ("license:", "region:", "arxiv:", "doi:", "dataset:", "base_model:", "diffusers:", "template:",
+                        "deploy:", "inference:", "has_space", "endpoints_compatible", "autotrain_compatible",
+                        "text-generation-inference", "text-embeddings-inference", "co2_eq_emissions", "model-index",
+                        "generated_from", "custom_code", "custom-implementation", "gguf-my-repo")
+LABEL_NOISE = frozenset((
+    "safetensors", "pytorch", "tf", "tf-keras", "keras", "jax", "onnx", "tensorboard", "transformers", "mlx",
+    "not-for-all-audiences", "nsfw", "autotrain", "unk", "und", "mergekit", "lazymergekit", "bitsandbytes",
+    "hf-asr-leaderboard", "whisper-event", "pruna-ai", "pruna-engine", "sail-rvc", "transformers.js",
+    # Licenses written without their ``license:`` prefix (the 760k listing's largest cluster was "artistic-2.0 ·
+    # other · unknown"); any value of a ``license:`` tag in the data is dropped as well.
+    "mit", "apache-2.0", "apache 2.0", "other", "unknown", "artistic-2.0", "wtfpl", "openrail", "openrail++",
+    "creativeml-openrail-m", "bigscience-openrail-m", "bigscience-bloom-rail-1.0", "afl-3.0", "bsd", "bsd-2-clause",
+    "bsd-3-clause", "gpl", "gpl-2.0", "gpl-3.0", "lgpl-3.0", "agpl-3.0", "mpl-2.0", "unlicense", "cc0-1.0", "cc",
+    "deepfloyd-if-license", "ecl-2.0", "epl-2.0", "isc", "ms-pl", "ncsa",
+    "osl-3.0", "postgresql", "zlib", "c-uda", "lgpl-lr", "lppl-1.3c", "odc-by", "odbl", "pddl", "bsl-1.0",
+))
+LABEL_NOISE_PATTERN = r"^(cc-by.*|[0-9]+-?bits?|[0-9.]+[bmk]?)$"  # Creative Commons, quantisation widths, sizes
+# Words of model names that say nothing about a model (training runs, sizes, versions, filler).
+NAME_STOPWORDS = frozenset((
+    "model", "models", "base", "large", "small", "medium", "tiny", "mini", "micro", "nano", "huge", "xxl", "test",
+    "testing", "tests", "demo", "final", "finetuned", "finetune", "finetuning", "fine", "tuned", "tuning", "trained",
+    "train", "training", "checkpoint", "checkpoints", "ckpt", "epoch", "epochs", "step", "steps", "run", "runs", "seed",
+    "version", "new", "old", "the", "and", "for", "with", "from", "our", "output", "outputs", "result", "results",
+    "uncased", "cased", "pretrained", "pretrain", "exp", "experiment", "baseline", "sample", "trial", "default",
+    "custom", "repo", "project", "temp", "tmp", "copy", "dummy", "random", "full", "half", "best", "last", "latest",
+    "try", "ver", "fix", "fixed", "updated", "update", "first", "second", "third", "one", "two", "three", "hub",
+    "distilled", "mix", "all", "data", "dataset", "task", "lr", "bs", "sft", "hf", "safetensors", "pytorch", "onnx",
+    "teste", "prueba", "probando", "essai", "versuch",
+))
+MAX_NAME_WORDS = 6  # words taken from a model's name
+MIN_NAME_AUTHORS = 3  # authors whose model names use a word, for it to be a term
+
+
+def is_label_noise(term: str) -> bool:
+    """Whether a term (a tag, a word of a name) can never name a region of the map.
+
+    >>> [is_label_noise(t) for t in ("license:mit", "artistic-2.0", "4-bit", "region:us", "llama", "text-generation")]
+    [True, True, True, True, False, False]
+    """
+    t = term.lower()
+    return t in LABEL_NOISE or t.startswith(LABEL_NOISE_PREFIXES) or re.fullmatch(LABEL_NOISE_PATTERN, t) is not None
+
+
+def label_terms(ids, tasks, libraries, tags):
+    """What may name a region of the map, per model (an Arrow list array of lower-case terms): its task and library,
+    its tags that say what it is (architectures, domains, methods), its languages by name (``zh`` → ``chinese``),
+    its base models' families (``base_model:mistralai/Mistral-7B-v0.1`` → ``mistral``)
+    and the plain words of its own name that the names of ``MIN_NAME_AUTHORS`` authors use
+    (``…/bert-finetuned-sentiment-imdb`` → ``bert``, ``sentiment``, ``imdb``).
+
+    Never a license (``license:`` tags, and the common licenses written bare), a Hub region or
+    endpoint, a file format, a quantisation width, or paper, dataset or tool boilerplate (``is_label_noise``).
+
+    >>> import pyarrow as pa
+    >>> label_terms(pa.array(["me/bert-sentiment-imdb-v2", "you/sentiment-imdb", "they/imdb-sentiment"]), pa.array(["text-classification"] * 3), pa.array([None] * 3, pa.string()),
+    ...             pa.array([["license:mit", "mit", "zh", "base_model:google/bert-base", "region:us", "bert"], [], []])
+    ...             ).to_pylist()[0]
+    ['chinese', 'bert', 'text-classification', 'sentiment', 'imdb']
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(ids)
+    tags = tags.combine_chunks() if isinstance(tags, pa.ChunkedArray) else tags
+    flat = pc.utf8_lower(pc.list_flatten(tags).cast(pa.string()))
+    rows = pc.list_parent_indices(tags).to_numpy(zero_copy_only=False).astype(np.int64)
+    # Base models: the parent's name, its namespace dropped (the tag itself is boilerplate).
+    parent = pc.starts_with(flat, "base_model:")
+    parents = pc.replace_substring_regex(flat, r"^base_model:((finetune|adapter|quantized|merge):)?(.*/)?", "")
+    # ... as its family: the name up to its first size or version (Meta-Llama-3-8B → meta-llama, Mistral-7B-v0.1
+    # → mistral), without a trailing size word (bert-base-uncased → bert).
+    parents = pc.replace_substring_regex(parents, r"[-_. ][a-z]*[0-9].*$", "")
+    parents = pc.replace_substring_regex(parents, r"([-_](base|large|small|medium|tiny|uncased|cased|hf|instruct|chat|it|v))+$", "")
+    # Languages by name: a two-letter tag that is an ISO 639-1 code.
+    codes = language_names()
+    lang_keys = pa.array(list(codes))
+    lang_names = pa.array([re.sub(r"\s*\(.*\)$", "", v).lower() for v in codes.values()])  # "swahili (macrolanguage)"
+    lang = pc.index_in(flat, value_set=lang_keys)
+    named = pc.if_else(pc.is_valid(lang), pc.take(lang_names, pc.fill_null(lang, 0)), flat)
+    terms = pc.if_else(parent, parents, named)
+    noise = pc.is_in(flat, pa.array(sorted(LABEL_NOISE)))
+    for p in LABEL_NOISE_PREFIXES:
+        noise = pc.or_(noise, pc.and_(pc.starts_with(flat, p), pc.invert(parent)))
+    noise = pc.or_(noise, pc.match_substring_regex(flat, LABEL_NOISE_PATTERN))
+    noise = pc.or_(noise, pc.equal(terms, ""))
+    keep = pc.invert(pc.fill_null(noise, True))
+    parts_rows, parts = [rows[keep.to_numpy(zero_copy_only=False)]], [terms.filter(keep)]
+    for col in (tasks, libraries):
+        col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        lowered = pc.utf8_lower(col.cast(pa.string()))
+        valid = pc.and_(pc.is_valid(lowered), pc.invert(pc.fill_null(pc.is_in(lowered, pa.array(sorted(LABEL_NOISE))), False)))
+        parts_rows.append(np.flatnonzero(valid.to_numpy(zero_copy_only=False)))
+        parts.append(lowered.filter(valid))
+    # Words of the model's own name (after the namespace): letters only, 3 to 20 of them, no filler.
+    ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    names = pc.replace_substring_regex(pc.utf8_lower(ids.cast(pa.string())), r"^.*/", "")
+    words = pc.split_pattern_regex(names, r"[^a-z0-9]+", max_splits=3 * MAX_NAME_WORDS)
+    w_rows = pc.list_parent_indices(words).to_numpy(zero_copy_only=False).astype(np.int64)
+    w_flat = pc.list_flatten(words)
+    ok = pc.and_(pc.match_substring_regex(w_flat, r"^[a-z]{3,20}$"),
+                 pc.invert(pc.is_in(w_flat, pa.array(sorted(NAME_STOPWORDS | LABEL_NOISE)))))
+    ok_np = ok.to_numpy(zero_copy_only=False)
+    w_rows, w_flat = w_rows[ok_np], w_flat.filter(ok)
+    # ... used by at least MIN_NAME_AUTHORS authors: one account's series ("smashed", a user's own word) names nothing.
+    authors = pc.replace_substring_regex(pc.utf8_lower(ids.cast(pa.string())), r"/.*$", "").dictionary_encode()
+    a_codes = authors.indices.to_numpy(zero_copy_only=False).astype(np.int64)[w_rows]
+    w_enc = w_flat.dictionary_encode()
+    w_codes = w_enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    pairs = np.unique(w_codes * (int(a_codes.max()) + 1 if len(a_codes) else 1) + a_codes)
+    n_authors = np.bincount(pairs // (int(a_codes.max()) + 1 if len(a_codes) else 1), minlength=len(w_enc.dictionary))
+    shared = n_authors[w_codes] >= MIN_NAME_AUTHORS
+    w_rows, w_flat = w_rows[shared], w_flat.filter(pa.array(shared))
+    first = np.arange(len(w_rows)) - np.searchsorted(w_rows, w_rows, side="left") < MAX_NAME_WORDS
+    parts_rows.append(w_rows[first])
+    parts.append(w_flat.filter(pa.array(first)))
+    r = np.concatenate(parts_rows)
+    values = pa.concat_arrays([p.cast(pa.string()) for p in parts])
+    by = np.argsort(r, kind="stable")
+    r, values = r[by], values.take(pa.array(by))
+    # Each term once a model, in first-seen order.
+    key = pc.binary_join_element_wise(pa.array(r.astype(str)), values, "\x00")
+    _, first_seen = np.unique(key.to_numpy(zero_copy_only=False), return_index=True)
+    first_seen = np.sort(first_seen)
+    r, values = r[first_seen], values.take(pa.array(first_seen))
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=n))]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), values)
 
 
 def level_sizes(n: int) -> list[int]:

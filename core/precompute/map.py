@@ -17,8 +17,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from core.atlas.embedding import (TEACHER_SAMPLE, Backend, best_backend, embed_resumable, fit_static,
-                                  informative_tags, load_encoder, model_texts, query_backend)
-from core.atlas.projection import cluster_labels, cluster_points, label_hierarchy, project, quantize
+                                  load_encoder, model_texts, query_backend)
+from core.atlas.projection import cluster_labels, cluster_points, label_hierarchy, label_terms, project, quantize
 from core.bundle import file_facts
 from core.ingest.cards import card_starts
 from core.precompute.stages import StageLog
@@ -26,20 +26,11 @@ from core.precompute.stages import StageLog
 __all__ = ["label_features", "label_table", "add_labels", "add_map"]
 
 
-def label_features(tasks: pa.Array, libs: pa.Array, tags: pa.Array) -> pa.ListArray:
-    """What names a region of the map: each model's informative tags, its task and its library (Arrow, no Python
-    list a model)."""
-    own = informative_tags(tasks, libs, tags)
-    rows = [pc.list_parent_indices(own).to_numpy(zero_copy_only=False).astype(np.int64)]
-    values = [pc.list_flatten(own).cast(pa.string())]
-    for col in (tasks, libs):
-        valid = pc.is_valid(col).to_numpy(zero_copy_only=False)
-        rows.append(np.flatnonzero(valid))
-        values.append(col.cast(pa.string()).filter(pa.array(valid)))
-    r = np.concatenate(rows)
-    by = np.argsort(r, kind="stable")
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(r, minlength=len(tasks)))]).astype(np.int32)
-    return pa.ListArray.from_arrays(pa.array(offsets), pa.concat_arrays(values).take(pa.array(by)))
+def label_features(ids: pa.Array, tasks: pa.Array, libs: pa.Array, tags: pa.Array) -> pa.ListArray:
+    """What names a region of the map: each model's informative terms (``core.atlas.projection.label_terms``: task,
+    library, architecture and domain tags, languages, base models, words of its name; never a license or Hub
+    boilerplate), as Arrow lists (no Python list a model)."""
+    return label_terms(ids, tasks, libs, tags)
 
 
 
@@ -51,16 +42,24 @@ def label_table(xy: np.ndarray, features: pa.ListArray, clusters: np.ndarray, id
 
 
 def add_labels(out: Path, seed: int = 0) -> int:
-    """Write labels.parquet (and its checksum in the manifest) for a bundle with a map made before labels existed;
-    returns the rows written."""
+    """Write labels.parquet, and the colour clusters' names in clusters.parquet, (and their checksums in the manifest)
+    for a bundle with a map: one made before labels existed, or whose labels came from older label terms; returns the
+    label rows written."""
     models = pq.read_table(out / "models.parquet", columns=["model_id", "pipeline_tag", "library_name", "tags"])
     points = pq.read_table(out / "points.parquet", columns=["model_id", "x", "y", "cluster"])
     if not points["model_id"].equals(models["model_id"]):
         points = points.take(pc.index_in(models["model_id"], points["model_id"]))
     xy = np.stack([points["x"].to_numpy(), points["y"].to_numpy()], axis=1)
-    features = label_features(*(models[c].combine_chunks() for c in ("pipeline_tag", "library_name", "tags")))
-    table = label_table(xy, features, points["cluster"].to_numpy(), models["model_id"].combine_chunks(), seed)
+    features = label_features(*(models[c].combine_chunks() for c in ("model_id", "pipeline_tag", "library_name", "tags")))
+    clusters = points["cluster"].to_numpy()
+    table = label_table(xy, features, clusters, models["model_id"].combine_chunks(), seed)
     pq.write_table(table, out / "labels.parquet")
+    if (out / "clusters.parquet").exists():  # the colour legend names the same clusters with the same terms
+        names = cluster_labels(clusters, features)
+        old = pq.read_table(out / "clusters.parquet")
+        if old.num_rows == len(names):
+            pq.write_table(old.set_column(old.schema.get_field_index("label"), "label", pa.array(names)),
+                           out / "clusters.parquet")
     manifest = json.loads((out / "manifest.json").read_text())
     manifest["files"] = file_facts(out)  # the checksums now cover the new file
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -108,7 +107,7 @@ def add_map(out: Path, backend: str = "onnx-int8", model_path: str | None = None
     project_s = time.perf_counter() - t1
     log.mark("project")
     clusters = cluster_points(proj.xy, seed=seed)
-    features = label_features(tasks, libs, tags)
+    features = label_features(ids, tasks, libs, tags)
     names = cluster_labels(clusters, features)
     pq.write_table(label_table(proj.xy, features, clusters, ids, seed), out / "labels.parquet")
     del features

@@ -45,6 +45,25 @@ def _open_map(browser, url: str, width: int = 1280, height: int = 720):
     return page, errors, page.locator(MAP).first
 
 
+def rerun_counter(page) -> list[str]:
+    """The Python reruns the page asks for: each ``rerun_script`` BackMsg the browser sends on the websocket."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    sent: list[str] = []
+
+    def on_frame(payload):
+        if isinstance(payload, (bytes, bytearray)):
+            try:
+                kind = BackMsg.FromString(bytes(payload)).WhichOneof("type")
+            except Exception:  # noqa: BLE001 — not a BackMsg
+                return
+            if kind == "rerun_script":
+                sent.append(kind)
+
+    page.on("websocket", lambda ws: ws.on("framesent", on_frame))
+    return sent
+
+
 def _projected(element, gx, gy):
     """The map element's box, its camera (x, y, zoom) and where each model is drawn in it (pixels)."""
     box = element.bounding_box()
@@ -178,4 +197,107 @@ def test_label_layers_switch_and_stay_in_the_link(browser, server):
     assert _visible_labels(page2) == []
     assert page2.get_by_role("button", name="Labels: off").count() == 1
     assert page2.get_by_role("button", name="Families: on").count() == 1
+    assert errors == errors2 == []
+
+
+def test_a_wheel_zoom_reaches_the_url_within_3_s_with_no_rerun(browser, server):
+    """The camera goes into the URL in the browser (history.replaceState): no rerun, and Streamlit keeps it when a
+    widget bound to the URL changes afterwards."""
+    import time
+
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    reruns = rerun_counter(page)  # listening before the websocket opens
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server + "/map")
+    page.get_by_text("models match").first.wait_for(timeout=120_000)
+    page.locator(f"{MAP}[data-drawn]").wait_for(timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
+    page.wait_for_timeout(800)
+    element = page.locator(MAP).first
+    box = element.bounding_box()
+    before = len(reruns)
+    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] / 2)
+    t = time.perf_counter()
+    page.mouse.wheel(0, -300)
+    page.wait_for_function("() => new URL(location.href).searchParams.has('map_view')", timeout=3_000, polling=20)
+    assert time.perf_counter() - t < 3
+    page.wait_for_timeout(1_500)  # a rerun, if any, would have been asked for by now
+    assert len(reruns) == before, "a camera move reran the page"
+    view = parse_qs(urlparse(page.url).query)["map_view"][0]
+    cam = json.loads(element.get_attribute("data-camera"))
+    sent = atlas.Camera.from_url(view)
+    assert sent is not None and abs(sent.zoom - cam["zoom"]) < 1e-2 and abs(sent.x - cam["x"]) < 1
+    # A widget bound to the URL changes next: Streamlit rewrites the query string and keeps the camera.
+    field = page.get_by_label("Min likes")
+    field.fill("1")
+    field.press("Enter")
+    page.wait_for_function("() => new URL(location.href).searchParams.get('map_min_likes') === '1'", timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
+    page.wait_for_timeout(1_500)
+    assert parse_qs(urlparse(page.url).query).get("map_view") == [view]
+    assert len(reruns) > before  # the counter does see reruns
+    assert errors == []
+
+
+PINS_JS = f"() => [...{ROOT_JS}.querySelectorAll('.phylo-pin')].filter(n => n.style.display !== 'none')" \
+          ".map(n => ({n: n.dataset.n, id: n.dataset.id, kind: n.className, bg: getComputedStyle(n).backgroundColor}))"
+
+
+def test_ask_results_and_place_mine_are_numbered_markers_listed_in_the_panel(browser, server):
+    """Ask's results are numbered markers on the map, none in a cluster colour, listed in the panel with the same
+    numbers; Place mine keeps the pasted card out of the URL and lists the relatives of its declared base model."""
+    page, errors, element = _open_map(browser, server + "/map?map_ask=speech%20recognition", 1280, 720)
+    page.get_by_text("Nearest models by meaning").first.wait_for(timeout=60_000)
+    page.wait_for_function(f"() => ({PINS_JS})().length >= 3", timeout=30_000)
+    pins = page.evaluate(PINS_JS)
+    assert all("phylo-pin-ask" in p["kind"] for p in pins)
+    palette = {f"rgb({r}, {g}, {b})" for r, g, b in atlas.PALETTE}
+    assert not {p["bg"] for p in pins} & palette
+    panel = page.locator(".st-key-map_panel")
+    for p in pins[:5]:
+        panel.get_by_role("button", name=f"{p['n']}. {p['id']}", exact=False).first.wait_for(timeout=30_000)
+    screenshot(page, "atlas_ask_numbered")
+
+    con = connect(open_bundle(DEMO))
+    base = con.execute("SELECT parent FROM edges WHERE parent_in_snapshot GROUP BY parent ORDER BY count(*) DESC, parent "
+                       "LIMIT 1").fetchone()[0]
+    page2, errors2, _ = _open_map(browser, server + "/map", 1280, 720)
+    page2.get_by_role("tab", name="Place mine").click()
+    card = f"---\nlicense: mit\nbase_model: {base}\n---\n# My model\nA fine-tune for chat."
+    area = page2.get_by_label("Paste a model card or tags: where would my model sit?")
+    area.fill(card)
+    area.press("Control+Enter")
+    page2.get_by_text("Its declared base model").first.wait_for(timeout=60_000)
+    page2.wait_for_function(f"() => ({PINS_JS})().some(p => p.kind.includes('phylo-pin-draft'))", timeout=30_000)
+    assert "map_draft" not in page2.url and "license" not in page2.url
+    panel2 = page2.locator(".st-key-map_panel")
+    panel2.get_by_role("button", name=f"1. {base}", exact=False).first.wait_for(timeout=30_000)
+    assert panel2.get_by_text("Its nearest neighbours").count() == 1
+    screenshot(page2, "atlas_place_mine")
+    assert errors == errors2 == []
+
+
+def test_deep_zoom_names_the_most_downloaded_models_in_view(browser, server, grid):
+    """Past the finest cluster level, labels name models: the most downloaded ones in view, never overlapping."""
+    gx, gy, ids = grid
+    con = connect(open_bundle(DEMO))
+    downloads = dict(con.execute("SELECT model_id, downloads FROM models").fetchall())
+    page, errors, element = _open_map(browser, server + "/map", 1920, 1080)
+    zoom0 = json.loads(element.get_attribute("data-camera"))["zoom"]
+    anchor = con.execute("SELECT anchor FROM labels WHERE level = 2 ORDER BY size DESC, anchor LIMIT 1").fetchone()[0]
+    k = ids.index(anchor)
+    page2, errors2, element2 = _open_map(browser, server + f"/map?map_view={gx[k]:.0f},{gy[k]:.0f},{zoom0 + 5:.3f}",
+                                         1920, 1080)
+    page2.wait_for_function(f"() => Number({ROOT_JS}.dataset.modelNames || 0) >= 3 && !{ROOT_JS}.dataset.namesPending",
+                            timeout=20_000)
+    labels = _visible_labels(page2)
+    names = page2.evaluate(f"() => [...{ROOT_JS}.querySelectorAll('.phylo-label-model')].map(n => n.dataset.id)")
+    assert len(names) >= 3 and _overlaps(labels) == []
+    box, cam, sx, sy = _projected(element2, gx, gy)
+    in_view = [i for i in np.flatnonzero((sx >= 0) & (sx <= box["width"]) & (sy >= 0) & (sy <= box["height"]))]
+    top = sorted((downloads[ids[i]] for i in in_view), reverse=True)
+    # Each named model is among the most downloaded in view (names that would overlap are skipped, so not all).
+    assert all(downloads[n] >= top[min(len(top) - 1, 3 * len(names) + 10)] for n in names)
+    screenshot(page2, "atlas_deep_zoom_names")
     assert errors == errors2 == []

@@ -60,10 +60,12 @@ def point_map(*, key: str, points_key: str, n: int, files: dict, n_colors: int, 
               hide_unmatched: bool = False, overlays: list | None = None, height: int = 640, fill: bool = False,
               labels: list | None = None, legend: dict | None = None, hover: dict | None = None,
               camera: atlas.Camera | None = None, selection: list | None = None, tools: bool = False,
-              avoid: str | None = None, layers: dict | None = None, on_pick=None, on_select=None, on_view=None,
-              on_layers=None):
+              avoid: str | None = None, layers: dict | None = None, url_view_key: str | None = None,
+              pins: list | None = None, on_pick=None,
+              on_select=None, on_layers=None):
     """Draw ``n`` points from ``files`` (see ``cache.map_files``); returns the component result
-    (``.picked``, ``.selected``: a polygon in grid units, ``.view``: the camera once it settles).
+    (``.picked``, ``.selected``: a polygon in grid units, ``.layers``; each carries ``view``, the camera as
+    ``Camera.to_url`` writes it, or None before the first move).
 
     Colour codes below ``n_colors`` take ``palette`` colours (``atlas.PALETTE`` by default), the rest grey.
     ``mask`` is base64 bits of the matching points in draw order; without ``hide_unmatched`` the others are drawn
@@ -73,7 +75,9 @@ def point_map(*, key: str, points_key: str, n: int, files: dict, n_colors: int, 
     ({title, items: [{label, rgb, n}]}), ``hover`` (``cache.hover_files``), ``camera`` and ``selection`` are drawn
     or restored in the browser; ``tools`` offers box and lasso selection; no label is placed under the element
     of the CSS selector ``avoid`` (a panel the page draws over the map). ``layers`` ({labels, families}: bools)
-    says which label layers show; the component reports a change as ``.layers``.
+    says which label layers show; the component reports a change as ``.layers``. With ``url_view_key``, the
+    camera goes into that query parameter once it settles, written in the browser: a pan or zoom reruns nothing.
+    ``pins`` ([{n, xy, id, kind, rgb}]) are numbered markers drawn over the points (search results, neighbours).
     """
     spec = {"deck_url": DECK_URL, "points_key": points_key, "n": int(n), "grid": atlas.GRID, "mode": mode,
             "palette": palette or atlas.PALETTE, "n_colors": int(n_colors), "other_color": atlas.OTHER_COLOR,
@@ -81,11 +85,12 @@ def point_map(*, key: str, points_key: str, n: int, files: dict, n_colors: int, 
             "hide_unmatched": hide_unmatched, "overlays": _layers_json(overlays or []), "deck_json_url": DECK_JSON_URL,
             "height": int(height), "fill": fill, "labels": labels or [], "legend": legend, "tools": tools, "avoid": avoid,
             "layers": DEFAULT_LAYERS if layers is None else layers, "family_level": atlas.FAMILY_LEVEL,
+            "url_view_key": url_view_key, "pins": pins or [],
             "camera": camera.__dict__ if camera else None, "selection": [list(p) for p in selection or []] or None,
             **(hover or {}), **{k: v for k, v in files.items() if k.endswith("_url")}}
     return _component(data=spec, key=key, height="content" if fill else height,
                       on_picked_change=on_pick or (lambda: None), on_selected_change=on_select or (lambda: None),
-                      on_view_change=on_view or (lambda: None), on_layers_change=on_layers or (lambda: None))
+                      on_layers_change=on_layers or (lambda: None))
 
 
 def legend_spec(title: str, legend) -> dict:

@@ -65,15 +65,16 @@ def hover_files(path: str) -> dict:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def selection(path: str, polygon: str, top: int = 200) -> dict:
-    """The models inside a URL polygon and their summary; rows as uint32, few entries: each is copied on a hit."""
-    rows = geometry.polygon_rows(map_geometry(path), polygon)
-    return {"rows": rows, **atlas.selection_summary(cursor(path), rows, top=top)}
+def selection(path: str, polygon: str, f: atlas.MapFilter | None = None, top: int = 200) -> dict:
+    """The models inside a URL polygon that pass the filter ``f`` (``geometry.selected_rows``), how many the outline
+    holds in all, and their summary; rows as uint32, few entries: each is copied on a hit."""
+    rows, inside = geometry.selected_rows(cursor(path), map_geometry(path), polygon, f)
+    return {"rows": rows, "inside": inside, **atlas.selection_summary(cursor(path), rows, top=top)}
 
 
-def selection_csv(path: str, polygon: str) -> bytes:
+def selection_csv(path: str, polygon: str, f: atlas.MapFilter | None = None) -> bytes:
     """Every selected model as CSV, made when the button is pressed and not kept (it can be ~200 MB)."""
-    return atlas.selection_rows(cursor(path), selection(path, polygon)["rows"]).to_csv(index=False).encode()
+    return atlas.selection_rows(cursor(path), selection(path, polygon, f)["rows"]).to_csv(index=False).encode()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

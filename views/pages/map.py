@@ -49,6 +49,8 @@ def _on_map_click() -> None:
     if not info:
         return
     geo = cache.map_geometry(info["path"])
+    if isinstance(pick, dict):
+        _write_view(pick.get("view"))
     model = atlas.picked_model(pick, geo.order, geo.ids, info["points_key"])
     if model:
         st.session_state["map_model"] = model
@@ -64,6 +66,7 @@ def _on_map_select() -> None:
     info, sent = st.session_state.get("_map_points"), _component_value("selected")
     if not info or not isinstance(sent, dict) or sent.get("points") != info["points_key"]:
         return
+    _write_view(sent.get("view"))
     try:
         text = atlas.format_polygon(sent.get("polygon") or [])
     except (TypeError, ValueError):
@@ -79,15 +82,11 @@ def _set_selection(text: str) -> None:
         st.query_params.pop("map_only_sel", None)
 
 
-def _on_map_view() -> None:
-    """The camera, once the view settles, → the URL's ``map_view`` (so a copied link opens the same place)."""
-    v = _component_value("view")
-    keys = ("x", "y", "zoom", "z", "orbit", "pitch") if st.session_state.get("map_3d") else ("x", "y", "zoom")
-    try:
-        cam = Camera.from_url(",".join(str(float(v[k])) for k in keys))
-    except (TypeError, ValueError, KeyError):
-        cam = None
-    if cam is not None:
+def _write_view(text) -> None:
+    """The camera a map event carried (the browser already wrote it into the URL) → ``st.query_params``, so a
+    callback's write of the query string keeps it instead of the server's older copy."""
+    cam = Camera.from_url(text) if isinstance(text, str) else None
+    if cam is not None and cam.three_d == bool(st.session_state.get("map_3d")):
         st.query_params["map_view"] = cam.to_url()
 
 
@@ -96,6 +95,7 @@ def _on_map_layers() -> None:
     v = _component_value("layers")
     if not isinstance(v, dict):
         return
+    _write_view(v.get("view"))
     for key, on, default in (("map_labels", bool(v.get("labels", True)), True),
                              ("map_families", bool(v.get("families", False)), False)):
         if on == default:
@@ -131,7 +131,7 @@ def _marker(marker_id: str, points: list, rgb: list[int], radius: int):
 
 
 def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bool, model_id: str | None,
-         extra_markers: list, draft_point, polygon: str, only_selection: bool) -> None:
+         pins: list, polygon: str, only_selection: bool) -> None:
     """Every model, from binary point files (most downloaded drawn on top); filters dim the rest; overlays on top."""
     geo = cache.map_geometry(path)
     view = cache.map_files(path, color_by, size_by, three_d)
@@ -155,10 +155,6 @@ def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bo
         pos = cache.positions(path, (model_id,))
         if pos:
             markers.append(_marker("selected", [pos[0][1:]], [220, 20, 60], 9))
-    if extra_markers and not three_d:
-        markers.append(_marker("found", [(x, y) for _, x, y in extra_markers], [255, 140, 0], 6))
-    if draft_point is not None and not three_d:
-        markers.append(_marker("draft", [draft_point], [0, 0, 0], 12))
     points_key = f"{geo.key}-{'3d' if three_d else '2d'}-{color_by}-{size_by}"
     st.session_state["_map_points"] = {"path": path, "points_key": points_key}
     camera = Camera.from_url(st.query_params.get("map_view"))
@@ -169,20 +165,21 @@ def _map(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bo
                        n_colors=view["n_colors"], palette=view["palette"], mode="3d" if three_d else "2d", mask=mask,
                        mask_id=mask_id, overlays=overlays + markers, fill=True, height=420, labels=cache.map_labels(path),
                        legend=legend, hover=cache.hover_files(path), camera=camera, tools=not three_d, avoid=".st-key-map_panel",
-                       selection=atlas.parse_polygon(polygon), layers=_url_layers(), on_pick=_on_map_click,
-                       on_select=_on_map_select, on_view=_on_map_view, on_layers=_on_map_layers)
+                       selection=atlas.parse_polygon(polygon), layers=_url_layers(), url_view_key="map_view",
+                       pins=[] if three_d else pins,
+                       on_pick=_on_map_click, on_select=_on_map_select, on_layers=_on_map_layers)
 
 
 @st.fragment
 def _map_ready(path: str, f: atlas.MapFilter, color_by: str, size_by: str, three_d: bool, model_id: str | None,
-               extra_markers: list, draft_point, polygon: str, only_selection: bool) -> None:
-    """The map in a fragment: its own events (camera moves) rerun only it, unless a click picked another model
-    or a box or lasso changed the selection."""
+               pins: list, polygon: str, only_selection: bool) -> None:
+    """The map in a fragment: its own events rerun only it, unless a click picked another model or a box or lasso
+    changed the selection. Camera moves rerun nothing: the browser writes the view into the URL."""
     # A click or a selection is handled by its callback before this runs: then the whole page reruns at once
     # (the panel shows the new model or selection), without drawing the map twice.
     if (st.session_state.get("map_model") or "").strip() != (model_id or "") or (not three_d and _url_polygon() != polygon):
         st.rerun()
-    _map(path, f, color_by, size_by, three_d, model_id, extra_markers, draft_point, polygon, only_selection)
+    _map(path, f, color_by, size_by, three_d, model_id, pins, polygon, only_selection)
 
 
 def _details(path: str, model_id: str) -> None:
@@ -230,30 +227,48 @@ def _details(path: str, model_id: str) -> None:
               type="tertiary")
 
 
-def _results(title: str, results: list[tuple[str, float]], key: str) -> None:
-    st.caption(title)
-    for model, score in results:
-        st.button(f"{model}  ·  {score:.2f}", key=f"{key}_{model}", on_click=_select, args=(model,), type="tertiary")
+# Numbered markers on the map, one colour a list (none a cluster colour: dark, with a white ring and number).
+PIN_RGB = {"ask": [17, 17, 17], "place": [12, 74, 110], "similar": [88, 28, 135], "base": [127, 29, 29]}
+PIN_NAMES = {"ask": "black", "place": "dark blue", "similar": "dark purple", "base": "dark red"}
 
 
-def _selection(path: str, polygon: str) -> None:
-    """The selection's panel: count, actions, its models (sortable; a row opens it), its mix and its families."""
-    sel = cache.selection(path, polygon)
+def _results(title: str, results: list[tuple[str, float]], key: str, kind: str | None = None) -> None:
+    """A list of models with scores; with ``kind``, numbered as their markers on the map (``_pins``)."""
+    st.caption(title + (f" · numbered {PIN_NAMES[kind]} markers on the map" if kind else ""))
+    for n, (model, score) in enumerate(results, 1):
+        text = f"{model}  ·  {score:.2f}" if score == score else model
+        st.button(f"{n}. {text}" if kind else text, key=f"{key}_{model}", on_click=_select, args=(model,), type="tertiary")
+
+
+def _pins(path: str, kind: str, results: list[tuple[str, float]]) -> list[dict]:
+    """The map's numbered markers of a result list: the same numbers as ``_results`` shows."""
+    where = {m: (x, y) for m, x, y in cache.positions(path, tuple(m for m, _ in results))}
+    return [{"n": str(n), "xy": list(where[m]), "id": m, "kind": kind, "rgb": PIN_RGB[kind]}
+            for n, (m, _) in enumerate(results, 1) if m in where]
+
+
+def _selection(path: str, polygon: str, f: atlas.MapFilter) -> None:
+    """The selection's panel: count, actions, its models (sortable; a row opens it), its mix and its families.
+    With a filter on, the selection is the outline's models that match it (the ones the map draws in colour)."""
+    sel = cache.selection(path, polygon, f if f.active else None)
     head = st.columns([5, 1])
     head[0].markdown(f"#### {sel['count']:,} models selected")
+    if f.active:
+        head[0].caption(f"Those of the {sel['inside']:,} inside the outline that match the filters")
     head[1].button("", icon=":material/close:", key="map_sel_close", on_click=_clear_selection, help="Clear the selection",
                    type="tertiary")
     st.toggle("Show only these on the map", key="map_only_sel", bind="query-params",
               help="Dim every model outside the selection")
     if not sel["count"]:
-        st.caption("Nothing is drawn inside this outline. Draw another box or lasso, or clear it.")
+        st.caption("Nothing matching the filters is inside this outline." if f.active else
+                   "Nothing is drawn inside this outline. Draw another box or lasso, or clear it.")
         return
     c = st.columns(2)
     top_family = sel["families"].iloc[0]
     c[0].link_button("Largest family", links.family(top_family['value']),
                      icon=":material/account_tree:", help=f"{top_family['value']}: {int(top_family['models']):,} of its "
                                                           f"{int(top_family['family_size']):,} models are selected")
-    c[1].download_button("CSV of all", lambda: cache.selection_csv(path, polygon), file_name="phylo-selection.csv",
+    c[1].download_button("CSV of all", lambda: cache.selection_csv(path, polygon, f if f.active else None), file_name="phylo-selection.csv",
                          mime="text/csv", icon=":material/download:", on_click="ignore",
                          help="Ids and metadata of every selected model")
     models = sel["models"]
@@ -281,7 +296,8 @@ def _on_sel_row() -> None:
     picked = st.session_state.get("map_sel_table")
     rows = picked.selection.rows if picked is not None else None
     if rows:
-        models = cache.selection(state.current_bundle_path(), _url_polygon())["models"]
+        f = st.session_state.get("_map_filter")
+        models = cache.selection(state.current_bundle_path(), _url_polygon(), f if f is not None and f.active else None)["models"]
         if chosen := table_selection_to_model(rows, models["model_id"].tolist()):
             st.session_state["map_model"] = str(chosen)
 
@@ -297,6 +313,8 @@ PANEL_CSS = """
 .st-key-map_panel { position: fixed; top: 6.4rem; right: 1rem; width: min(400px, 33vw); max-height: calc(100vh - 7.2rem);
   overflow-y: auto; z-index: 990; background: var(--st-background-color, #fff); border: 1px solid rgba(49,51,63,.2);
   border-radius: .6rem; padding: .6rem .8rem; box-shadow: 0 4px 18px rgba(0,0,0,.16); }
+.st-key-map_panel [data-testid="stVerticalBlock"] { gap: .35rem; }
+.st-key-map_panel .stButton button[kind="tertiary"] { min-height: 0; padding: 0; text-align: left; }
 </style>
 """
 
@@ -316,11 +334,12 @@ with st.sidebar:
                            key="map_size", bind="query-params") or SizeBy.NONE.value
     three_d = st.toggle("3D view", key="map_3d", bind="query-params", help="A 3D projection with an orbit camera")
 f = _filters(path)
+st.session_state["_map_filter"] = f  # a selection's table row (its callback) reads the rows the panel showed
 with st.sidebar:
     model_id = st.text_input("Selected model", key="map_model", bind="query-params", max_chars=300,
                              help="Click a point, pick a search result, or paste a model id").strip()
     tab_find, tab_ask, tab_draft = st.tabs(["Find", "Ask", "Place mine"])
-    markers, draft_point = [], None
+    pins, lists = [], []  # numbered markers on the map; the result lists the panel shows with the same numbers
     with tab_find:
         q = st.text_input("Model id (fuzzy)", key="map_find", bind="query-params", max_chars=200)
         if q.strip():
@@ -332,19 +351,31 @@ with st.sidebar:
                           on_click=_select, args=(r.model_id,), type="tertiary")
     with tab_ask:
         ask = st.text_input("Describe a model", key="map_ask", bind="query-params", max_chars=500,
-                            placeholder="e.g. speech recognition for Swahili")
+                            placeholder="e.g. Swahili speech")
         if ask.strip():
-            results, _ = cache.nearest_to_text(path, ask.strip())
-            _results("Nearest models by meaning", results, "map_ask_r")
-            markers = cache.positions(path, tuple(m for m, _ in results))
+            asked, _ = cache.nearest_to_text(path, ask.strip())
+            lists.append(("Nearest models by meaning", asked, "map_ask_r", "ask"))
+            st.caption(f"{len(asked)} results: numbered black markers on the map, listed in the panel.")
     with tab_draft:
-        draft = st.text_area("Paste a model card or tags: where would my model sit?", key="map_draft", bind="query-params",
+        # Not bound to the URL: a pasted card is the user's own text, and a whole card makes a link unusable.
+        draft = st.text_area("Paste a model card or tags: where would my model sit?", key="map_draft",
                              max_chars=4000, height=120)
         if draft.strip():
             draft_point = cache.place_text(path, draft.strip())
-            results, _ = cache.nearest_to_text(path, draft.strip(), 10)
-            st.caption("The black ring on the map is where it would sit (the fitted UMAP's transform).")
-            _results("Its nearest neighbours", results, "map_draft_r")
+            pins.append({"n": "★", "xy": list(draft_point), "id": "your model", "kind": "draft", "rgb": [0, 0, 0]})
+            neighbours, _ = cache.nearest_to_text(path, draft.strip(), 10)
+            lists.append(("Its nearest neighbours", neighbours, "map_draft_r", "place"))
+            for base in atlas.declared_base_models(draft):
+                d_base = cache.model_details(path, base)
+                if d_base is None:
+                    st.caption(f"Its declared base model {state.code(base)} is not in this bundle.")
+                    continue
+                kin = [(d_base["model_id"], float("nan"))] + [(c, float("nan")) for c in d_base["children"]["child"]]
+                lists.append((f"Its declared base model {d_base['model_id']} (1), and that model's children", kin[:11],
+                              "map_draft_base", "base"))
+                break
+            st.caption("★ on the map is where it would sit (the fitted UMAP's transform); its neighbours are numbered "
+                       "in the panel.")
 
 polygon = _url_polygon() if not three_d else ""
 only_sel = bool(polygon) and st.query_params.get("map_only_sel", "").lower() == "true"
@@ -357,10 +388,15 @@ st.markdown(line)
 # The panel is the page's last element, drawn after the map in a slot made before it: the map keeps its
 # place in the page when the panel opens or closes, so the browser keeps its points instead of a new component.
 map_slot, below = st.container(), st.container()
-if model_id or polygon:
+if model_id or polygon or lists:
     with st.container(key="map_panel"):
+        for title, results, key, kind in lists:
+            _results(title, results, key, kind)
+            pins += _pins(path, kind, results)
+        if lists and (polygon or model_id):
+            st.divider()
         if polygon:
-            _selection(path, polygon)
+            _selection(path, polygon, f)
         if model_id:
             if polygon:
                 st.divider()
@@ -371,11 +407,11 @@ if model_id or polygon:
             _details(path, model_id)
             if st.toggle("Similar to this model", key="map_similar", bind="query-params"):
                 similar = cache.nearest_to_model(path, model_id)
-                _results("Most similar models", similar, "map_sim_r")
-                markers = markers + cache.positions(path, tuple(m for m, _ in similar))
+                _results("Most similar models", similar, "map_sim_r", "similar")
+                pins += _pins(path, "similar", similar)
 
 with map_slot:
-    _map_ready(path, f, color_by, size_by, bool(three_d), model_id or None, markers, draft_point, polygon, only_sel)
+    _map_ready(path, f, color_by, size_by, bool(three_d), model_id or None, pins, polygon, only_sel)
 with below:
     hint = ("Scroll to zoom, drag to pan, hover a point for its facts, click it for its details and lineage "
             "(lines: blue fine-tune, orange adapter, green quantized, pink merge; faint when the type is inferred). "

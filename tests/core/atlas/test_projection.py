@@ -1,6 +1,8 @@
 import numpy as np
 
-from core.atlas.projection import cluster_labels, cluster_points, dequantize, project, quantize
+import pyarrow as pa
+
+from core.atlas.projection import cluster_labels, cluster_points, dequantize, label_terms, project, quantize
 
 
 def _blobs(n=1200, seed=0):
@@ -41,3 +43,26 @@ def test_cluster_labels_stay_distinct_when_clusters_share_every_term():
     feats = [["llama"], ["llama"], ["llama"], ["llama"], ["whisper"], ["whisper"]]
     names = cluster_labels(labels, feats, top=2, min_count=1)
     assert len(set(names)) == 3 and names[2] == "whisper"
+
+
+def test_region_names_never_come_from_licenses_or_hub_boilerplate():
+    """The 760k listing's largest cluster was named "artistic-2.0 · other · unknown": licenses and boilerplate tags
+    shared by a region are not terms; its task, architecture, base model, language and name words are."""
+    n = 60
+    ids = [f"user{i}/llama-sentiment-chat-{i}" if i < 30 else f"org{i}/whisper-swahili-{i}" for i in range(n)]
+    tasks = ["text-generation" if i < 30 else "automatic-speech-recognition" for i in range(n)]
+    boiler = ["license:artistic-2.0", "license:other", "license:unknown", "wtfpl", "other", "unknown", "mit",
+              "region:us", "endpoints_compatible", "autotrain_compatible", "text-generation-inference", "tf-keras",
+              "not-for-all-audiences", "safetensors", "pytorch", "4-bit", "arxiv:2106.09685", "dataset:imdb"]
+    tags = [boiler + (["llama", "base_model:meta-llama/Llama-2-7b-hf"] if i < 30 else ["whisper", "sw"]) for i in range(n)]
+    terms = label_terms(pa.array(ids), pa.array(tasks), pa.array([None] * n, pa.string()), pa.array(tags))
+    flat = {t for row in terms.to_pylist() for t in row}
+    assert not flat & {"artistic-2.0", "other", "unknown", "wtfpl", "mit", "tf-keras", "not-for-all-audiences",
+                       "safetensors", "pytorch", "4-bit", "imdb", "2106.09685"}
+    assert not [t for t in flat if ":" in t or "/" in t]
+    assert {"llama", "text-generation", "sentiment", "whisper", "swahili"} <= flat
+    # Half the map shares the boilerplate, so only informative terms can name either half.
+    labels = np.array([0] * 30 + [1] * 30)
+    names = cluster_labels(labels, terms, top=3)
+    assert all(t in flat for name in names for t in name.split(" · "))
+    assert "whisper" in names[1] and ("llama" in names[0] or "text-generation" in names[0])

@@ -14,6 +14,7 @@ function buildUi(root, st) {
   const ui = {};
   ui.labels = el("div", "phylo-labels", "position:absolute;inset:0;pointer-events:none;overflow:hidden;z-index:3");
   ui.labelNodes = [];
+  ui.modelNames = el("div", "phylo-model-names", "position:absolute;inset:0;pointer-events:none;overflow:hidden;z-index:3");
   const svgNs = "http://www.w3.org/2000/svg";
   ui.svg = document.createElementNS(svgNs, "svg");
   ui.svg.setAttribute("class", "phylo-selection");
@@ -39,7 +40,9 @@ function buildUi(root, st) {
     for (const type of ["pointerdown", "pointermove", "wheel"]) panel.addEventListener(type, (e) => e.stopPropagation());
     panel.addEventListener("pointerenter", () => { st.hoverIndex = -1; showHover(st, 0); });
   }
-  root.append(ui.labels, ui.svg, ui.ring, ui.tip, ui.tools, ui.legend);
+  ui.pins = el("div", "phylo-pins", "position:absolute;inset:0;pointer-events:none;overflow:hidden;z-index:5");
+  ui.pinNodes = [];
+  root.append(ui.labels, ui.modelNames, ui.svg, ui.pins, ui.ring, ui.tip, ui.tools, ui.legend);
   st.ui = ui;
 }
 
@@ -110,6 +113,63 @@ function cameraOf(viewState) {
            pitch: viewState.rotationX || 0 };
 }
 
+// The camera in the URL, written here with history.replaceState: no rerun. Streamlit keeps it: a bound widget's
+// change rewrites the URL from location.search, and a server write of the query string (from its older copy,
+// which lacks this camera) is undone by ``writeView`` after that rerun and by a check each second. Picks,
+// selections and layer switches also carry the camera, so the page's callbacks write the same one.
+const VIEW_SETTLE_MS = 150;
+
+function viewText(cam, mode) {
+  const vals = [cam.x, cam.y, cam.zoom].concat(mode === "3d" ? [cam.z, cam.orbit, cam.pitch] : []);
+  // As core.atlas.Camera.to_url: 4 significant digits, integers from 100 on.
+  return vals.map((v) => (Math.abs(v) < 100 ? String(Number(v.toPrecision(4))) : String(Math.round(v)))).join(",");
+}
+
+function urlWindow() {
+  try {
+    if (window.parent && window.parent !== window && window.parent.location.href) return window.parent;
+  } catch (e) { /* a cross-origin parent: the component's own window */ }
+  return window;
+}
+
+function writeView(st) {
+  const key = st.d && st.d.url_view_key;
+  if (!key || !st.viewText || !st.root.isConnected) return;
+  const w = urlWindow();
+  const url = new URL(w.location.href);
+  if (st.viewPath && url.pathname !== st.viewPath) return; // another page now
+  if (url.searchParams.get(key) !== st.viewText) {
+    url.searchParams.set(key, st.viewText);
+    w.history.replaceState(w.history.state, "", url.toString());
+  }
+  st.root.dataset.urlView = st.viewText;
+  if (st.movedAt) st.root.dataset.urlMs = (performance.now() - st.movedAt).toFixed(0);
+}
+
+// New result markers (Ask, Place mine, similar models) are framed in the part of the map the panel leaves free,
+// unless a shared link's camera comes with them on the first render.
+function fitPins(st, d) {
+  const pins = d.mode === "3d" ? [] : d.pins || [];
+  const key = JSON.stringify(pins.map((p) => p.xy));
+  const first = st.pinsFitted === undefined;
+  if (key === st.pinsFitted) return;
+  st.pinsFitted = key;
+  if (!pins.length || (first && d.camera) || !st.deck) return;
+  const xs = pins.map((p) => p.xy[0]), ys = pins.map((p) => p.xy[1]);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const w = st.root.clientWidth, h = st.root.clientHeight;
+  const panel = panelBox(st);
+  const free = panel && panel[0] > w * 0.35 ? Math.min(w, panel[0]) : w;
+  const zoom = Math.min(st.zoom0 + 6, Math.max(st.zoom0, Math.log2(Math.min((free - 80) / Math.max(x1 - x0, 1),
+                                                                       (h - 80) / Math.max(y1 - y0, 1)))));
+  const s = Math.pow(2, zoom);
+  const target = [(x0 + x1) / 2 + (w - free) / 2 / s, (y0 + y1) / 2, 0];
+  const vs = { ...initialView(d, w, h), target, zoom, transitionDuration: 0 };
+  st.deck.setProps({ initialViewState: vs });
+  st.root.dataset.camera = JSON.stringify(cameraOf(vs));
+  st.viewText = viewText(cameraOf(vs), d.mode);
+}
+
 function initialView(d, width, height) {
   const g = d.grid;
   const zoom = Math.log2(Math.max(Math.min(width, height), 100) / (g * 1.08));
@@ -132,6 +192,7 @@ function scheduleDraw(root, st) {
     if (!drawPoints(st)) return;
     if (st.ui) {
       placeLabels(st);
+      placePins(st);
       drawSelection(st);
       if (st.hoverIndex >= 0 && !st.dragging) {
         const [sx, sy] = screenOf(st, st.hoverIndex);
@@ -149,6 +210,7 @@ function scheduleDraw(root, st) {
 // Release the deck, the WebGL context and its buffers (2D/3D switch, an error, or the element leaving the page).
 function teardown(st) {
   clearTimeout(st.viewTimer);
+  st.viewText = null; // a 2D camera does not place a 3D view, nor the reverse
   if (st.frame) cancelAnimationFrame(st.frame);
   st.frame = 0;
   if (st.deck) st.deck.finalize();
@@ -221,10 +283,15 @@ async function render(root, st, d) {
         if (i >= 0) st.pick(i);
       },
       onViewStateChange: ({ viewState }) => {
-        root.dataset.camera = JSON.stringify(cameraOf(viewState));
-        // Written to the URL once the view settles, not on every frame of a drag.
+        const cam = cameraOf(viewState);
+        root.dataset.camera = JSON.stringify(cam);
+        st.movedAt = performance.now();
+        // Written to the URL on this side once the view settles, not on every frame of a drag: no rerun.
         clearTimeout(st.viewTimer);
-        st.viewTimer = setTimeout(() => st.send("view", cameraOf(viewState), true), 450);
+        st.viewTimer = setTimeout(() => {
+          st.viewText = viewText(cam, st.d.mode);
+          writeView(st);
+        }, VIEW_SETTLE_MS);
       },
       onAfterRender: () => scheduleDraw(root, st),
     });
@@ -236,7 +303,9 @@ async function render(root, st, d) {
     st.deck.setProps({ layers });
   }
   updateUi(st);
+  fitPins(st, d);
   root.dataset.points = String(d.n);
+  writeView(st); // a rerun that wrote the URL from the server's older copy loses no camera
   scheduleDraw(root, st);
 }
 
@@ -299,15 +368,18 @@ export default function (component) {
     st = { version: 0, tool: "pan", showLabels: true, showFamilies: false, hoverIndex: -1, selection: null, root };
     states.set(root, st);
     listen(root, st);
+    st.viewPath = urlWindow().location.pathname;
+    st.healTimer = setInterval(() => { if (st.viewText) writeView(st); }, 1000);
     window.addEventListener("resize", () => { if (st.d) { fitHeight(root, st.d); st.deck && st.deck.redraw(true); } });
   }
   fitHeight(root, data);
   clearTimeout(st.finalizeTimer);
   // A pick names the points it was found in, which lag behind ``data`` while new files load.
-  st.pick = (i) => setTriggerValue("picked", { index: i, points: st.pointsKey });
+  st.pick = (i) => setTriggerValue("picked", { index: i, points: st.pointsKey, view: st.viewText || null });
   st.send = (name, value, isState) => {
-    if (isState) setStateValue(name, value);
-    else setTriggerValue(name, value);
+    const withView = { ...value, view: st.viewText || null }; // the page's callback writes the URL with this camera
+    if (isState) setStateValue(name, withView);
+    else setTriggerValue(name, withView);
   };
   render(root, st, data).catch((err) => {
     teardown(st);
@@ -319,6 +391,7 @@ export default function (component) {
     // Called on unmount (and perhaps before a re-render): finalize only if no new render follows.
     st.finalizeTimer = setTimeout(() => {
       if (!root.isConnected) {
+        clearInterval(st.healTimer);
         teardown(st);
         states.delete(root);
       }
