@@ -16,6 +16,7 @@ page = st.navigation([
     st.Page("views/pages/drift.py", title="Drift", icon=":material/trending_flat:", url_path="drift"),
     st.Page("views/pages/licenses.py", title="Licenses", icon=":material/gavel:", url_path="licenses"),
     st.Page("views/pages/changes.py", title="Changes", icon=":material/difference:", url_path="changes"),
+    st.Page("views/pages/network.py", title="Network", icon=":material/hub:", url_path="network"),
     st.Page("views/pages/growth.py", title="Growth", icon=":material/timeline:", url_path="growth"),
 ])
 state.run_guarded(page)

@@ -11,7 +11,8 @@ from urllib.parse import quote
 HUB = "https://huggingface.co"
 PAGES = {"overview": "views/pages/overview.py", "map": "views/pages/map.py", "family": "views/pages/family.py",
          "resemblance": "views/pages/resemblance.py", "drift": "views/pages/drift.py",
-         "licenses": "views/pages/licenses.py", "growth": "views/pages/growth.py"}
+         "licenses": "views/pages/licenses.py", "growth": "views/pages/growth.py",
+         "network": "views/pages/network.py"}
 
 
 def hub(model_id: str) -> str:

@@ -11,7 +11,8 @@ from tests.conftest import ROOT
 DEMO = ROOT / "data" / "demo"
 PAGES = ["overview", "map", "family?fam_model=pebble-urchin/Pulsar-1B-1", "resemblance", "drift", "licenses", "growth",
          "family?fam_model=rustic-tapir/Halo-2B-0&fam_scope=whole%20family",
-         "resemblance?res_view=Compare%20two%20models&res_a=pebble-urchin/Pulsar-1B-1&res_b=rustic-tapir/Halo-2B-0"]
+         "resemblance?res_view=Compare%20two%20models&res_a=pebble-urchin/Pulsar-1B-1&res_b=rustic-tapir/Halo-2B-0",
+         "network?net_model=pebble-urchin/Pulsar-1B-1", "changes"]
 # Text whose box is narrower than the text and clips it (ellipsis or hidden overflow); Streamlit's off-screen
 # "Skip to main content" link is meant to be hidden.
 CUT_TEXT_JS = """() => [...new Set([...document.querySelectorAll('body *')].filter(e => {

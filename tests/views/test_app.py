@@ -207,3 +207,12 @@ def test_a_public_site_s_settings():
     assert config["client"]["toolbarMode"] == "viewer"  # no Deploy button, no developer menu for visitors
     assert config["server"]["enableXsrfProtection"] is True and config["server"]["enableCORS"] is True
     assert config["server"]["disconnectedSessionTTL"] <= 300
+
+
+@pytest.mark.parametrize("around", ["its nearest models", "its family"])
+def test_network_page_draws_a_models_neighbourhood_or_family(around):
+    at = _run({"net_model": "pebble-urchin/Pulsar-1B-1", "net_around": around, "net_n": "80"},
+              page="views/pages/network.py")
+    assert not at.exception and not at.error
+    line = next(c.value for c in at.caption if "similarity links" in c.value)
+    assert line.startswith("81 models") if around == "its nearest models" else "lineage edges" in line

@@ -8,9 +8,11 @@ import pytest
 from tests.apptest import assert_clean, run_page
 
 PAGES = ["views/pages/overview.py", "views/pages/map.py", "views/pages/family.py", "views/pages/resemblance.py",
-         "views/pages/drift.py", "views/pages/licenses.py", "views/pages/growth.py"]
+         "views/pages/drift.py", "views/pages/licenses.py", "views/pages/growth.py", "views/pages/network.py",
+         "views/pages/changes.py"]
 # Pages whose buttons appear once a model is picked: opened on one of the demo's deeper models.
-PICKED = {"views/pages/family.py": {"fam_model": "pebble-urchin/Pulsar-1B-1", "fam_find": "Pulsar"}}
+PICKED = {"views/pages/family.py": {"fam_model": "pebble-urchin/Pulsar-1B-1", "fam_find": "Pulsar"},
+          "views/pages/network.py": {"net_model": "pebble-urchin/Pulsar-1B-1"}}
 
 
 @pytest.mark.parametrize("page", PAGES)
