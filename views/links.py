@@ -6,6 +6,7 @@ for ``st.switch_page``.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 HUB = "https://huggingface.co"
@@ -33,3 +34,14 @@ def license_chain(model_id: str) -> str:
 def on_map(model_id: str) -> str:
     """The Map page with ``model_id``'s details open."""
     return f"map?map_model={quote(str(model_id), safe='')}"
+
+
+ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
+
+
+def papers(arxiv_ids) -> list[tuple[str, str, str]]:
+    """(id, arXiv abstract, the Hub's paper page) for each well-formed arXiv id a model cites; others are left out,
+    so a hostile tag cannot become a link."""
+    return [(a, f"https://arxiv.org/abs/{a}", f"{HUB}/papers/{a.split('v')[0] if '/' not in a else a}")
+            for a in dict.fromkeys(str(x).strip() for x in (arxiv_ids if arxiv_ids is not None else []))
+            if ARXIV_ID.match(a)]

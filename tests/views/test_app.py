@@ -216,3 +216,12 @@ def test_network_page_draws_a_models_neighbourhood_or_family(around):
     assert not at.exception and not at.error
     line = next(c.value for c in at.caption if "similarity links" in c.value)
     assert line.startswith("81 models") if around == "its nearest models" else "lineage edges" in line
+
+
+def test_paper_links_only_for_well_formed_arxiv_ids():
+    from views.links import papers
+
+    got = papers(["2104.01778", "1810.04805v2", "evil](javascript:alert(1))", "hep-th/9901001", "2104.01778"])
+    assert [a for a, _, _ in got] == ["2104.01778", "1810.04805v2", "hep-th/9901001"]
+    assert got[1][1:] == ("https://arxiv.org/abs/1810.04805v2", "https://huggingface.co/papers/1810.04805")
+    assert papers(None) == []

@@ -161,6 +161,9 @@ def _node_panel(path: str, model_id: str) -> None:
                f"{int(d['n_children']):,} children · {int(d['n_descendants']):,} descendants")
     st.link_button("Open on the Hub", links.hub(d['model_id']), icon=":material/open_in_new:")
     st.link_button("Show on the map", links.on_map(d['model_id']), icon=":material/scatter_plot:")
+    cited = links.papers(d.get("arxiv"))
+    if cited:
+        st.markdown("Papers: " + " · ".join(f"[arXiv {a}]({abs_}) ([on the Hub]({hub}))" for a, abs_, hub in cited[:6]))
     if focus != model_id:
         st.button("Centre the tree here", key="fam_recentre", on_click=_select, args=(focus,))
 
