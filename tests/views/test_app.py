@@ -225,3 +225,15 @@ def test_paper_links_only_for_well_formed_arxiv_ids():
     assert [a for a, _, _ in got] == ["2104.01778", "1810.04805v2", "hep-th/9901001"]
     assert got[1][1:] == ("https://arxiv.org/abs/1810.04805v2", "https://huggingface.co/papers/1810.04805")
     assert papers(None) == []
+
+
+def test_family_lists_files_only_when_asked_and_says_why_offline(monkeypatch):
+    from views import cache
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    cache.model_files.clear()
+    at = _run({"fam_model": "pebble-urchin/Pulsar-1B-1"}, page="views/pages/family.py")
+    assert not at.exception and not any("Not listed" in c.value for c in at.caption)
+    at = _run({"fam_model": "pebble-urchin/Pulsar-1B-1", "fam_files": "true"}, page="views/pages/family.py")
+    assert not at.exception
+    assert any(c.value == "Not listed: the Hub is not reachable from this site (offline mode)." for c in at.caption)

@@ -164,6 +164,16 @@ def _node_panel(path: str, model_id: str) -> None:
     cited = links.papers(d.get("arxiv"))
     if cited:
         st.markdown("Papers: " + " · ".join(f"[arXiv {a}]({abs_}) ([on the Hub]({hub}))" for a, abs_, hub in cited[:6]))
+    if st.toggle("List its files on the Hub", key="fam_files", bind="query-params",
+                 help="Asks the Hub for the repository's file names and sizes (nothing is downloaded)"):
+        listing = cache.model_files(d["model_id"])
+        if listing.files is None:
+            st.caption(f"Not listed: {listing.reason}.")
+        else:
+            st.dataframe(listing.files, hide_index=True, key="fam_files", height=220,
+                         column_config={"bytes": st.column_config.NumberColumn("size (bytes)", format="localized")})
+            if listing.truncated:
+                st.caption(f"The first {len(listing.files):,} entries.")
     if focus != model_id:
         st.button("Centre the tree here", key="fam_recentre", on_click=_select, args=(focus,))
 
