@@ -22,6 +22,7 @@ Which backend "auto" picks (:func:`best_backend`): torch on a GPU, static on a C
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -164,10 +165,14 @@ def _export_onnx_int8(model_path: Path, target: Path) -> None:
 
         dummy = torch.ones((2, 8), dtype=torch.long)
         fp32 = Path(tmp) / "model.onnx"
-        torch.onnx.export(Wrapped(model), (dummy, dummy, torch.zeros_like(dummy)), str(fp32),
-                          input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["hidden"],
-                          dynamic_axes={k: {0: "batch", 1: "seq"} for k in ("input_ids", "attention_mask", "token_type_ids", "hidden")},
-                          opset_version=17, dynamo=False)
+        with warnings.catch_warnings():  # tracing notes, and the legacy exporter's notice (chosen: dynamo=False)
+            warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            warnings.filterwarnings("ignore", message="Exporting aten::index operator")  # no negative indices here
+            torch.onnx.export(Wrapped(model), (dummy, dummy, torch.zeros_like(dummy)), str(fp32),
+                              input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["hidden"],
+                              dynamic_axes={k: {0: "batch", 1: "seq"} for k in ("input_ids", "attention_mask", "token_type_ids", "hidden")},
+                              opset_version=17, dynamo=False)
         out = Path(tmp) / "model.int8.onnx"
         quantize_dynamic(str(fp32), str(out), per_channel=True, op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8)
         shutil.move(str(out), target)
@@ -238,7 +243,7 @@ def query_backend(backend: Backend | str) -> Backend:
 
 
 def fit_static(texts: list[str], teacher: "Encoder", sample: int = TEACHER_SAMPLE, seed: int = 0,
-               model_path: str | Path | None = None, threads: int | None = None) -> "Encoder":
+               model_path: str | Path | None = None, threads: int | None = None, progress=None) -> "Encoder":
     """The static encoder fitted to ``teacher`` (MiniLM) on a seeded sample of ``texts`` (:func:`fit_to_teacher`).
 
     The teacher embeds ``sample`` texts (~2 min on a CPU without int8 dot products), then every text costs a
@@ -249,7 +254,13 @@ def fit_static(texts: list[str], teacher: "Encoder", sample: int = TEACHER_SAMPL
     base = load_static(Path(model_path) if model_path else default_model_path())
     rows = np.sort(np.random.default_rng([seed, 11]).choice(len(texts), size=min(sample, len(texts)), replace=False))
     fit_texts = [texts[i] for i in rows]
-    tuned = fit_to_teacher(base, fit_texts, teacher.encode(fit_texts))
+    chunk = 2_048  # the teacher's minutes are reported as they pass (``progress(n)`` per chunk)
+    taught = []
+    for start in range(0, len(fit_texts), chunk):
+        taught.append(teacher.encode(fit_texts[start:start + chunk]))
+        if progress:
+            progress(len(taught[-1]))
+    tuned = fit_to_teacher(base, fit_texts, np.concatenate(taught) if taught else teacher.encode([]))
     return Encoder(Backend.STATIC, lambda part, batch_size: tuned.encode(part, batch_size or 16_384), tuned.dim)
 
 

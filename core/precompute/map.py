@@ -90,7 +90,10 @@ def add_map(out: Path, backend: str = "onnx-int8", model_path: str | None = None
     teacher_sample = 0
     if resolved is Backend.STATIC:  # fitted to MiniLM on a sample of this bundle's texts; queries go to MiniLM
         teacher_sample = min(TEACHER_SAMPLE, len(texts))
-        encoder = fit_static(texts, load_encoder(query_backend(resolved), model_path), teacher_sample, seed, model_path)
+        with tqdm(total=teacher_sample, unit="text", desc="fit static: teacher", disable=not progress, file=sys.stderr,
+                  smoothing=0.05) as bar:
+            encoder = fit_static(texts, load_encoder(query_backend(resolved), model_path), teacher_sample, seed,
+                                 model_path, progress=bar.update)
         log.mark("fit static", teacher_texts=teacher_sample)
     else:
         encoder = load_encoder(resolved, model_path)
@@ -102,8 +105,18 @@ def add_map(out: Path, backend: str = "onnx-int8", model_path: str | None = None
     del texts
     log.mark("embed", per_second=round(len(ids) / max(embed_s, 1e-9)), backend=encoder.backend.value)
     t1 = time.perf_counter()
-    with tqdm(total=max(0, len(ids) - fit_sample), unit="model", desc="project", disable=not progress, file=sys.stderr) as bar:
-        proj = project(vectors, seed=seed, fit_sample=fit_sample, progress=bar.update)
+    with tqdm(total=max(0, len(ids) - fit_sample), unit="model", desc="project: fitting", disable=not progress,
+              file=sys.stderr, smoothing=0.05) as bar:
+        fitted = []
+
+        def advance(n: int) -> None:
+            if not fitted:  # the fit is done: the clock of the rate (and the ETA) starts now, not before it
+                fitted.append(True)
+                bar.set_description("project")
+                bar.reset(total=bar.total)
+            bar.update(n)
+
+        proj = project(vectors, seed=seed, fit_sample=fit_sample, progress=advance)
     project_s = time.perf_counter() - t1
     log.mark("project")
     clusters = cluster_points(proj.xy, seed=seed)
