@@ -25,7 +25,7 @@ from core.atlas.urls import parse_polygon
 from core.bundle import pandas_rows
 
 __all__ = ["MapGeometry", "map_geometry", "rows_of", "PointCodes", "point_codes", "point_files", "hover_files",
-           "map_labels", "polygon_rows", "selected_rows", "match_mask", "positions", "place_vectors"]
+           "map_labels", "polygon_rows", "selected_rows", "match_mask", "fraction_codes", "FRACTION_STEPS", "positions", "place_vectors"]
 
 FILES_VERSION = "v4"  # bump when the layout of the point files changes
 
@@ -41,15 +41,30 @@ class MapGeometry:
     order: np.ndarray
     ids: pa.Array
     key: str
+    frac: np.ndarray | None = None  # (N, 2) int8: the 2D position's remainder past the grid unit, in 1/254ths
+
+
+FRACTION_STEPS = 254  # a grid unit in fraction codes (int8 -127..127 is -0.5..0.5 of a unit)
+
+
+def fraction_codes(x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray, grid: dict) -> np.ndarray:
+    """What the integer grid rounds off (half a unit at most), as int8 codes of 1/``FRACTION_STEPS`` of a unit: the
+    browser adds them to the uint16 positions, so no lattice shows at the deepest zoom (the point files keep their
+    layout; the codes are a file of their own)."""
+    exact = np.stack([(np.asarray(x, np.float64) - grid["x0"]) * grid["scale"],
+                      (np.asarray(y, np.float64) - grid["y0"]) * grid["scale"]], axis=1)
+    rest = exact - np.stack([gx, gy], axis=1)
+    return np.clip(np.rint(np.nan_to_num(rest) * FRACTION_STEPS), -127, 127).astype(np.int8)
 
 
 def map_geometry(con, key: str) -> MapGeometry:
     """The geometry of the bundle ``con`` reads; ``key`` is its ``Bundle.version_key``."""
     pts = map_points(con)
-    gx, gy, grid = grid_coordinates(pts["x"].to_numpy(), pts["y"].to_numpy())
+    x, y = pts["x"].to_numpy(), pts["y"].to_numpy()
+    gx, gy, grid = grid_coordinates(x, y)
     g3 = grid_coordinates_3d(np.stack([pts[c].to_numpy() for c in ("x3", "y3", "z3")], axis=1))
     return MapGeometry(gx=gx, gy=gy, g3=g3, grid=grid, order=draw_order(pts["downloads"].to_numpy().astype(np.int64)),
-                       ids=pts["model_id"].combine_chunks(), key=key)
+                       ids=pts["model_id"].combine_chunks(), key=key, frac=fraction_codes(x, y, gx, gy, grid))
 
 
 def rows_of(con, model_ids) -> dict[str, int]:
@@ -59,10 +74,15 @@ def rows_of(con, model_ids) -> dict[str, int]:
     return {m: int(r) for m, r in found}
 
 
-def positions(con, geo: MapGeometry, model_ids) -> list[tuple[str, int, int]]:
-    """Grid positions of a few models, in the order given (unknown ids left out)."""
+def positions(con, geo: MapGeometry, model_ids, exact: bool = False) -> list[tuple]:
+    """Grid positions of a few models, in the order given (unknown ids left out); integers, or with ``exact`` the
+    positions the browser draws (fraction codes added)."""
     rows = rows_of(con, model_ids)
-    return [(m, int(geo.gx[rows[m]]), int(geo.gy[rows[m]])) for m in model_ids if m in rows]
+    if not exact or geo.frac is None:
+        return [(m, int(geo.gx[rows[m]]), int(geo.gy[rows[m]])) for m in model_ids if m in rows]
+    return [(m, round(float(geo.gx[r] + geo.frac[r, 0] / FRACTION_STEPS), 3),
+             round(float(geo.gy[r] + geo.frac[r, 1] / FRACTION_STEPS), 3))
+            for m in model_ids if (r := rows.get(m)) is not None]
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,7 +118,10 @@ def point_files(con, geo: MapGeometry, static: Path, codes: PointCodes, color_by
         pos = _file(static, geo, f"{v}-xyz.u16", lambda t: write_array(t, interleave(*(g[order] for g in geo.g3)), "u2"))
     else:
         pos = _file(static, geo, f"{v}-xy.u16", lambda t: write_array(t, interleave(geo.gx[order], geo.gy[order]), "u2"))
-    files = {"position_url": pos,
+    fraction = None
+    if not three_d and geo.frac is not None:
+        fraction = _file(static, geo, f"{v}-xy-frac.i8", lambda t: write_array(t, geo.frac[order].ravel(), "i1"))
+    files = {"position_url": pos, "fraction_url": fraction,
              "color_url": _file(static, geo, f"{v}-c-{ColorBy(color_by).value}.u8",
                                 lambda t: write_array(t, codes.colors[order], "u1")),
              "size_url": None if SizeBy(size_by) is SizeBy.NONE else

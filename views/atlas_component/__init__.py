@@ -3,7 +3,8 @@
 pydeck cannot reach the map's goals at 760k points: ``st.pydeck_chart`` rebuilds
 the deck and re-parses every point on each rerun, and deck.gl rejects binary
 attributes given by URL. This ``st.components.v2`` component loads the same
-deck.gl (vendored under ``static/vendor``) and fetches uint16 positions and uint8
+deck.gl (vendored under ``static/vendor``) and fetches uint16 positions (with an
+int8 file of what the grid rounds off, so no lattice shows zoomed in) and uint8
 colour codes once; reruns send only a small JSON spec (a filter is one bit per
 point), so a filter redraws without reloading anything. The overlays (lineage
 lines, markers) stay pydeck layers: Python describes them, deck.gl's JSON module
@@ -23,6 +24,7 @@ from pathlib import Path
 import streamlit as st
 
 from core import atlas
+from core.atlas import geometry
 
 DECK_URL = "app/static/vendor/deck.gl-9.1.14.min.js"
 DECK_JSON_URL = "app/static/vendor/deck.gl-json-9.1.14.min.js"
@@ -85,7 +87,7 @@ def point_map(*, key: str, points_key: str, n: int, files: dict, n_colors: int, 
             "hide_unmatched": hide_unmatched, "overlays": _layers_json(overlays or []), "deck_json_url": DECK_JSON_URL,
             "height": int(height), "fill": fill, "labels": labels or [], "legend": legend, "tools": tools, "avoid": avoid,
             "layers": DEFAULT_LAYERS if layers is None else layers, "family_level": atlas.FAMILY_LEVEL,
-            "url_view_key": url_view_key, "pins": pins or [],
+            "url_view_key": url_view_key, "pins": pins or [], "fraction_steps": geometry.FRACTION_STEPS,
             "camera": camera.__dict__ if camera else None, "selection": [list(p) for p in selection or []] or None,
             **(hover or {}), **{k: v for k, v in files.items() if k.endswith("_url")}}
     return _component(data=spec, key=key, height="content" if fill else height,

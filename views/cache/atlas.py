@@ -148,6 +148,6 @@ def place_text(path: str, text: str) -> tuple[int, int]:
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
-def positions(path: str, model_ids: tuple[str, ...]) -> list[tuple[str, int, int]]:
-    """Grid positions of a few models."""
-    return geometry.positions(cursor(path), map_geometry(path), model_ids)
+def positions(path: str, model_ids: tuple[str, ...], exact: bool = False) -> list[tuple]:
+    """Grid positions of a few models (``exact``: where the browser draws them, between grid units)."""
+    return geometry.positions(cursor(path), map_geometry(path), model_ids, exact)

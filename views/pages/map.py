@@ -242,7 +242,7 @@ def _results(title: str, results: list[tuple[str, float]], key: str, kind: str |
 
 def _pins(path: str, kind: str, results: list[tuple[str, float]]) -> list[dict]:
     """The map's numbered markers of a result list: the same numbers as ``_results`` shows."""
-    where = {m: (x, y) for m, x, y in cache.positions(path, tuple(m for m, _ in results))}
+    where = {m: (x, y) for m, x, y in cache.positions(path, tuple(m for m, _ in results), exact=True)}
     return [{"n": str(n), "xy": list(where[m]), "id": m, "kind": kind, "rgb": PIN_RGB[kind]}
             for n, (m, _) in enumerate(results, 1) if m in where]
 

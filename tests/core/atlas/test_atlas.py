@@ -109,3 +109,21 @@ def test_the_exact_id_comes_first_in_a_fuzzy_search():
     # A bare name: the models of exactly that name first (most downloaded first), then the ids containing it.
     assert atlas.search_ids(con, "Llama-2-7b-hf")["model_id"].tolist()[:3] == [
         "meta-llama/Llama-2-7b-hf", "y/llama-2-7b-hf", "TheBloke/Llama-2-7b-hf-GPTQ"]
+
+
+def test_positions_are_finer_than_the_grid_so_no_lattice_shows_zoomed_in():
+    """The uint16 grid rounds to a unit (at 760k models a dense region sits on a visible lattice at the deepest
+    zoom); the fraction codes put every point back within 1/508 of a unit of its projected position."""
+    from core.atlas import geometry
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=5000), rng.normal(size=5000)
+    gx, gy, grid = atlas.grid_coordinates(x, y)
+    frac = geometry.fraction_codes(x, y, gx, gy, grid)
+    assert frac.dtype == np.int8 and frac.shape == (5000, 2)
+    drawn = np.stack([gx, gy], axis=1) + frac / geometry.FRACTION_STEPS
+    exact = np.stack([(x - grid["x0"]) * grid["scale"], (y - grid["y0"]) * grid["scale"]], axis=1)
+    assert np.abs(drawn - exact).max() <= 0.5 / geometry.FRACTION_STEPS + 1e-9
+    assert np.abs(np.stack([gx, gy], axis=1) - exact).max() > 0.4  # the grid alone is off by up to half a unit
+    # Distinct positions: what the lattice merges, the fractions keep apart.
+    assert len(np.unique(drawn.round(6), axis=0)) > len(np.unique(np.stack([gx, gy], axis=1), axis=0))

@@ -1,7 +1,7 @@
 // WebGL: the point shaders, the renderer, and drawing every point in one program under deck.gl's camera.
 
 const VERTEX = `#version 300 es
-in vec3 a_pos; in float a_code; in float a_size; in float a_match; in float a_day;
+in vec3 a_pos; in vec2 a_frac; in float a_code; in float a_size; in float a_match; in float a_day;
 uniform mat4 u_mvp; uniform vec3 u_palette[20]; uniform vec3 u_other; uniform vec4 u_dim;
 uniform int u_pass; uniform int u_ncolors; uniform float u_until; uniform float u_sized; uniform float u_alpha;
 out vec4 v_color;
@@ -10,7 +10,7 @@ void main() {
   if (a_day > u_until || (u_pass == 1 && matched) || (u_pass == 2 && !matched)) {
     gl_Position = vec4(2.0, 2.0, 2.0, 1.0); gl_PointSize = 0.0; v_color = vec4(0.0); return;
   }
-  gl_Position = u_mvp * vec4(a_pos, 1.0);
+  gl_Position = u_mvp * vec4(a_pos.xy + a_frac * 0.5, a_pos.z, 1.0); // a_frac: -1..1 is -0.5..0.5 of a unit
   gl_PointSize = u_sized > 0.5 ? 2.0 + a_size * 1.2 : 3.0;
   int c = int(a_code + 0.5);
   vec3 rgb = c < u_ncolors ? u_palette[min(c, 19)] : u_other;
@@ -44,7 +44,7 @@ function createRenderer(canvas) {
   gl.linkProgram(program);
   if (!gl.getProgramParameter(program, gl.LINK_STATUS)) throw new Error(gl.getProgramInfoLog(program));
   const attr = {};
-  for (const name of ["a_pos", "a_code", "a_size", "a_match", "a_day"]) attr[name] = gl.getAttribLocation(program, name);
+  for (const name of ["a_pos", "a_frac", "a_code", "a_size", "a_match", "a_day"]) attr[name] = gl.getAttribLocation(program, name);
   const uni = {};
   for (const name of ["u_mvp", "u_palette", "u_other", "u_dim", "u_pass", "u_ncolors", "u_until", "u_sized", "u_alpha"]) {
     uni[name] = gl.getUniformLocation(program, name);
@@ -53,7 +53,7 @@ function createRenderer(canvas) {
 }
 
 // Bind a vertex buffer (or a constant when there is none) to an attribute.
-function bindAttribute(r, name, data, size, type, constant) {
+function bindAttribute(r, name, data, size, type, constant, normalized = false) {
   const { gl } = r;
   const loc = r.attr[name];
   if (loc < 0) return;
@@ -72,7 +72,7 @@ function bindAttribute(r, name, data, size, type, constant) {
     r.bufs[name] = { buf, data };
   }
   gl.enableVertexAttribArray(loc);
-  gl.vertexAttribPointer(loc, size, type, false, 0, 0);
+  gl.vertexAttribPointer(loc, size, type, normalized, 0, 0);
 }
 
 function drawPoints(st) {
@@ -95,6 +95,7 @@ function drawPoints(st) {
   gl.clear(gl.COLOR_BUFFER_BIT);
   gl.useProgram(r.program);
   bindAttribute(r, "a_pos", raw.pos, d.mode === "3d" ? 3 : 2, gl.UNSIGNED_SHORT, 0);
+  bindAttribute(r, "a_frac", d.mode === "3d" ? null : raw.frac, 2, gl.BYTE, 0, true);
   bindAttribute(r, "a_code", raw.codes, 1, gl.UNSIGNED_BYTE, 0);
   bindAttribute(r, "a_size", raw.sizes, 1, gl.UNSIGNED_BYTE, 0);
   bindAttribute(r, "a_match", st.match, 1, gl.UNSIGNED_BYTE, 1);

@@ -139,12 +139,12 @@ function placePins(st) {
 function placeModelNames(st, vp, taken, blocked, w, h) {
   const { ui, d, raw } = st;
   if (!raw || !d.hover_url) return 0;
-  const m = vp.pixelProjectionMatrix, pos = raw.pos;
+  const m = vp.pixelProjectionMatrix;
   const until = raw.times && d.until_day !== null && d.until_day !== undefined ? d.until_day : Infinity;
   const picked = [];
   for (let i = d.n - 1; i >= 0 && picked.length < MAX_MODEL_NAMES * 3; i--) {
     if ((st.match && !st.match[i]) || (raw.times && raw.times[i] > until)) continue;
-    const px = pos[2 * i], py = pos[2 * i + 1];
+    const [px, py] = pointAt(raw, i, 2);
     const ww = m[3] * px + m[7] * py + m[15];
     const sx = (m[0] * px + m[4] * py + m[12]) / ww, sy = (m[1] * px + m[5] * py + m[13]) / ww;
     if (sx >= 0 && sy >= 0 && sx <= w && sy <= h) picked.push([i, sx, sy]);

@@ -65,12 +65,14 @@ function loadDeck(coreUrl, jsonUrl) {
 }
 
 async function loadPoints(d) {
-  const [pos, codes, sizes, times] = await Promise.all([
+  const [pos, codes, sizes, times, frac] = await Promise.all([
     fetchBuffer(d.position_url), fetchBuffer(d.color_url),
     d.size_url ? fetchBuffer(d.size_url) : null, d.time_url ? fetchBuffer(d.time_url) : null,
+    d.fraction_url ? fetchBuffer(d.fraction_url) : null,
   ]);
   return { pos: new Uint16Array(pos), codes: new Uint8Array(codes), sizes: sizes && new Uint8Array(sizes),
-           times: times && new Uint16Array(times) };
+           times: times && new Uint16Array(times), frac: frac && new Int8Array(frac),
+           fracScale: 1 / (d.fraction_steps || 254) };
 }
 
 function decodeBits(b64, n) {

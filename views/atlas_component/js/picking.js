@@ -22,13 +22,15 @@ function nearestPoint(st, x, y) {
   const vp = st.deck && st.deck.getViewports()[0];
   if (!vp || !st.raw) return -1;
   const reach = 8 * 8;
-  const { pos, times } = st.raw;
+  const { pos, times, frac } = st.raw;
   const dims = st.d.mode === "3d" ? 3 : 2;
+  const f = dims === 2 && frac ? frac : null, fs = st.raw.fracScale;
   const until = times && st.d.until_day !== null && st.d.until_day !== undefined ? st.d.until_day : Infinity;
   const passes = st.match ? (st.d.hide_unmatched ? [1] : [1, 0]) : [-1];
   const m = vp.pixelProjectionMatrix;
   const screen = (i) => {
-    const px = pos[i * dims], py = pos[i * dims + 1], pz = dims === 3 ? pos[i * 3 + 2] : 0;
+    const px = pos[i * dims] + (f ? f[2 * i] * fs : 0), py = pos[i * dims + 1] + (f ? f[2 * i + 1] * fs : 0);
+    const pz = dims === 3 ? pos[i * 3 + 2] : 0;
     const w = m[3] * px + m[7] * py + m[11] * pz + m[15];
     const sx = (m[0] * px + m[4] * py + m[8] * pz + m[12]) / w - x;
     const sy = (m[1] * px + m[5] * py + m[9] * pz + m[13]) / w - y;
@@ -65,9 +67,14 @@ function nearestPoint(st, x, y) {
   return -1;
 }
 
+// Where point ``i`` is drawn, in grid units: the uint16 position plus its fraction code (2D).
+function pointAt(raw, i, dims) {
+  const { pos, frac, fracScale } = raw;
+  if (dims === 3) return [pos[3 * i], pos[3 * i + 1], pos[3 * i + 2]];
+  return frac ? [pos[2 * i] + frac[2 * i] * fracScale, pos[2 * i + 1] + frac[2 * i + 1] * fracScale]
+              : [pos[2 * i], pos[2 * i + 1]];
+}
+
 function screenOf(st, i) {
-  const vp = st.deck.getViewports()[0];
-  const { pos } = st.raw;
-  const p = st.d.mode === "3d" ? [pos[3 * i], pos[3 * i + 1], pos[3 * i + 2]] : [pos[2 * i], pos[2 * i + 1]];
-  return vp.project(p);
+  return st.deck.getViewports()[0].project(pointAt(st.raw, i, st.d.mode === "3d" ? 3 : 2));
 }
