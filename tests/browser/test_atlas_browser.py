@@ -109,6 +109,18 @@ def test_hover_shows_the_facts_of_the_point_under_the_cursor(browser, server, gr
     assert float(element.get_attribute("data-hover-ms")) < 1_000  # the goal (100 ms at 760k) is measured by bench/map.py
     assert page.locator(".phylo-ring").is_visible()  # the hovered point is outlined
     screenshot(page, "atlas_hover")
+    # A wheel zoom under the resting pointer: the tooltip follows the camera (beside its ring), never stale.
+    page.mouse.wheel(0, -200)
+    page.wait_for_timeout(900)
+
+    def beside_ring() -> bool:
+        if not tip.is_visible() or not page.locator(".phylo-ring").is_visible():
+            return not tip.is_visible()  # the pointer is over no point any more: no tooltip either
+        t, r = tip.bounding_box(), page.locator(".phylo-ring").bounding_box()
+        cx, cy = r["x"] + r["width"] / 2, r["y"] + r["height"] / 2
+        return min(abs(t["x"] - cx), abs(t["x"] + t["width"] - cx)) < 40 and t["y"] - 4 <= cy <= t["y"] + t["height"] + 4
+
+    assert beside_ring()
     page.mouse.move(box["x"] + 5, box["y"] + box["height"] - 5)  # nothing there: the tooltip goes
     page.wait_for_function(f"() => {ROOT_JS}.dataset.hover === ''", timeout=10_000)
     assert errors == []

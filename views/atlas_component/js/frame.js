@@ -286,6 +286,7 @@ async function render(root, st, d) {
         const cam = cameraOf(viewState);
         root.dataset.camera = JSON.stringify(cam);
         st.movedAt = performance.now();
+        if (st.hoverIndex >= 0 && st.rehover) st.rehover(); // the tooltip follows the camera, never stale
         // Written to the URL on this side once the view settles, not on every frame of a drag: no rerun.
         clearTimeout(st.viewTimer);
         st.viewTimer = setTimeout(() => {
@@ -337,6 +338,12 @@ function listen(root, st) {
       st.hoverIndex = i;
       showHover(st, t0);
     }
+  };
+  // After a camera move, the point under the resting pointer again (the same point's tooltip moves with it).
+  st.rehover = () => {
+    if (!st.pointer || st.dragging) return;
+    st.hoverIndex = -2;
+    if (!st.hoverFrame) st.hoverFrame = requestAnimationFrame(hoverAt);
   };
   root.addEventListener("pointermove", (e) => {
     if (!st.deck || st.dragging || e.buttons) return;
