@@ -63,6 +63,16 @@ def browser():
         b.close()
 
 
+@pytest.fixture(autouse=True)
+def _close_pages(request):
+    """Each test's pages close when it ends: a page left open keeps drawing its map (software WebGL) and running
+    its app, and a few dozen of them slowed the whole suite by minutes."""
+    yield
+    if "browser" in request.fixturenames:
+        for context in request.getfixturevalue("browser").contexts:
+            context.close()
+
+
 def open_page(browser, url: str, wait_text: str | None = None, height: int = 1400, width: int = 1400):
     """Open ``url``, wait for the app to finish running, return (page, console errors)."""
     page = browser.new_page(viewport={"width": width, "height": height})

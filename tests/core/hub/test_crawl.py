@@ -81,9 +81,13 @@ class Hub:
 @pytest.fixture(autouse=True)
 def no_client_registry(monkeypatch, tmp_path):
     """huggingface_hub asks the endpoint for its agent registry once per process and caches it under HF_HOME:
-    kept off the user's cache and off the stand-in."""
+    kept off the user's cache and off the stand-in. Online unless a test says otherwise: huggingface_hub reads
+    HF_HUB_OFFLINE once, at import, so a machine that exports it (as CI does) needs the constant reset too."""
     from huggingface_hub import constants
     from huggingface_hub.utils import _detect_agent
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
 
     monkeypatch.setattr(constants, "AGENT_HARNESSES_PATH", str(tmp_path / "agent_harnesses.json"))
     monkeypatch.setattr(_detect_agent, "_registry", {"standardEnvVars": [], "harnesses": {}})
@@ -93,7 +97,6 @@ def no_client_registry(monkeypatch, tmp_path):
 def hub(recorded, monkeypatch):
     h = Hub(recorded)
     monkeypatch.setenv("HF_ENDPOINT", h.url)
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     yield h
     h.server.shutdown()
 
@@ -182,7 +185,6 @@ def test_offline_says_why_in_one_line(monkeypatch, tmp_path, capsys):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     assert crawl_main(["--out", str(tmp_path / "l.parquet")]) == 2
     captured = capsys.readouterr()
     lines = (captured.out + captured.err).strip().splitlines()
