@@ -36,6 +36,12 @@ def on_map(model_id: str) -> str:
     return f"map?map_model={quote(str(model_id), safe='')}"
 
 
+def network_of_selection(polygon: str) -> str:
+    """The Network page drawn over a map outline (``map_sel``'s polygon text); ``net_around`` is bound to the URL
+    by its label, as the page shows it."""
+    return f"network?net_around=a%20map%20selection&net_sel={quote(str(polygon), safe=',;')}"
+
+
 ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import re
 
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
@@ -162,6 +163,15 @@ def code(text: str, limit: int = 200) -> str:
     """A user-given id as a Markdown code span: cut to ``limit`` and without backticks, so it cannot close the
     span and inject links or images."""
     return "`" + str(text)[:limit].replace("`", "'") + "`"
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#!|~$:])")
+
+
+def md_text(text: str, limit: int = 200) -> str:
+    """Text from outside (a paper title the Hub gives) as plain Markdown on one line: its markup characters escaped,
+    so it cannot become a link, an image or HTML."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split())[:limit])
 
 
 def checked_model(path: str, model: str) -> str | None:

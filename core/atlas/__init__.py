@@ -11,7 +11,7 @@ May import: ``core.errors``, ``core.settings``, ``core.bundle``, ``core.lineage`
 
 from core.atlas.queries import (EPOCH, NO_FAMILY, OTHER_COLOR, PALETTE, UNKNOWN_DAY, ColorBy, MapFilter, SizeBy,
                                 color_codes, created_days, distributions, family_segments, filter_sql, hover_table,
-                                map_points, matching_rows, model_details, search_ids, selection_rows,
+                                map_points, matching_rows, model_details, most_downloaded, search_ids, selection_rows,
                                 selection_summary, size_codes)
 from core.atlas.grid import (DENSITY_BINS, DENSITY_CELLS, DENSITY_REACH, DENSITY_RGB, GRID, box_polygon, density_codes,
                              draw_order, grid_coordinates, grid_coordinates_3d, picked_model, points_in_polygon,
@@ -24,7 +24,7 @@ from core.atlas.draft import declared_base_models
 __all__ = [
     "EPOCH", "NO_FAMILY", "OTHER_COLOR", "PALETTE", "UNKNOWN_DAY", "ColorBy", "MapFilter", "SizeBy", "color_codes",
     "created_days", "distributions", "family_segments", "filter_sql", "hover_table", "map_points", "matching_rows",
-    "model_details", "search_ids", "selection_rows", "selection_summary", "size_codes", "DENSITY_BINS",
+    "model_details", "most_downloaded", "search_ids", "selection_rows", "selection_summary", "size_codes", "DENSITY_BINS",
     "DENSITY_CELLS", "DENSITY_REACH", "DENSITY_RGB", "GRID", "box_polygon", "density_codes", "draw_order",
     "grid_coordinates", "grid_coordinates_3d", "picked_model", "points_in_polygon", "to_grid", "FAMILY_LEVEL",
     "HOVER_CHUNK", "hover_chunks", "interleave", "mask_bits", "short_label", "write_array", "write_bytes",

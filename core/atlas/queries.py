@@ -23,7 +23,8 @@ from core.ingest.cards import card_excerpt
 
 __all__ = ["ColorBy", "SizeBy", "MapFilter", "PALETTE", "OTHER_COLOR", "NO_FAMILY", "UNKNOWN_DAY", "EPOCH",
            "filter_sql", "matching_rows", "color_codes", "size_codes", "created_days", "map_points", "family_segments",
-           "model_details", "search_ids", "distributions", "selection_summary", "selection_rows", "hover_table"]
+           "model_details", "search_ids", "distributions", "selection_summary", "selection_rows", "most_downloaded",
+           "hover_table"]
 
 # 19 distinct colours (Tableau 20 without grey) plus grey for "other".
 PALETTE = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75],
@@ -301,6 +302,13 @@ def selection_rows(con, rows) -> pd.DataFrame:
             SELECT m.model_id, m.author, m.pipeline_tag, m.library_name, m.license_class, array_to_string(m.licenses, ';')
                    AS licenses, m.downloads, m.likes, m.created_at, m.family, m.depth
             {sel} ORDER BY m.downloads DESC, m.model_id""")
+
+
+def most_downloaded(con, rows, n: int) -> list[str]:
+    """The ``n`` most downloaded of the selected bundle ``rows`` (ties by id): what a network of a selection draws."""
+    with _registered_rows(con, rows) as sel:
+        return [r[0] for r in con.execute(f"SELECT m.model_id {sel} ORDER BY m.downloads DESC NULLS LAST, m.model_id "
+                                          "LIMIT ?", [int(n)]).fetchall()]
 
 
 def hover_table(con) -> pa.Table:

@@ -1,4 +1,5 @@
-"""A model's repository files, listed from the Hub when it can be reached (the seed navigator's file browser).
+"""A model's repository files and its papers' titles, asked of the Hub when it can be reached (the seed navigator's
+file browser and paper links).
 
 Nothing is downloaded: the listing is names and sizes. Offline, or for a model the Hub does not know, the answer
 is one line saying why, and the rest of the page is unaffected.
@@ -13,23 +14,27 @@ import pandas as pd
 
 from core.errors import one_line
 
-__all__ = ["RepoFiles", "repo_files", "MAX_FILES"]
+__all__ = ["RepoFiles", "repo_files", "file_format", "paper_titles", "MAX_FILES"]
 
 MAX_FILES = 500  # a repository of thousands of checkpoints is listed up to this many entries
 
 
 @dataclass(frozen=True)
 class RepoFiles:
-    """The listing (path, kind, size in bytes) or, when there is none, why."""
+    """The listing (path, kind, format, size in bytes) or, when there is none, why."""
 
     files: pd.DataFrame | None
     reason: str | None = None
     truncated: bool = False
 
 
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip() not in ("", "0", "false", "False")
+
+
 def repo_files(model_id: str, api=None, limit: int = MAX_FILES) -> RepoFiles:
     """The files of ``model_id``'s repository on the Hub (top level and folders, recursively, up to ``limit``)."""
-    if os.environ.get("HF_HUB_OFFLINE", "").strip() not in ("", "0", "false", "False"):
+    if _offline():
         return RepoFiles(None, "the Hub is not reachable from this site (offline mode)")
     try:
         if api is None:
@@ -47,5 +52,42 @@ def repo_files(model_id: str, api=None, limit: int = MAX_FILES) -> RepoFiles:
     return RepoFiles(_frame(rows))
 
 
+# What a file's extension says it holds, where the name alone is unclear (the rest show their extension).
+FORMATS = {"safetensors": "safetensors weights", "gguf": "GGUF weights", "bin": "binary (PyTorch pickle weights?)",
+           "pt": "PyTorch pickle", "pth": "PyTorch pickle", "ckpt": "checkpoint", "onnx": "ONNX graph",
+           "h5": "Keras/HDF5 weights", "msgpack": "Flax weights", "tflite": "TensorFlow Lite", "pb": "TensorFlow graph",
+           "mlmodel": "Core ML", "model": "tokenizer model (SentencePiece?)", "md": "Markdown (card)",
+           "json": "JSON", "txt": "text", "py": "Python code"}
+
+
+def file_format(path: str) -> str:
+    """A file's format from its name: a description for known weight and config formats, else its extension."""
+    name = path.rsplit("/", 1)[-1]
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name.lstrip(".") else ""
+    return FORMATS.get(ext, ext or "(no extension)")
+
+
 def _frame(rows: list[tuple]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["path", "kind", "bytes"]).astype({"bytes": "Int64"})
+    frame = pd.DataFrame(rows, columns=["path", "kind", "bytes"]).astype({"bytes": "Int64"})
+    frame.insert(2, "format", [file_format(p) if k == "file" else "" for p, k in zip(frame["path"], frame["kind"])])
+    return frame
+
+
+def paper_titles(arxiv_ids, api=None) -> dict[str, str]:
+    """Titles of the papers the Hub knows, by arXiv id (``HfApi.paper_info``); an id it does not answer for, or
+    every id when offline, is left out, so the caller shows the bare id."""
+    if _offline():
+        return {}
+    if api is None:
+        from huggingface_hub import HfApi
+
+        api = HfApi()
+    titles = {}
+    for arxiv_id in arxiv_ids:
+        try:
+            title = getattr(api.paper_info(arxiv_id), "title", None)
+        except Exception:  # noqa: BLE001 - unknown paper, offline, rate-limited: the bare id is shown
+            continue
+        if isinstance(title, str) and title.strip():
+            titles[arxiv_id] = " ".join(title.split())[:200]
+    return titles

@@ -27,10 +27,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(bundle: Path | None = None, with_pid: bool = False):
-    """A Streamlit server of the app on ``bundle``; yields its URL (and its pid, for memory readings)."""
+def streamlit_server(bundle: Path | None = None, with_pid: bool = False, env_extra: dict | None = None):
+    """A Streamlit server of the app on ``bundle`` (with ``env_extra`` in its environment); yields its URL (and its
+    pid, for memory readings)."""
     port = _free_port()
-    env = dict(os.environ)
+    env = {**os.environ, **(env_extra or {})}
     if bundle is not None:
         env["PHYLO_BUNDLE"] = str(bundle)
     proc = subprocess.Popen(

@@ -1,5 +1,8 @@
 """AppTest smoke tests: every page renders on the demo bundle, whatever the URL says."""
 
+import re
+from urllib.parse import parse_qs
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -218,6 +221,37 @@ def test_network_page_draws_a_models_neighbourhood_or_family(around):
     assert line.startswith("81 models") if around == "its nearest models" else "lineage edges" in line
 
 
+@pytest.mark.parametrize("box", [(3000, 3000, 4500, 4500), (0, 0, 9999, 9999)])  # ~1,000 models; all 25,000
+def test_network_page_draws_the_models_inside_a_map_outline(box):
+    """From the map panel's link: the outline's models (its 20,000 most downloaded), grouped beyond 1,500."""
+    from core.atlas import box_polygon, format_polygon
+    from core.atlas.geometry import polygon_rows
+    from views.cache import map_geometry, selection_network
+    from views.links import network_of_selection
+
+    polygon = format_polygon(box_polygon(*box))
+    path = str(ROOT / "data" / "demo")
+    inside = len(polygon_rows(map_geometry(path), polygon))
+    assert 0 < inside
+    page, query = network_of_selection(polygon).split("?")
+    assert page == "network"
+    at = _run({k: v[0] for k, v in parse_qs(query).items()}, page="views/pages/network.py")  # the link, followed
+    assert not at.exception and not at.error
+    head = next(c.value for c in at.caption if c.value.startswith("The models inside the map outline"))
+    assert f"{inside:,}" in head and (("20,000 most downloaded" in head) == (inside > 20_000))
+    line = next(c.value for c in at.caption if "similarity links" in c.value)
+    assert line.startswith(f"{min(inside, 20_000):,} models") if inside <= 1_500 else "groups" in line
+    net, n = selection_network(path, polygon, 4)
+    assert n == inside and (net.aggregated == (inside > 1_500))
+
+
+@pytest.mark.parametrize("sel", ["", "1,2;3", "'; DROP TABLE models; --", "9" * 400])
+def test_network_of_a_selection_without_an_outline_says_how_to_make_one(sel):
+    at = _run({"net_around": "a map selection", "net_sel": sel}, page="views/pages/network.py")
+    assert not at.exception and not at.error
+    assert any("Draw a box or lasso on the map" in c.value for c in at.caption)
+
+
 def test_paper_links_only_for_well_formed_arxiv_ids():
     from views.links import papers
 
@@ -237,3 +271,36 @@ def test_family_lists_files_only_when_asked_and_says_why_offline(monkeypatch):
     at = _run({"fam_model": "pebble-urchin/Pulsar-1B-1", "fam_files": "true"}, page="views/pages/family.py")
     assert not at.exception
     assert any(c.value == "Not listed: the Hub is not reachable from this site (offline mode)." for c in at.caption)
+
+
+@pytest.fixture
+def family_trees(family_trees_bundle, monkeypatch):
+    from tests.apptest import serve
+
+    yield from serve(family_trees_bundle, monkeypatch)
+
+
+def test_family_panel_cites_papers_with_the_hubs_titles_as_plain_text(family_trees, family_trees_bundle, monkeypatch):
+    """A real model's arXiv tags become links; asked, the Hub's titles follow them, markup in a title escaped."""
+    from core.bundle import open_bundle
+    from core.licenses import connect
+    from views import cache
+    from views.cache import hub
+
+    model, arxiv = connect(open_bundle(family_trees_bundle)).execute(
+        "SELECT model_id, arxiv FROM models WHERE len(arxiv) > 1 ORDER BY downloads DESC LIMIT 1").fetchone()
+    asked = []
+    hostile = "[click](javascript:alert(1)) <img src=x onerror=alert(1)>"
+    monkeypatch.setattr(hub, "paper_titles", lambda ids: asked.append(ids) or {ids[0]: "A title", ids[1]: hostile})
+    cache.papers.clear()
+    at = _run({**family_trees, "fam_model": model}, page="views/pages/family.py")
+    assert not at.exception and not at.error
+    line = next(m.value for m in at.markdown if m.value.startswith("Papers: "))
+    assert f"[arXiv {arxiv[0]}](https://arxiv.org/abs/{arxiv[0]})" in line and "*A title*" not in line and asked == []
+    at = _run({**family_trees, "fam_model": model, "fam_files": "true"}, page="views/pages/family.py")
+    assert not at.exception and not at.error
+    line = next(m.value for m in at.markdown if m.value.startswith("Papers: "))
+    assert asked and f"[arXiv {arxiv[0]}](https://arxiv.org/abs/{arxiv[0]}) *A title*" in line
+    # Every markup character of the hostile title is escaped: no link, no HTML.
+    assert re.search(r"(?<!\\)\]\(javascript", line) is None and re.search(r"(?<!\\)<img", line) is None
+    assert "\\[click\\]\\(javascript\\:alert\\(1\\)\\) \\<img src=x onerror=alert\\(1\\)\\>" in line

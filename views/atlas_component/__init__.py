@@ -8,7 +8,7 @@ int8 file of what the grid rounds off, so no lattice shows zoomed in) and uint8
 colour codes once; reruns send only a small JSON spec (a filter is one bit per
 point), so a filter redraws without reloading anything. The overlays (lineage
 lines, markers) stay pydeck layers: Python describes them, deck.gl's JSON module
-builds them. Hover, labels, the legend and box/lasso selection are the
+builds them. Hover, labels, the legend, the minimap and box/lasso selection are the
 component's own (DOM over the canvas): hover picks on a bucket grid and reads
 the point's facts from static JSON chunks, so none of them waits for Python.
 
@@ -31,8 +31,9 @@ DECK_JSON_URL = "app/static/vendor/deck.gl-json-9.1.14.min.js"
 DIM_COLOR = [226, 226, 226]  # lighter than "other" (160), so grey matches stand out of the dimmed rest
 DEFAULT_LAYERS = {"labels": True, "families": False}  # the label layers shown when the page names none
 JS_DIR = Path(__file__).with_name("js")
-# Joined in this order: loading, WebGL, picking, hover, labels, selection, then the frame with the default export.
-JS_FILES = ("load.js", "gl.js", "picking.js", "hover.js", "labels.js", "selection.js", "frame.js")
+# Joined in this order: loading, WebGL, picking, hover, labels, selection, minimap, then the frame with the default
+# export.
+JS_FILES = ("load.js", "gl.js", "picking.js", "hover.js", "labels.js", "selection.js", "minimap.js", "frame.js")
 
 
 def joined_js() -> str:

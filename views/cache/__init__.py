@@ -13,8 +13,8 @@ from views.cache.bundle import (ROOT, available_bundles, bundle, bundle_roots, b
                                 has_cards, largest_families, models_per_month, remote_bundle, self_build,
                                 top_values, trait_shares)
 from views.cache.diff import snapshot_diff
-from views.cache.hub import model_files
-from views.cache.network import similarity_network
+from views.cache.hub import model_files, papers
+from views.cache.network import selection_network, similarity_network
 from views.cache.evolution import (compare, created_by, created_months, family_growth, scoped_growth, monthly_growth,
                                    mutation_rates, numerical_drift, relative_pair, resemblance, transitions,
                                    vectorisers, hub_history)
@@ -35,5 +35,5 @@ __all__ = [
     "license_transitions", "model_verdicts", "verdict_edges",
     "compare", "hub_history", "created_by", "created_months", "family_growth", "scoped_growth", "monthly_growth", "mutation_rates",
     "numerical_drift", "relative_pair", "resemblance", "transitions", "vectorisers",
-    "snapshot_diff", "similarity_network", "model_files",
+    "snapshot_diff", "selection_network", "similarity_network", "model_files", "papers",
 ]

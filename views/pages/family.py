@@ -161,19 +161,28 @@ def _node_panel(path: str, model_id: str) -> None:
                f"{int(d['n_children']):,} children · {int(d['n_descendants']):,} descendants")
     st.link_button("Open on the Hub", links.hub(d['model_id']), icon=":material/open_in_new:")
     st.link_button("Show on the map", links.on_map(d['model_id']), icon=":material/scatter_plot:")
-    cited = links.papers(d.get("arxiv"))
+    cited = links.papers(d.get("arxiv"))[:6]
+    ask = st.toggle("Ask the Hub", key="fam_files", bind="query-params",
+                    help="For its files (names, formats and sizes; nothing is downloaded) and the titles "
+                         "of the papers it cites")
+    titles = cache.papers(tuple(a for a, _, _ in cited)) if ask and cited else {}
     if cited:
-        st.markdown("Papers: " + " · ".join(f"[arXiv {a}]({abs_}) ([on the Hub]({hub}))" for a, abs_, hub in cited[:6]))
-    if st.toggle("List its files on the Hub", key="fam_files", bind="query-params",
-                 help="Asks the Hub for the repository's file names and sizes (nothing is downloaded)"):
+        st.markdown("Papers: " + " · ".join(f"[arXiv {a}]({abs_})" + (f" *{state.md_text(titles[a])}*" if a in titles
+                                                                       else "") + f" ([on the Hub]({hub}))"
+                                            for a, abs_, hub in cited))
+    if ask:
         listing = cache.model_files(d["model_id"])
         if listing.files is None:
             st.caption(f"Not listed: {listing.reason}.")
         else:
+            files = listing.files[listing.files["kind"] == "file"]
+            by_format = files.groupby("format")["bytes"].sum().sort_values(ascending=False)
+            st.caption(f"{len(files):,} files, {int(files['bytes'].sum()):,} bytes"
+                       + ("; most of it " + ", ".join(f"{state.md_text(f)} ({b / max(int(files['bytes'].sum()), 1):.0%})"
+                                                      for f, b in by_format.head(3).items() if b) if len(files) else "")
+                       + (f" (the first {len(listing.files):,} entries)" if listing.truncated else "") + ".")
             st.dataframe(listing.files, hide_index=True, key="fam_files", height=220,
                          column_config={"bytes": st.column_config.NumberColumn("size (bytes)", format="localized")})
-            if listing.truncated:
-                st.caption(f"The first {len(listing.files):,} entries.")
     if focus != model_id:
         st.button("Centre the tree here", key="fam_recentre", on_click=_select, args=(focus,))
 

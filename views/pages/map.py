@@ -271,11 +271,15 @@ def _selection(path: str, polygon: str, f: atlas.MapFilter) -> None:
     c[1].download_button("CSV of all", lambda: cache.selection_csv(path, polygon, f if f.active else None), file_name="phylo-selection.csv",
                          mime="text/csv", icon=":material/download:", on_click="ignore",
                          help="Ids and metadata of every selected model")
+    st.link_button("Similarity network of these", links.network_of_selection(polygon), icon=":material/hub:",
+                   help="The models inside the outline linked to their nearest neighbours by meaning (the filters are "
+                        "not carried over)")
     models = sel["models"]
     st.caption(f"Top {len(models):,} by downloads (click a header to sort, a row to open the model)")
     st.dataframe(models, hide_index=True, key="map_sel_table", on_select=_on_sel_row, selection_mode="single-row",
                  height=260, column_order=["model_id", "downloads", "pipeline_tag", "license_class", "library_name", "likes"],
                  column_config={"pipeline_tag": "task", "license_class": "license", "library_name": "library",
+                                "model_id": st.column_config.TextColumn(width="medium"),  # downloads in view too
                                 "downloads": st.column_config.NumberColumn(format="localized"),
                                 "likes": st.column_config.NumberColumn(format="localized")})
     mixes = {"tasks": "task", "libraries": "library", "licenses": "license class", "families": "family"}

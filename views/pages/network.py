@@ -1,4 +1,4 @@
-"""Similarity network: a model's neighbourhood or its family as a graph of nearest neighbours in the embedding
+"""Similarity network: a model's neighbourhood, its family or a map selection as a graph of nearest neighbours in the embedding
 space, lineage edges drawn apart (issue 22; the seed navigator's network view, with lineage and aggregation)."""
 
 from __future__ import annotations
@@ -7,11 +7,12 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from core import atlas
 from core.atlas.network import MAX_NODES
 from core.lineage import FAMILY_GRAPH_LABELS, FamilyGraph
 from views import cache, links, state
 
-AROUND = {"neighbourhood": "its nearest models", "family": "its family"}
+AROUND = {"neighbourhood": "its nearest models", "family": "its family", "selection": "a map selection"}
 
 
 def _lines(net, kind: str) -> tuple[list, list]:
@@ -55,25 +56,42 @@ if not cache.has_map(path):
     st.info("This bundle has no embeddings (it was built with --no-embed), so there is no similarity to draw. "
             "Open a bundle built with its map.", icon=":material/hub:")
     st.stop()
-c = st.columns([3, 2, 2, 2])
-model_id = c[0].text_input("Model", key="net_model", bind="query-params", max_chars=300,
-                           placeholder="a model id").strip()
+c = st.columns([3, 3, 2, 2])
 around = c[1].segmented_control("Show", list(AROUND), default="neighbourhood", format_func=AROUND.get,
                                 key="net_around", bind="query-params") or "neighbourhood"
-n = state.url_int_input(c[2], "Nearest models", "net_n", 10, MAX_NODES, 150, step=10,
+model_id = c[0].text_input("Model", key="net_model", bind="query-params", max_chars=300, placeholder="a model id",
+                           disabled=around == "selection").strip()
+n = state.url_int_input(c[2], "Nearest models", "net_n", 10, MAX_NODES, 150, step=10, disabled=around != "neighbourhood",
                         help="How many of the model's nearest neighbours to draw (its neighbourhood)")
 k = state.url_int_input(c[3], "Links per model", "net_k", 1, 15, 4, help="Each model is linked to its k nearest")
 graph = FamilyGraph(st.selectbox("Family graph", [g.value for g in FamilyGraph], key="net_graph",
                                  format_func=lambda g: FAMILY_GRAPH_LABELS[FamilyGraph(g)], bind="query-params")
                     or FamilyGraph.NO_MERGE.value) if around == "family" else FamilyGraph.NO_MERGE
-if not model_id:
+if around == "selection":
+    polygon = atlas.format_polygon(atlas.parse_polygon(st.query_params.get("net_sel", "")))
+    if not polygon:
+        st.caption("Draw a box or lasso on the map, then press *Similarity network of these* in its panel: the models "
+                   "inside the outline are drawn here.")
+        st.page_link(links.PAGES["map"], label="Open the map", icon=":material/scatter_plot:")
+        st.stop()
+    net, inside = cache.selection_network(path, polygon, int(k))
+    if not inside:
+        st.info("No model is drawn inside this outline.", icon=":material/hub:")
+        st.stop()
+    shown = len(net.nodes) if not net.aggregated else int(net.nodes["size"].sum())
+    st.caption(f"The models inside the map outline: {inside:,}" + (f", of which the {shown:,} most downloaded are "
+                                                                    "drawn" if shown < inside else "") + ".")
+    model_id = ""
+elif not model_id:
     st.caption("Name a model: its nearest models by meaning (the map's embeddings), or its whole family, are drawn "
-               "as a network where each model links to its nearest neighbours and lineage edges stand out.")
+               "as a network where each model links to its nearest neighbours and lineage edges stand out. Or draw "
+               "on the map and open the network of a selection from its panel.")
     st.stop()
-if not cache.has_model(path, model_id):
+elif not cache.has_model(path, model_id):
     st.warning(f"No model {state.code(model_id)} in this bundle.")
     st.stop()
-net = cache.similarity_network(path, model_id, around, int(n), int(k), graph)
+else:
+    net = cache.similarity_network(path, model_id, around, int(n), int(k), graph)
 st.plotly_chart(_figure(net, model_id), key="net_chart")
 kinds = net.edges["kind"].value_counts()
 st.caption(f"{len(net.nodes):,} {'groups' if net.aggregated else 'models'}, {int(kinds.get('similar', 0)):,} similarity "
@@ -81,4 +99,5 @@ st.caption(f"{len(net.nodes):,} {'groups' if net.aggregated else 'models'}, {int
            "layout of the similarity links, so clusters of alike models sit together; a red edge across clusters is a "
            "child unlike its parent." + (f" Beyond {MAX_NODES:,} models the set is grouped by k-means on the "
                                           "vectors; each group is named by its most downloaded model." if net.aggregated else ""))
-st.link_button("Open its family tree", links.family(model_id), icon=":material/account_tree:")
+if model_id:
+    st.link_button("Open its family tree", links.family(model_id), icon=":material/account_tree:")

@@ -44,6 +44,7 @@ function buildUi(root, st) {
   ui.pinNodes = [];
   root.append(ui.labels, ui.modelNames, ui.svg, ui.pins, ui.ring, ui.tip, ui.tools, ui.legend);
   st.ui = ui;
+  buildMinimap(root, st);
 }
 
 function updateUi(st) {
@@ -191,6 +192,7 @@ function scheduleDraw(root, st) {
     st.frame = 0;
     if (!drawPoints(st)) return;
     if (st.ui) {
+      placeMinimap(st); // first: the labels keep clear of it
       placeLabels(st);
       placePins(st);
       drawSelection(st);
@@ -320,7 +322,7 @@ function listen(root, st) {
   // Pointer events on the map's element: hover (throttled to a frame), shift-drag and the selection tools.
   root.addEventListener("pointerdown", (e) => {
     if (!st.deck || !st.d || !st.d.tools || st.d.mode === "3d" || e.button !== 0) return;
-    if (st.ui.tools.contains(e.target) || st.ui.legend.contains(e.target)) return; // a tool's button, the legend
+    if ([st.ui.tools, st.ui.legend, st.ui.minimap.box].some((p) => p.contains(e.target))) return; // not on the map
     const tool = e.shiftKey ? "box" : st.tool;
     if (tool === "pan") return;
     e.stopPropagation();

@@ -62,8 +62,8 @@ function placeLabels(st) {
   const levels = labelLevels(vp.zoom - st.zoom0);
   if (st.showFamilies) levels.unshift(d.family_level);
   const w = st.root.clientWidth, h = st.root.clientHeight;
-  // The tools and the legend are drawn over the map: no label goes under them.
-  const blocked = [ui.tools, ui.legend].filter((e) => e.offsetWidth).map((e) =>
+  // The tools, the legend and the minimap are drawn over the map: no label goes under them.
+  const blocked = [ui.tools, ui.legend, ui.minimap.box].filter((e) => e.offsetWidth).map((e) =>
     [e.offsetLeft, e.offsetTop, e.offsetLeft + e.offsetWidth, e.offsetTop + e.offsetHeight]);
   const panel = panelBox(st);
   if (panel) blocked.push(panel);
