@@ -1,5 +1,5 @@
-"""Similarity network: a model's neighbourhood, its family or a map selection as a graph of nearest neighbours in the embedding
-space, lineage edges drawn apart (issue 22; the seed navigator's network view, with lineage and aggregation)."""
+"""Similarity network: a model's neighbourhood, its family or a map selection as a graph of nearest neighbours in
+the embedding space, lineage edges drawn apart (issue 22; the seed navigator's network view, with lineage and aggregation)."""
 
 from __future__ import annotations
 
@@ -61,8 +61,8 @@ around = c[1].segmented_control("Show", list(AROUND), default="neighbourhood", f
                                 key="net_around", bind="query-params") or "neighbourhood"
 model_id = c[0].text_input("Model", key="net_model", bind="query-params", max_chars=300, placeholder="a model id",
                            disabled=around == "selection").strip()
-n = state.url_int_input(c[2], "Nearest models", "net_n", 10, MAX_NODES, 150, step=10, disabled=around != "neighbourhood",
-                        help="How many of the model's nearest neighbours to draw (its neighbourhood)")
+n = state.url_int_input(c[2], "Nearest models", "net_n", 10, MAX_NODES, 150, step=10,
+                        disabled=around != "neighbourhood", help="How many of the model's nearest neighbours to draw (its neighbourhood)")
 k = state.url_int_input(c[3], "Links per model", "net_k", 1, 15, 4, help="Each model is linked to its k nearest")
 graph = FamilyGraph(st.selectbox("Family graph", [g.value for g in FamilyGraph], key="net_graph",
                                  format_func=lambda g: FAMILY_GRAPH_LABELS[FamilyGraph(g)], bind="query-params")
