@@ -19,7 +19,13 @@ PAGES = ["overview", "map", "family?fam_model=pebble-urchin/Pulsar-1B-1", "resem
 # "Skip to main content" link is meant to be hidden, an icon's ligature name is drawn as one glyph, and a
 # screen reader's label (a 1-pixel box) is hidden on purpose.
 CUT_TEXT_JS = """() => [...new Set([...document.querySelectorAll('body *')].filter(e => {
-    if (e.dataset.testid === 'stButtonGroup' && e.scrollWidth > e.clientWidth + 1) return true;  // a hidden choice
+    if (e.dataset.testid === 'stButtonGroup') {  // a choice scrolled or pushed out of the group's box
+      const g = e.getBoundingClientRect();
+      return e.scrollWidth > e.clientWidth + 1 || [...e.querySelectorAll('button')].some(b => {
+        const r = b.getBoundingClientRect();
+        return r.right > g.right + 1 || r.left < g.left - 1;
+      });
+    }
     if (e.tagName === 'INPUT' && e.offsetWidth && e.placeholder && !e.value) {  // a placeholder wider than its box
       const ctx = document.createElement('canvas').getContext('2d');
       ctx.font = getComputedStyle(e).font;

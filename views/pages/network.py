@@ -56,14 +56,15 @@ if not cache.has_map(path):
     st.info("This bundle has no embeddings (it was built with --no-embed), so there is no similarity to draw. "
             "Open a bundle built with its map.", icon=":material/hub:")
     st.stop()
-c = st.columns([3, 3, 2, 2])
-around = c[1].segmented_control("Show", list(AROUND), default="neighbourhood", format_func=AROUND.get,
-                                key="net_around", bind="query-params") or "neighbourhood"
+around = st.segmented_control("Show", list(AROUND), default="neighbourhood", format_func=AROUND.get,
+                              key="net_around", bind="query-params") or "neighbourhood"
+c = st.columns([4, 2, 2])  # below the choice, so its three options keep their width on a small screen
 model_id = c[0].text_input("Model", key="net_model", bind="query-params", max_chars=300, placeholder="a model id",
                            disabled=around == "selection").strip()
-n = state.url_int_input(c[2], "Nearest models", "net_n", 10, MAX_NODES, 150, step=10,
-                        disabled=around != "neighbourhood", help="How many of the model's nearest neighbours to draw (its neighbourhood)")
-k = state.url_int_input(c[3], "Links per model", "net_k", 1, 15, 4, help="Each model is linked to its k nearest")
+n = state.url_int_input(c[1], "Nearest models", "net_n", 10, MAX_NODES, 150, step=10,
+                        disabled=around != "neighbourhood",
+                        help="How many of the model's nearest neighbours to draw (its neighbourhood)")
+k = state.url_int_input(c[2], "Links per model", "net_k", 1, 15, 4, help="Each model is linked to its k nearest")
 graph = FamilyGraph(st.selectbox("Family graph", [g.value for g in FamilyGraph], key="net_graph",
                                  format_func=lambda g: FAMILY_GRAPH_LABELS[FamilyGraph(g)], bind="query-params")
                     or FamilyGraph.NO_MERGE.value) if around == "family" else FamilyGraph.NO_MERGE
