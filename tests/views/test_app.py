@@ -243,6 +243,15 @@ def test_network_page_draws_the_models_inside_a_map_outline(box):
     assert line.startswith(f"{min(inside, 20_000):,} models") if inside <= 1_500 else "groups" in line
     net, n = selection_network(path, polygon, 4)
     assert n == inside and (net.aggregated == (inside > 1_500))
+    if net.aggregated:  # lineage between groups in three widths by how many edges join them, every link drawn once
+        import json
+
+        traces = [t for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+                  if t.get("name", "").startswith("lineage")]
+        assert [t["name"] for t in traces] == ["lineage: 1–2 edges", "lineage: 3–9 edges", "lineage: 10+ edges"]
+        assert [t["line"]["width"] for t in traces] == sorted(t["line"]["width"] for t in traces)
+        drawn = sum(t.get("x", []).count(None) for t in traces)
+        assert drawn == int((net.edges["kind"] == "lineage").sum()) > 0
 
 
 @pytest.mark.parametrize("sel", ["", "1,2;3", "'; DROP TABLE models; --", "9" * 400])

@@ -15,11 +15,17 @@ from views import cache, links, state
 AROUND = {"neighbourhood": "its nearest models", "family": "its family", "selection": "a map selection"}
 
 
-def _lines(net, kind: str) -> tuple[list, list]:
-    """Edge segments of one kind as x and y lists with None breaks (one trace draws them all)."""
+# Lineage between groups (an aggregated network), by how many parent → child edges join them: (least, width, alpha).
+GROUP_LINEAGE = ((1, 0.6, 0.18), (3, 1.4, 0.4), (10, 2.6, 0.8))
+
+
+def _lines(net, kind: str, least: float = 0, below: float = float("inf")) -> tuple[list, list]:
+    """Edge segments of one kind (weights in [least, below)) as x and y lists with None breaks (one trace each)."""
     pos = dict(zip(net.nodes["id"], zip(net.nodes["x"], net.nodes["y"])))
     xs, ys = [], []
-    for s, t in net.edges.loc[net.edges["kind"] == kind, ["source", "target"]].itertuples(index=False):
+    e = net.edges
+    pick = (e["kind"] == kind) & (e["weight"] >= least) & (e["weight"] < below)
+    for s, t in e.loc[pick, ["source", "target"]].itertuples(index=False):
         if s in pos and t in pos:
             xs += [pos[s][0], pos[t][0], None]
             ys += [pos[s][1], pos[t][1], None]
@@ -31,9 +37,16 @@ def _figure(net, model_id: str) -> go.Figure:
     xs, ys = _lines(net, "similar")
     fig.add_scatter(x=xs, y=ys, mode="lines", line=dict(color="rgba(150,150,150,0.35)", width=1),
                     name="nearest in meaning", hoverinfo="skip")
-    xs, ys = _lines(net, "lineage")
-    fig.add_scatter(x=xs, y=ys, mode="lines", line=dict(color="rgba(200,40,60,0.8)", width=2),
-                    name="lineage (parent → child)", hoverinfo="skip")
+    if not net.aggregated:
+        xs, ys = _lines(net, "lineage")
+        fig.add_scatter(x=xs, y=ys, mode="lines", line=dict(color="rgba(200,40,60,0.8)", width=2),
+                        name="lineage (parent → child)", hoverinfo="skip")
+    for (least, width, alpha), (below, _, _) in zip(GROUP_LINEAGE if net.aggregated else (),
+                                                    (*GROUP_LINEAGE[1:], (float("inf"), 0, 0))):
+        xs, ys = _lines(net, "lineage", least, below)  # many edges between two groups: a bolder line
+        fig.add_scatter(x=xs, y=ys, mode="lines", line=dict(color=f"rgba(200,40,60,{alpha})", width=width),
+                        name=f"lineage: {least:,}{'+' if below == float('inf') else f'–{int(below) - 1:,}'} edges",
+                        hoverinfo="skip")
     n = net.nodes
     size = 6 + 3 * np.log10(n["downloads"].astype(float) + 1) + (4 * np.log10(n["size"]) if net.aggregated else 0)
     centre = n["id"] == model_id
@@ -96,7 +109,9 @@ else:
 st.plotly_chart(_figure(net, model_id), key="net_chart")
 kinds = net.edges["kind"].value_counts()
 st.caption(f"{len(net.nodes):,} {'groups' if net.aggregated else 'models'}, {int(kinds.get('similar', 0)):,} similarity "
-           f"links (grey) and {int(kinds.get('lineage', 0)):,} lineage edges (red). Positions come from a force "
+           f"links (grey) and {int(kinds.get('lineage', 0)):,} lineage "
+           + ("links between groups (red, bolder where more parent → child edges join them)" if net.aggregated
+              else "edges (red)") + ". Positions come from a force "
            "layout of the similarity links, so clusters of alike models sit together; a red edge across clusters is a "
            "child unlike its parent." + (f" Beyond {MAX_NODES:,} models the set is grouped by k-means on the "
                                           "vectors; each group is named by its most downloaded model." if net.aggregated else ""))
