@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 # Each page by its address and the title it shows once its script has run.
 PAGES = {"/overview": "Phylo — the Hub at a glance", "/map": "The map of models", "/family": "Family trees",
-         "/resemblance": "Resemblance", "/drift": "Drift", "/licenses": "License inheritance", "/growth": "Growth"}
+         "/resemblance": "Resemblance", "/drift": "Drift", "/licenses": "License inheritance", "/growth": "Growth",
+         "/network": "Similarity network", "/changes": "Changes between two snapshots"}
 READY_TIMEOUT_MS = 300_000
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from core.errors import one_line
 
-__all__ = ["RepoFiles", "repo_files", "file_format", "paper_titles", "MAX_FILES"]
+__all__ = ["RepoFiles", "repo_files", "file_format", "describe", "paper_titles", "MAX_FILES"]
 
 MAX_FILES = 500  # a repository of thousands of checkpoints is listed up to this many entries
 
@@ -71,6 +71,16 @@ def _frame(rows: list[tuple]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["path", "kind", "bytes"]).astype({"bytes": "Int64"})
     frame.insert(2, "format", [file_format(p) if k == "file" else "" for p, k in zip(frame["path"], frame["kind"])])
     return frame
+
+
+def describe(listing: RepoFiles) -> str:
+    """One line on a listing: how many files, how many bytes, and the formats holding most of them."""
+    files = listing.files[listing.files["kind"] == "file"]
+    total = int(files["bytes"].sum())
+    shares = files.groupby("format")["bytes"].sum().sort_values(ascending=False, kind="stable").head(3)
+    most = ", ".join(f"{name} ({int(b) / total:.0%})" for name, b in shares.items() if total and b)
+    return (f"{len(files):,} files, {total:,} bytes" + (f"; most of it {most}" if most else "")
+            + (f" (the first {len(listing.files):,} entries)" if listing.truncated else ""))
 
 
 def paper_titles(arxiv_ids, api=None) -> dict[str, str]:

@@ -291,7 +291,10 @@ def family_trees(family_trees_bundle, monkeypatch):
 
 def test_family_panel_cites_papers_with_the_hubs_titles_as_plain_text(family_trees, family_trees_bundle, monkeypatch):
     """A real model's arXiv tags become links; asked, the Hub's titles follow them, markup in a title escaped."""
+    import pandas as pd
+
     from core.bundle import open_bundle
+    from core.hub.files import RepoFiles
     from core.licenses import connect
     from views import cache
     from views.cache import hub
@@ -301,7 +304,11 @@ def test_family_panel_cites_papers_with_the_hubs_titles_as_plain_text(family_tre
     asked = []
     hostile = "[click](javascript:alert(1)) <img src=x onerror=alert(1)>"
     monkeypatch.setattr(hub, "paper_titles", lambda ids: asked.append(ids) or {ids[0]: "A title", ids[1]: hostile})
+    listing = RepoFiles(pd.DataFrame({"path": ["model.safetensors", "x*y"], "kind": ["file", "file"],
+                                      "format": ["safetensors weights", "[a](javascript:b)"], "bytes": [90, 10]}))
+    monkeypatch.setattr(hub, "repo_files", lambda model_id: listing)
     cache.papers.clear()
+    cache.model_files.clear()
     at = _run({**family_trees, "fam_model": model}, page="views/pages/family.py")
     assert not at.exception and not at.error
     line = next(m.value for m in at.markdown if m.value.startswith("Papers: "))
@@ -313,3 +320,6 @@ def test_family_panel_cites_papers_with_the_hubs_titles_as_plain_text(family_tre
     # Every markup character of the hostile title is escaped: no link, no HTML.
     assert re.search(r"(?<!\\)\]\(javascript", line) is None and re.search(r"(?<!\\)<img", line) is None
     assert "\\[click\\]\\(javascript\\:alert\\(1\\)\\) \\<img src=x onerror=alert\\(1\\)\\>" in line
+    # The files, described in one line whose format names (from the repository's file names) are plain text.
+    assert ("2 files, 100 bytes; most of it safetensors weights \\(90%\\), \\[a\\]\\(javascript\\:b\\) \\(10%\\)."
+            in [c.value for c in at.caption])

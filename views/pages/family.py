@@ -11,6 +11,7 @@ from streamlit_agraph import Config, Edge, Node, agraph
 from core.lineage import family as fam_core
 from core.lineage import FAMILY_GRAPH_LABELS, UNSURE_BELOW, EdgeScope, FamilyGraph, ScopeKind
 from core.lineage.family import Scope
+from core.hub.files import describe
 from core.licenses import LicenseClass, verdict_mix
 from views import cache, chain, links, state
 
@@ -175,12 +176,7 @@ def _node_panel(path: str, model_id: str) -> None:
         if listing.files is None:
             st.caption(f"Not listed: {listing.reason}.")
         else:
-            files = listing.files[listing.files["kind"] == "file"]
-            by_format = files.groupby("format")["bytes"].sum().sort_values(ascending=False)
-            st.caption(f"{len(files):,} files, {int(files['bytes'].sum()):,} bytes"
-                       + ("; most of it " + ", ".join(f"{state.md_text(f)} ({b / max(int(files['bytes'].sum()), 1):.0%})"
-                                                      for f, b in by_format.head(3).items() if b) if len(files) else "")
-                       + (f" (the first {len(listing.files):,} entries)" if listing.truncated else "") + ".")
+            st.caption(state.md_text(describe(listing), limit=400) + ".")  # formats come from the repo's names
             st.dataframe(listing.files, hide_index=True, key="fam_files", height=220,
                          column_config={"bytes": st.column_config.NumberColumn("size (bytes)", format="localized")})
     if focus != model_id:

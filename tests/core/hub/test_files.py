@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from core.hub.files import file_format, paper_titles, repo_files
+from core.hub.files import describe, file_format, paper_titles, repo_files
 
 
 class _Api:
@@ -69,3 +69,14 @@ def test_paper_titles_are_the_hubs_and_an_unknown_paper_is_left_out(monkeypatch)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     offline = _Papers({"1810.04805": "BERT"})
     assert paper_titles(["1810.04805"], api=offline) == {} and offline.asked == []
+
+
+def test_a_listing_is_described_by_its_bytes_and_the_formats_holding_them(monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    api = _Api([SimpleNamespace(path="model.safetensors", size=900), SimpleNamespace(path="config.json", size=60),
+                SimpleNamespace(path="gguf"), SimpleNamespace(path="gguf/q4.gguf", size=40),
+                SimpleNamespace(path="README.md", size=0)])
+    assert describe(repo_files("org/m", api=api)) == ("4 files, 1,000 bytes; most of it safetensors weights (90%), "
+                                                      "JSON (6%), GGUF weights (4%)")
+    capped = repo_files("org/m", api=_Api([SimpleNamespace(path=f"f{i}.bin", size=0) for i in range(5)]), limit=3)
+    assert describe(capped) == "3 files, 0 bytes (the first 3 entries)"
