@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -13,6 +14,12 @@ sys.path.insert(0, str(ROOT))
 # Builds, crawls and fitted encoders write under PHYLO_CACHE: a test session keeps them to itself (and the
 # command lines it runs inherit it), never adding a test snapshot to the user's history of the Hub's totals.
 os.environ.setdefault("PHYLO_CACHE", tempfile.mkdtemp(prefix="phylo-test-cache-"))
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> str:
+    """``rows`` as a JSON Lines file at ``path`` (a small Hub listing for a build); returns the path as text."""
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return str(path)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,27 +1,21 @@
 """AppTest of the Changes page: two bundles picked by URL, the model counts, each view, and one bundle alone."""
 
-import json
-
 import pytest
 
 from core.precompute import build_bundle
 from tests.apptest import assert_clean, run_page
+from tests.conftest import write_jsonl
 
 CHANGES = "views/pages/changes.py"
-
-
-def _listing(path, rows):
-    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    return str(path)
 
 
 @pytest.fixture(scope="module")
 def two_snapshots(tmp_path_factory):
     root = tmp_path_factory.mktemp("changes")
-    build_bundle(_listing(root / "old.jsonl", [
+    build_bundle(write_jsonl(root / "old.jsonl", [
         {"modelId": "gpt2", "creation_time": "2019-01-01T00:00:00Z", "task_category": "text-generation"},
         {"modelId": "gone/x", "downloads": 5}]), root / "bundles" / "snap_2022")
-    build_bundle(_listing(root / "new.jsonl", [
+    build_bundle(write_jsonl(root / "new.jsonl", [
         {"id": "openai-community/gpt2", "pipeline_tag": "text-generation", "tags": ["license:mit"]},
         {"id": "a/ft", "tags": ["base_model:openai-community/gpt2"]},
         {"id": "new/root", "downloads": 50}]), root / "bundles" / "snap_2024")

@@ -10,6 +10,7 @@ from core.bundle import open_bundle
 from core.diff import main as diff_main
 from core.evolution.diff import NO_LICENSE, CountBy, Match, diff_bundles, match_models
 from core.precompute import build_bundle
+from tests.conftest import write_jsonl
 
 
 def test_ids_match_ignoring_case_then_by_the_hubs_redirect():
@@ -26,20 +27,15 @@ def test_a_new_model_is_matched_once():
     assert [m.how(i) for i in range(2)] == [Match.KEPT, Match.REMOVED] and m.added == 1
 
 
-def _listing(path, rows):
-    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    return str(path)
-
-
 @pytest.fixture(scope="module")
 def two_bundles(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("diff")
-    old = _listing(tmp / "old.jsonl", [
+    old = write_jsonl(tmp / "old.jsonl", [
         {"modelId": "gpt2", "creation_time": "2019-01-01T00:00:00Z", "task_category": "text-generation", "downloads": 9},
         {"modelId": "Alice/Model", "creation_time": "2021-01-01T00:00:00Z", "task_category": "fill-mask"},
         {"modelId": "gone/x", "creation_time": "2021-01-01T00:00:00Z", "downloads": 5},
     ])
-    new = _listing(tmp / "new.jsonl", [
+    new = write_jsonl(tmp / "new.jsonl", [
         {"id": "openai-community/gpt2", "createdAt": "2019-01-01T00:00:00.000Z", "pipeline_tag": "text-generation",
          "library_name": "transformers", "tags": ["license:mit"], "downloads": 100},
         {"id": "alice/model", "createdAt": "2021-01-01T00:00:00.000Z", "pipeline_tag": "fill-mask",
@@ -74,7 +70,7 @@ def test_diff_of_two_small_bundles(two_bundles):
 def test_edges_in_both_report_relation_and_license_changes(two_bundles, tmp_path):
     """The new snapshot against a later one where the fine-tune became a declared quantisation and its license
     turned non-commercial."""
-    later = _listing(tmp_path / "later.jsonl", [
+    later = write_jsonl(tmp_path / "later.jsonl", [
         {"id": "openai-community/gpt2", "tags": ["license:mit"]},
         {"id": "alice/gpt2-ft", "tags": ["base_model:quantized:openai-community/gpt2", "license:cc-by-nc-4.0"]},
         {"id": "bob/gpt2-lora", "library_name": "peft", "tags": ["base_model:openai-community/gpt2"]},
