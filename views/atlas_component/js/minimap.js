@@ -39,7 +39,9 @@ function buildMinimap(root, st) {
     moveTo(e);
   });
   box.addEventListener("pointermove", (e) => { e.stopPropagation(); if (st.minimapDrag) moveTo(e); });
-  box.addEventListener("pointerup", (e) => { e.stopPropagation(); st.minimapDrag = false; });
+  for (const type of ["pointerup", "pointercancel"]) {  // a drag ends however the pointer leaves
+    box.addEventListener(type, (e) => { e.stopPropagation(); st.minimapDrag = false; });
+  }
   box.addEventListener("wheel", (e) => e.stopPropagation());
   box.addEventListener("pointerenter", () => { st.hoverIndex = -1; showHover(st, 0); });
   root.appendChild(box);
